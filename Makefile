@@ -37,8 +37,9 @@ install:
 # package (src/) or the study data (data/ or $ALLIANCE_DATA) change.
 book: install
 	@mkdir -p _build; \
-	have=$$(find src data $${ALLIANCE_DATA:-} -type f ! -path '*/__pycache__/*' -print0 2>/dev/null \
-	  | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1); \
+	have=$$(for d in src data $${ALLIANCE_DATA:-}; do \
+	    if [ -e "$$d" ]; then find "$$d" -type f ! -path '*/__pycache__/*' -print0; fi; \
+	  done | sort -z | xargs -0 -r sha256sum | sha256sum | cut -d' ' -f1); \
 	if [ "$$(cat $(INPUTS_HASH) 2>/dev/null)" != "$$have" ]; then \
 	  rm -rf _build/.jupyter_cache; echo "$$have" > $(INPUTS_HASH); \
 	fi

@@ -1,0 +1,583 @@
+"""Table Schemas of the study data and the ``datapackage.json`` that describes them.
+
+The study folder holds eight UTF-8 CSV tables, a ``codebook.yaml`` and a
+``datapackage.json``. This module is the single definition of what each table
+must look like: column names, types, code lists, ranges, which values are
+required, primary keys and foreign keys, and a plain-language description of
+every column. The same definitions are
+
+* written into ``datapackage.json`` as `Frictionless Table Schemas
+  <https://specs.frictionlessdata.io/table-schema/>`_ by :func:`write_datapackage`,
+* rendered as the data dictionary by :func:`data_dictionary` and
+  :func:`data_dictionary_markdown`, and
+* enforced, cell by cell, by :func:`alliance.dataset.load_study`.
+
+Examples
+--------
+>>> from alliance.schema import TABLES, table_schema
+>>> TABLES[:3]
+('clinics', 'therapists', 'clients')
+>>> table_schema("sessions")["primaryKey"]
+['session_id']
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from alliance.codebook import THEMES
+
+INFORMANTS: tuple[str, ...] = ("client", "therapist")
+"""Who was interviewed after the intake: the client or the therapist."""
+
+SETTINGS: tuple[str, ...] = ("community", "hospital outpatient")
+"""Kinds of mental health clinic in the study."""
+
+ETHNICITIES: tuple[str, ...] = ("Ashkenazi", "Mizrahi")
+"""Ethnic groups recorded for clients and therapists."""
+
+VALENCES: tuple[str, ...] = ("positive", "negative")
+"""Direction of a facet: favourable or unfavourable for the alliance."""
+
+ID_PATTERN = "[A-Za-z0-9][A-Za-z0-9_.-]*"
+"""Identifiers: letters, digits, ``_``, ``.`` and ``-``, starting with a letter or digit."""
+
+RATER_PATTERN = "R[1-9][0-9]*"
+"""Rater codes R1, R2, ... (any number of raters, at least two)."""
+
+MISSING_VALUES: list[str] = [""]
+"""Only an empty cell counts as missing; ``NA`` or ``-`` are ordinary text."""
+
+TABLES: tuple[str, ...] = (
+    "clinics",
+    "therapists",
+    "clients",
+    "sessions",
+    "ratings",
+    "consensus",
+    "facets",
+    "excerpts",
+)
+"""The study tables, each stored as ``<name>.csv``, in dependency order."""
+
+CODEBOOK_FILE = "codebook.yaml"
+README_FILE = "README.md"
+DATAPACKAGE_FILE = "datapackage.json"
+LICENSE: dict[str, str] = {
+    "name": "CC-BY-4.0",
+    "path": "https://creativecommons.org/licenses/by/4.0/",
+    "title": "Creative Commons Attribution 4.0 International",
+}
+SYNTHETIC_KEY = "alliance:synthetic"
+"""Custom ``datapackage.json`` property marking generated (not real) data."""
+
+
+def _field(
+    name: str,
+    type_: str,
+    description: str,
+    *,
+    required: bool = True,
+    **constraints: Any,
+) -> dict[str, Any]:
+    """Return one Frictionless field descriptor."""
+    field: dict[str, Any] = {"name": name, "type": type_, "description": description}
+    rules = {"required": True} if required else {}
+    rules.update(constraints)
+    if rules:
+        field["constraints"] = rules
+    return field
+
+
+def _id(name: str, what: str, **constraints: Any) -> dict[str, Any]:
+    """Return the descriptor of a required identifier column."""
+    return _field(name, "string", what, pattern=ID_PATTERN, **constraints)
+
+
+def _foreign_key(fields: list[str], resource: str, reference: list[str] | None = None) -> dict:
+    """Return one Frictionless foreign-key descriptor."""
+    return {"fields": fields, "reference": {"resource": resource, "fields": reference or fields}}
+
+
+_SESSION = "Intake session, a session_id of sessions.csv."
+_INFORMANT = "Whose post-intake interview was coded: client or therapist."
+_THEME = "Working-alliance theme id from codebook.yaml, in the published order."
+_PRESENT = "1 if the theme was coded present in that interview, 0 if absent."
+
+_RESOURCES: dict[str, dict[str, Any]] = {
+    "clinics": {
+        "description": "One row per mental health clinic where the intakes took place.",
+        "fields": [
+            _id("clinic_id", "Clinic identifier (C1, C2, ...)."),
+            _field(
+                "setting",
+                "string",
+                "Kind of clinic: community mental health clinic or hospital outpatient clinic.",
+                enum=list(SETTINGS),
+            ),
+        ],
+        "primaryKey": ["clinic_id"],
+    },
+    "therapists": {
+        "description": "One row per intake therapist.",
+        "fields": [
+            _id("therapist_id", "Therapist identifier (T01, T02, ...)."),
+            _id("clinic_id", "Clinic the therapist works in, a clinic_id of clinics.csv."),
+            _field(
+                "ethnicity",
+                "string",
+                "Therapist's ethnic group; compared with the client's to define the dyad type.",
+                enum=list(ETHNICITIES),
+            ),
+            _field("gender", "string", "Therapist's gender as self-reported.", required=False),
+            _field(
+                "profession",
+                "string",
+                "Professional discipline, e.g. clinical psychologist or social worker.",
+                required=False,
+            ),
+            _field(
+                "years_experience",
+                "integer",
+                "Years of clinical experience at the time of the intake.",
+                required=False,
+                minimum=0,
+                maximum=60,
+            ),
+        ],
+        "primaryKey": ["therapist_id"],
+        "foreignKeys": [_foreign_key(["clinic_id"], "clinics")],
+    },
+    "clients": {
+        "description": "One row per client who came to an intake.",
+        "fields": [
+            _id("client_id", "Client identifier (P001, P002, ...)."),
+            _field(
+                "ethnicity",
+                "string",
+                "Client's ethnic group; Mizrahi clients of Ashkenazi therapists form the "
+                "culturally discordant dyads.",
+                enum=list(ETHNICITIES),
+            ),
+            _field("gender", "string", "Client's gender as self-reported.", required=False),
+            _field(
+                "age",
+                "integer",
+                "Age in years at the intake.",
+                required=False,
+                minimum=18,
+                maximum=110,
+            ),
+            _field(
+                "education_years",
+                "integer",
+                "Years of formal education.",
+                required=False,
+                minimum=0,
+                maximum=30,
+            ),
+        ],
+        "primaryKey": ["client_id"],
+    },
+    "sessions": {
+        "description": "One row per intake session (one intake per client); a session is a "
+        "client-therapist dyad. The clinic follows from the therapist.",
+        "fields": [
+            _id("session_id", "Intake session identifier (S001, S002, ...)."),
+            _id(
+                "client_id",
+                "Client seen at the intake, a client_id of clients.csv; each client has "
+                "exactly one intake.",
+                unique=True,
+            ),
+            _id("therapist_id", "Therapist who led the intake, a therapist_id of therapists.csv."),
+        ],
+        "primaryKey": ["session_id"],
+        "foreignKeys": [
+            _foreign_key(["client_id"], "clients"),
+            _foreign_key(["therapist_id"], "therapists"),
+        ],
+    },
+    "ratings": {
+        "description": "Independent coding: one row per session x informant x rater x theme.",
+        "fields": [
+            _id("session_id", _SESSION),
+            _field("informant", "string", _INFORMANT, enum=list(INFORMANTS)),
+            _field(
+                "rater",
+                "string",
+                "Rater who coded the interview (R1, R2, ...); every rater codes every interview.",
+                pattern=RATER_PATTERN,
+            ),
+            _field("theme", "string", _THEME, enum=list(THEMES)),
+            _field("present", "integer", _PRESENT + " (this rater's code)", enum=[0, 1]),
+        ],
+        "primaryKey": ["session_id", "informant", "rater", "theme"],
+        "foreignKeys": [_foreign_key(["session_id"], "sessions")],
+    },
+    "consensus": {
+        "description": "Final coding agreed by the raters after discussion: one row per "
+        "session x informant x theme. Not necessarily the majority vote of ratings.csv.",
+        "fields": [
+            _id("session_id", _SESSION),
+            _field("informant", "string", _INFORMANT, enum=list(INFORMANTS)),
+            _field("theme", "string", _THEME, enum=list(THEMES)),
+            _field("present", "integer", _PRESENT + " (agreed code)", enum=[0, 1]),
+        ],
+        "primaryKey": ["session_id", "informant", "theme"],
+        "foreignKeys": [_foreign_key(["session_id"], "sessions")],
+    },
+    "facets": {
+        "description": "Finer codes within a consensus theme: one row per coded facet. The "
+        "parent theme must be coded present in consensus.csv.",
+        "fields": [
+            _id("session_id", _SESSION),
+            _field("informant", "string", _INFORMANT, enum=list(INFORMANTS)),
+            _id("facet", "Facet id from the facets section of codebook.yaml."),
+            _field(
+                "valence",
+                "string",
+                "Whether the facet was described favourably (positive) or unfavourably "
+                "(negative) for the alliance.",
+                enum=list(VALENCES),
+            ),
+            _field(
+                "theme",
+                "string",
+                "Parent theme under which the facet was coded; must be allowed for the facet "
+                "by codebook.yaml.",
+                enum=list(THEMES),
+            ),
+        ],
+        "primaryKey": ["session_id", "informant", "facet"],
+        "foreignKeys": [_foreign_key(["session_id", "informant", "theme"], "consensus")],
+    },
+    "excerpts": {
+        "description": "Illustrative interview excerpts, one row per excerpt, each tied to a "
+        "theme (and optionally a facet) coded present in that interview.",
+        "fields": [
+            _id("excerpt_id", "Excerpt identifier (E0001, E0002, ...)."),
+            _id("session_id", _SESSION),
+            _field("informant", "string", _INFORMANT, enum=list(INFORMANTS)),
+            _field(
+                "theme",
+                "string",
+                "Theme the excerpt illustrates; must be coded present in consensus.csv.",
+                enum=list(THEMES),
+            ),
+            _id(
+                "facet",
+                "Facet the excerpt illustrates, if any (empty otherwise); must be a row of "
+                "facets.csv with the same session, informant and theme.",
+                required=False,
+            ),
+            _field("text", "string", "The excerpt, in the informant's own voice."),
+        ],
+        "primaryKey": ["excerpt_id"],
+        "foreignKeys": [
+            _foreign_key(["session_id", "informant", "theme"], "consensus"),
+            _foreign_key(["session_id", "informant", "facet", "theme"], "facets"),
+        ],
+    },
+}
+
+
+def table_schema(table: str) -> dict[str, Any]:
+    """Return the Frictionless Table Schema of one study table.
+
+    Parameters
+    ----------
+    table : str
+        One of :data:`TABLES`.
+
+    Returns
+    -------
+    dict
+        A fresh copy (safe to modify) with ``fields``, ``missingValues``,
+        ``primaryKey`` and, where the table refers to others, ``foreignKeys``.
+
+    Raises
+    ------
+    KeyError
+        If ``table`` is not a study table.
+
+    Examples
+    --------
+    >>> schema = table_schema("ratings")
+    >>> [f["name"] for f in schema["fields"]]
+    ['session_id', 'informant', 'rater', 'theme', 'present']
+    >>> schema["fields"][4]["constraints"]
+    {'required': True, 'enum': [0, 1]}
+    """
+    if table not in _RESOURCES:
+        raise KeyError(f"no study table {table!r}; tables are {', '.join(TABLES)}")
+    resource = _RESOURCES[table]
+    schema = {key: copy.deepcopy(value) for key, value in resource.items() if key != "description"}
+    schema["missingValues"] = list(MISSING_VALUES)
+    return schema
+
+
+def _constraint_text(field: Mapping[str, Any]) -> str:
+    """Describe a field's constraints (other than ``required``) in words."""
+    rules = field.get("constraints", {})
+    parts = []
+    if "enum" in rules:
+        parts.append("one of " + ", ".join(str(v) for v in rules["enum"]))
+    if "pattern" in rules:
+        parts.append(f"matches {rules['pattern']}")
+    if "minimum" in rules:
+        parts.append(f">= {rules['minimum']}")
+    if "maximum" in rules:
+        parts.append(f"<= {rules['maximum']}")
+    if rules.get("unique"):
+        parts.append("unique")
+    return "; ".join(parts)
+
+
+def data_dictionary() -> pd.DataFrame:
+    """Return the data dictionary: one row per column of every study table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``table``, ``field``, ``type``, ``required`` (bool: may the cell
+        be empty?), ``constraints`` (in words) and ``description``, in table and
+        column order.
+
+    Examples
+    --------
+    >>> dd = data_dictionary()
+    >>> dd.loc[dd["field"] == "present", ["table", "type", "constraints"]].to_string(index=False)
+    '    table    type constraints\\n  ratings integer   one of 0, 1\\nconsensus integer   one of 0, 1'
+    """
+    rows = [
+        {
+            "table": table,
+            "field": field["name"],
+            "type": field["type"],
+            "required": bool(field.get("constraints", {}).get("required", False)),
+            "constraints": _constraint_text(field),
+            "description": field["description"],
+        }
+        for table in TABLES
+        for field in _RESOURCES[table]["fields"]
+    ]
+    return pd.DataFrame(rows)
+
+
+def data_dictionary_markdown() -> str:
+    """Render the data dictionary as Markdown, one section per table.
+
+    Each section gives the table's description, its primary and foreign keys
+    and a table of its columns. Used for ``data/README.md`` and the book.
+
+    Returns
+    -------
+    str
+        Markdown text ending with a newline.
+
+    Examples
+    --------
+    >>> text = data_dictionary_markdown()
+    >>> text.splitlines()[0]
+    '### `clinics.csv`'
+    >>> "| `present` | integer | yes | one of 0, 1 |" in text
+    True
+    """
+    dictionary = data_dictionary()
+    sections = []
+    for table in TABLES:
+        schema = table_schema(table)
+        lines = [f"### `{table}.csv`", "", _RESOURCES[table]["description"], ""]
+        lines.append("Primary key: " + ", ".join(f"`{k}`" for k in schema["primaryKey"]) + ".")
+        for key in schema.get("foreignKeys", []):
+            ref = key["reference"]
+            lines.append(
+                "Foreign key: "
+                + ", ".join(f"`{k}`" for k in key["fields"])
+                + f" refers to `{ref['resource']}.csv` ("
+                + ", ".join(f"`{k}`" for k in ref["fields"])
+                + ")."
+            )
+        lines += ["", "| column | type | required | constraints | description |"]
+        lines.append("|---|---|---|---|---|")
+        for row in dictionary[dictionary["table"] == table].itertuples():
+            required = "yes" if row.required else "no"
+            lines.append(
+                f"| `{row.field}` | {row.type} | {required} | {row.constraints} | "
+                f"{row.description} |"
+            )
+        sections.append("\n".join(lines))
+    return "\n\n".join(sections) + "\n"
+
+
+def file_sha256(path: Path) -> str:
+    """Return the Frictionless hash of a file: ``"sha256:<hex digest>"``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> path = Path(tempfile.mkdtemp()) / "x.txt"
+    >>> _ = path.write_bytes(b"abc")
+    >>> file_sha256(path)[:20]
+    'sha256:ba7816bf8f01c'
+    """
+    return "sha256:" + hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _resource(folder: Path, name: str, path: str, **properties: Any) -> dict[str, Any]:
+    """Describe one file of the study folder, with its size and hash."""
+    file = folder / path
+    return {
+        "name": name,
+        "path": path,
+        "bytes": file.stat().st_size,
+        "hash": file_sha256(file),
+        **properties,
+    }
+
+
+def datapackage(folder: Path, synthetic: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Return the Data Package descriptor of a study folder (without writing it).
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        Study folder holding the eight ``<table>.csv`` files and ``codebook.yaml``
+        (and, optionally, ``README.md``).
+    synthetic : mapping, optional
+        For generated data only: how it was made (e.g. ``seed``, ``scale``,
+        ``generator``). Stored as the ``"alliance:synthetic"`` property; real
+        data leave it out.
+
+    Returns
+    -------
+    dict
+        Tabular Data Package with one resource per file, each carrying its
+        byte size and ``sha256`` hash, tables with their Table Schema, and the
+        CC-BY-4.0 licence.
+
+    Raises
+    ------
+    FileNotFoundError
+        If a table or ``codebook.yaml`` is missing.
+
+    Examples
+    --------
+    See :func:`write_datapackage`.
+    """
+    folder = Path(folder)
+    resources = [
+        _resource(
+            folder,
+            table,
+            f"{table}.csv",
+            profile="tabular-data-resource",
+            description=_RESOURCES[table]["description"],
+            format="csv",
+            mediatype="text/csv",
+            encoding="utf-8",
+            schema=table_schema(table),
+        )
+        for table in TABLES
+    ]
+    resources.append(
+        _resource(
+            folder,
+            "codebook",
+            CODEBOOK_FILE,
+            description="Codebook: themes and facets with definitions and coding rules.",
+            format="yaml",
+            mediatype="application/yaml",
+            encoding="utf-8",
+        )
+    )
+    if (folder / README_FILE).is_file():
+        resources.append(
+            _resource(
+                folder,
+                "readme",
+                README_FILE,
+                description="Data dictionary and provenance.",
+                format="md",
+                mediatype="text/markdown",
+                encoding="utf-8",
+            )
+        )
+    package: dict[str, Any] = {
+        "profile": "tabular-data-package",
+        "name": "alliance-intake-study",
+        "title": "Working alliance in culturally concordant and discordant intake dyads",
+        "description": (
+            "Coded post-intake interviews with clients and therapists: themes coded by "
+            "independent raters, their consensus, finer facets and illustrative excerpts."
+        ),
+        "licenses": [dict(LICENSE)],
+        "resources": resources,
+    }
+    if synthetic is not None:
+        package[SYNTHETIC_KEY] = dict(synthetic)
+    return package
+
+
+def dumps_json(document: Mapping[str, Any]) -> str:
+    """Serialise JSON deterministically: sorted keys, indent 2, trailing newline.
+
+    Examples
+    --------
+    >>> print(dumps_json({"b": 1, "a": [1, 2]}), end="")
+    {
+      "a": [
+        1,
+        2
+      ],
+      "b": 1
+    }
+    """
+    return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_datapackage(out_dir: Path, synthetic: Mapping[str, Any] | None = None) -> Path:
+    """Write ``datapackage.json`` for the study files already in ``out_dir``.
+
+    Write it last: it records the hash of every other file, so any later edit
+    of a table makes :func:`alliance.dataset.load_study` report a stale hash.
+
+    Parameters
+    ----------
+    out_dir : pathlib.Path
+        Study folder; see :func:`datapackage`.
+    synthetic : mapping, optional
+        Provenance of generated data, stored as ``"alliance:synthetic"``.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> from pathlib import Path
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> for name in [*TABLES, "codebook"]:
+    ...     suffix = "yaml" if name == "codebook" else "csv"
+    ...     _ = (folder / f"{name}.{suffix}").write_text("x\\n")
+    >>> path = write_datapackage(folder, synthetic={"seed": 1})
+    >>> package = json.loads(path.read_text())
+    >>> package["licenses"][0]["name"], package["alliance:synthetic"]
+    ('CC-BY-4.0', {'seed': 1})
+    >>> package["resources"][0]["hash"][:7]
+    'sha256:'
+    """
+    path = Path(out_dir) / DATAPACKAGE_FILE
+    path.write_text(dumps_json(datapackage(Path(out_dir), synthetic)), encoding="utf-8")
+    return path
