@@ -11,8 +11,10 @@ LOCK := requirements.lock
 INSTALLED := $(VENV)/.installed.sha256
 INPUTS_HASH := _build/.inputs.sha256
 JB_FLAGS := -W -n --keep-going
+# Seconds per notebook, as execute.timeout in _config.yml.
+EXECUTION_TIMEOUT := 600
 
-.PHONY: help install book test outputs bench clean
+.PHONY: help install book test outputs bench clean browser vendor
 
 help:
 	@echo "make book   build the HTML book into _build/html"
@@ -20,6 +22,8 @@ help:
 	@echo "make outputs  re-execute the chapters and store their outputs (after editing one)"
 	@echo "make bench  run the benchmarks and print measured ratios"
 	@echo "make clean  remove _build (keeps .venv)"
+	@echo "make browser  install Debian's Chromium for the browser tests (if missing)"
+	@echo "make vendor   refresh the committed MathJax and axe-core files from npm"
 
 # Install exactly the pinned environment; skip when the lock has not changed.
 install:
@@ -34,14 +38,28 @@ install:
 	fi
 
 # jupyter-cache keys only on code cells, so the cache is cleared whenever the
-# package (src/) or the study data (data/ or $ALLIANCE_DATA) change.
+# package (src/) or the study data (data/ or $ALLIANCE_DATA) change. Sphinx's
+# saved environment (_build/.doctrees) goes too: otherwise Sphinx would not
+# re-read the unchanged notebooks, and nothing would re-execute
+# (tests/test_rebuild.py proves both directions).
 book: install
 	@mkdir -p _build; \
 	have=$$(for d in src data $${ALLIANCE_DATA:-}; do \
 	    if [ -e "$$d" ]; then find "$$d" -type f ! -path '*/__pycache__/*' -print0; fi; \
 	  done | sort -z | xargs -0 -r sha256sum | sha256sum | cut -d' ' -f1); \
 	if [ "$$(cat $(INPUTS_HASH) 2>/dev/null)" != "$$have" ]; then \
-	  rm -rf _build/.jupyter_cache; echo "$$have" > $(INPUTS_HASH); \
+	  rm -rf _build/.jupyter_cache _build/.doctrees; echo "$$have" > $(INPUTS_HASH); \
+	fi
+	@# Execute new or changed chapters in parallel, one per core, into the same
+	@# jupyter-cache; jupyter-book then finds them cached (it would run them one
+	@# by one). Skipped when no notebook changed since the last run. A chapter
+	@# that fails here is not cached, so jupyter-book re-runs it and fails loudly.
+	@stamp=_build/.jupyter_cache/.parallel-run; \
+	if [ ! -e "$$stamp" ] || [ -n "$$(find chapters -name '*.ipynb' -newer "$$stamp")" ]; then \
+	  printf 'y\n' | $(BIN)/jcache notebook -p _build/.jupyter_cache add chapters/*.ipynb > /dev/null; \
+	  $(BIN)/jcache project -p _build/.jupyter_cache execute --executor local-parallel \
+	    --timeout $(EXECUTION_TIMEOUT) --verbosity WARNING; \
+	  touch "$$stamp"; \
 	fi
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
 
@@ -59,3 +77,29 @@ bench: install
 
 clean:
 	rm -rf _build
+
+# Debian's Chromium for the browser tests (tests/test_browser.py); installed
+# only when missing, with sudo only when not already root.
+browser:
+	@if [ -x /usr/bin/chromium ]; then \
+	  echo "chromium present: $$(/usr/bin/chromium --version 2>/dev/null)"; \
+	else \
+	  sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  $$sudo apt-get update -qq; \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+
+# Front-end files from the npm registry, at the exact versions of package.json
+# and package-lock.json. They are committed (_vendor/_static/mathjax, tests/axe.min.js)
+# so the book builds, reads and is tested offline; run this only to update them.
+vendor:
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	cp package.json package-lock.json "$$tmp"; \
+	npm ci --prefix "$$tmp" --ignore-scripts --no-audit --no-fund --silent; \
+	mathjax="$$tmp/node_modules/mathjax"; \
+	rm -rf _vendor/_static/mathjax; mkdir -p _vendor/_static/mathjax/output/chtml/fonts; \
+	cp "$$mathjax/es5/tex-chtml-full.js" "$$mathjax/LICENSE" _vendor/_static/mathjax/; \
+	cp -r "$$mathjax/es5/output/chtml/fonts/woff-v2" _vendor/_static/mathjax/output/chtml/fonts/; \
+	cp "$$tmp/node_modules/axe-core/axe.min.js" tests/axe.min.js; \
+	echo "vendored mathjax $$(cd "$$mathjax" && node -p 'require("./package.json").version')" \
+	  "and axe-core $$(node -p 'require(process.argv[1]).version' "$$tmp/node_modules/axe-core/package.json")"

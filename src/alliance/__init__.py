@@ -8,9 +8,11 @@ culturally concordant and discordant dyads.
 
 from importlib.metadata import PackageNotFoundError, version
 
+from alliance.dataset import load_study
+
 try:
     __version__ = version("alliance-compendium")
 except PackageNotFoundError:  # pragma: no cover - only when run from a bare checkout
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "load_study"]

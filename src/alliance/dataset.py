@@ -1,4 +1,4 @@
-"""Load a study folder and validate every table before any analysis sees it.
+r"""Load a study folder and validate every table before any analysis sees it.
 
 :func:`load_study` reads the eight CSV tables of a study folder as text (no
 value is ever converted, trimmed, dropped or filled in silently), checks them
@@ -14,10 +14,14 @@ Examples
 >>> import tempfile
 >>> from pathlib import Path
 >>> folder = Path(tempfile.mkdtemp())
->>> validation_report(folder)  # an empty folder: every file is missing
-10 problems in study folder ...
-  clinics.csv: missing-file: the study folder has no such file
+>>> _ = (folder / "clinics.csv").write_text("clinic_id,setting\nC1,community\nC2,clinic\n")
+>>> validation_report(folder)  # doctest: +ELLIPSIS
+note: no datapackage.json: hashes not checked (see schema.write_datapackage)
+9 problems in study folder ...:
+  clinics.csv, line 3, column setting, value 'clinic': enum: must be one of community, ...
+  therapists.csv: missing-file: the study folder has no such file
 ...
+  codebook.yaml: missing-file: the study folder has no such file
 1
 """
 
@@ -26,6 +30,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,15 +39,15 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from alliance.codebook import THEMES
+from alliance.codebook import INFORMANTS, THEMES, facet_parent_themes, load_codebook
 from alliance.paths import data_dir
 from alliance.schema import (
     CODEBOOK_FILE,
     DATAPACKAGE_FILE,
-    INFORMANTS,
     SYNTHETIC_KEY,
     TABLES,
     file_sha256,
+    foreign_keys,
     table_schema,
 )
 
@@ -52,76 +57,8 @@ PROBLEM_COLUMNS: tuple[str, ...] = ("file", "row", "column", "value", "rule")
 OPTIONAL_ROWS: frozenset[str] = frozenset({"facets", "excerpts"})
 """Tables that may hold a header only (no facet coded, no excerpt released)."""
 
-_INTEGER = r"-?[0-9]{1,18}"
-
-
-class StudyValidationError(ValueError):
-    """A study folder breaks the schema; :attr:`problems` lists every problem.
-
-    Parameters
-    ----------
-    folder : pathlib.Path
-        The study folder that was checked.
-    problems : pandas.DataFrame
-        One row per problem with columns ``file``, ``row`` (line of the file,
-        header = 1; missing when the problem is an absent row or a whole file),
-        ``column``, ``value`` and ``rule``.
-    """
-
-    def __init__(self, folder: Path, problems: pd.DataFrame) -> None:
-        self.folder = folder
-        self.problems = problems
-        super().__init__(format_problems(folder, problems))
-
-
-@dataclass
-class _Problems:
-    """Collects problems as they are found."""
-
-    rows: list[dict[str, Any]] = field(default_factory=list)
-
-    def add(
-        self, file: str, rule: str, *, row: int | None = None, column: str = "", value: str = ""
-    ) -> None:
-        self.rows.append(
-            {"file": file, "row": row, "column": column, "value": value, "rule": rule}
-        )
-
-    def add_cells(self, file: str, values: pd.Series, column: str, rule: str) -> None:
-        """Add one problem per entry of ``values`` (indexed by line number)."""
-        for line, value in values.items():
-            self.add(file, rule, row=int(line), column=column, value=str(value))
-
-    def frame(self) -> pd.DataFrame:
-        order = {f"{table}.csv": rank for rank, table in enumerate(TABLES)}
-        problems = pd.DataFrame(self.rows, columns=list(PROBLEM_COLUMNS))
-        problems["row"] = problems["row"].astype("Int64")
-        rank = problems["file"].map(order).fillna(len(order))
-        problems = problems.assign(_rank=rank).sort_values(
-            ["_rank", "row"], kind="stable", na_position="last"
-        )
-        return problems.drop(columns="_rank").reset_index(drop=True)
-
-
-@dataclass
-class _Table:
-    """One CSV table as text: ``frame`` is indexed by the line number of each row."""
-
-    name: str
-    frame: pd.DataFrame
-    invalid: pd.DataFrame
-    missing_columns: frozenset[str]
-
-    @property
-    def file(self) -> str:
-        return f"{self.name}.csv"
-
-    def usable(self, columns: Sequence[str]) -> pd.Series:
-        """Rows whose ``columns`` exist, are filled in and passed the field checks."""
-        if self.missing_columns.intersection(columns):
-            return pd.Series(False, index=self.frame.index)
-        cells = self.frame[list(columns)]
-        return ~self.invalid[list(columns)].any(axis=1) & (cells != "").all(axis=1)
+_INTEGER = r"0|-?[1-9][0-9]{0,17}"
+"""Whole numbers as written canonically: no sign on zero, no leading zeros, no spaces."""
 
 
 def format_problems(folder: Path, problems: pd.DataFrame) -> str:
@@ -149,7 +86,7 @@ def format_problems(folder: Path, problems: pd.DataFrame) -> str:
       ratings.csv, line 7, column present, value '2': enum: must be one of 0, 1
     """
     count = len(problems)
-    lines = [f"{count} problem{'s' if count != 1 else ''} in study folder {folder}:"]
+    lines = [f"{count} problem{'' if count == 1 else 's'} in study folder {folder}:"]
     for problem in problems.itertuples(index=False):
         where = [problem.file]
         if not pd.isna(problem.row):
@@ -162,6 +99,84 @@ def format_problems(folder: Path, problems: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+class StudyValidationError(ValueError):
+    """A study folder breaks the schema; :attr:`problems` lists every problem.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The study folder that was checked.
+    problems : pandas.DataFrame
+        One row per problem with columns ``file``, ``row`` (line of the file,
+        header = 1; missing when the problem is an absent row or a whole file),
+        ``column``, ``value`` and ``rule`` (a rule name, a colon, an explanation).
+    """
+
+    def __init__(self, folder: Path, problems: pd.DataFrame) -> None:
+        self.folder = folder
+        self.problems = problems
+        super().__init__(format_problems(folder, problems))
+
+
+@dataclass
+class _Problems:
+    """Collects problems as they are found."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(
+        self, file: str, rule: str, *, row: int | None = None, column: str = "", value: str = ""
+    ) -> None:
+        self.rows.append({"file": file, "row": row, "column": column, "value": value, "rule": rule})
+
+    def add_cells(self, file: str, values: pd.Series, column: str, rule: str) -> None:
+        """Add one problem per entry of ``values`` (indexed by line number)."""
+        for line, value in values.items():
+            self.add(file, rule, row=int(line), column=column, value=str(value))
+
+    def frame(self) -> pd.DataFrame:
+        """Return the problems in file order, then line order."""
+        order = {f"{table}.csv": rank for rank, table in enumerate(TABLES)}
+        problems = pd.DataFrame(self.rows, columns=list(PROBLEM_COLUMNS))
+        problems["row"] = problems["row"].astype("Int64")
+        rank = problems["file"].map(order).fillna(len(order))
+        problems = problems.assign(_rank=rank).sort_values(
+            ["_rank", "row"], kind="stable", na_position="last"
+        )
+        return problems.drop(columns="_rank").reset_index(drop=True)
+
+
+@dataclass
+class _Table:
+    """One CSV table as text, indexed by line number.
+
+    ``unusable`` marks the schema cells that are empty, missing or failed a field
+    check: rows with such a cell in a key are left out of the checks across
+    tables, so one mistake is reported once.
+    """
+
+    name: str
+    frame: pd.DataFrame
+    unusable: pd.DataFrame
+    missing_columns: frozenset[str]
+
+    @property
+    def file(self) -> str:
+        return f"{self.name}.csv"
+
+    def usable(self, columns: Sequence[str]) -> pd.Series:
+        """Rows whose ``columns`` exist, are filled in and passed the field checks."""
+        blocked = self.unusable[list(columns)].to_numpy().any(axis=1)
+        return pd.Series(~blocked, index=self.frame.index)
+
+    def keys(self, columns: Sequence[str]) -> pd.DataFrame:
+        """Return the usable values of ``columns``, indexed by line number."""
+        return self.frame.loc[self.usable(columns), list(columns)]
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
 def _read_records(path: Path, file: str, problems: _Problems) -> list[tuple[int, list[str]]]:
     """Return ``(line, fields)`` for every non-blank record of a CSV file, exactly as text."""
     raw = path.read_bytes()
@@ -169,8 +184,8 @@ def _read_records(path: Path, file: str, problems: _Problems) -> list[tuple[int,
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
-        bad = raw[error.start : error.end]
-        problems.add(file, "encoding: the file is not UTF-8", row=line, value=repr(bad))
+        bad = repr(raw[error.start : error.end])
+        problems.add(file, "encoding: the file is not UTF-8", row=line, value=bad)
         return []
     if not text.strip():
         problems.add(file, "empty-file: the file has no header and no rows", row=1)
@@ -190,21 +205,20 @@ def _read_records(path: Path, file: str, problems: _Problems) -> list[tuple[int,
 
 
 def _read_table(folder: Path, name: str, problems: _Problems) -> _Table | None:
-    """Read one table as text and check its header and row lengths."""
+    """Read one table as text and check its header and the length of every row."""
     file = f"{name}.csv"
-    path = folder / file
-    if not path.is_file():
+    if not (folder / file).is_file():
         problems.add(file, "missing-file: the study folder has no such file")
         return None
-    records = _read_records(path, file, problems)
+    records = _read_records(folder / file, file, problems)
     if not records:
         return None
     header_line, header = records[0]
-    duplicated = {column for column in header if header.count(column) > 1}
+    duplicated = sorted({column for column in header if header.count(column) > 1})
     for position, column in enumerate(header, start=1):
-        if column == "":
+        if not column:
             problems.add(file, f"header: column {position} has no name", row=header_line)
-    for column in sorted(duplicated):
+    for column in duplicated:
         problems.add(file, "header: the column name appears twice", row=header_line, column=column)
     if "" in header or duplicated:
         return None
@@ -214,22 +228,517 @@ def _read_table(folder: Path, name: str, problems: _Problems) -> _Table | None:
             lines.append(line)
             rows.append(fields)
         else:
-            problems.add(
-                file,
-                f"row-length: the row has {len(fields)} fields, the header {len(header)}",
-                row=line,
-            )
-    if not rows and not (len(records) > 1) and name not in OPTIONAL_ROWS:
+            rule = f"row-length: the row has {len(fields)} fields, the header {len(header)}"
+            problems.add(file, rule, row=line)
+    if len(records) == 1 and name not in OPTIONAL_ROWS:
         problems.add(file, "no-rows: the table has a header but no data rows")
-    schema_columns = [f["name"] for f in table_schema(name)["fields"]]
-    missing = [column for column in schema_columns if column not in header]
+    columns = [spec["name"] for spec in table_schema(name)["fields"]]
+    missing = [column for column in columns if column not in header]
     for column in missing:
-        problems.add(file, "missing-column: required column is not in the header", row=header_line,
-                     column=column)
+        rule = "missing-column: a required column is not in the header"
+        problems.add(file, rule, row=header_line, column=column)
     frame = pd.DataFrame(rows, columns=header, index=pd.Index(lines, name="line"), dtype=str)
-    for column in missing:
-        frame[column] = ""
-    invalid = pd.DataFrame(False, index=frame.index, columns=schema_columns)
-    for column in missing:
-        invalid[column] = True
-    return _Table(name, frame, invalid, frozenset(missing))
+    frame = frame.assign(**dict.fromkeys(missing, ""))
+    return _Table(name, frame, frame[columns] == "", frozenset(missing))
+
+
+# -- one table at a time ---------------------------------------------------------------------
+
+
+def _cell_problem(value: str, spec: Mapping[str, Any]) -> str | None:
+    """Return the first Table Schema rule a cell breaks (``None`` if it is valid)."""
+    rules = spec.get("constraints", {})
+    if value == "":
+        return "required: the cell is empty" if rules.get("required") else None
+    typed: str | int = value
+    if spec["type"] == "integer":
+        if not re.fullmatch(_INTEGER, value):
+            return "type: must be a whole number written plainly, such as 0, 1 or 42"
+        typed = int(value)
+    if "enum" in rules and typed not in rules["enum"]:
+        return "enum: must be one of " + ", ".join(str(option) for option in rules["enum"])
+    if "pattern" in rules and not re.fullmatch(rules["pattern"], value):
+        return f"pattern: must match the regular expression {rules['pattern']}"
+    if "minimum" in rules and typed < rules["minimum"]:
+        return f"minimum: must be at least {rules['minimum']}"
+    if "maximum" in rules and typed > rules["maximum"]:
+        return f"maximum: must be at most {rules['maximum']}"
+    return None
+
+
+def _check_field(table: _Table, spec: Mapping[str, Any], problems: _Problems) -> None:
+    """Check one column cell by cell against its type and constraints."""
+    column = spec["name"]
+    values = table.frame[column]
+    verdicts = {value: _cell_problem(value, spec) for value in values.unique()}
+    failed = values.map(verdicts).notna()
+    for line, value in values[failed].items():
+        problems.add(table.file, verdicts[value], row=int(line), column=column, value=value)
+    table.unusable[column] = failed | (values == "")
+    if spec.get("constraints", {}).get("unique"):
+        first: dict[str, int] = {}
+        for line, value in values[~table.unusable[column]].items():
+            if value in first:
+                rule = f"unique: the same value is on line {first[value]}"
+                problems.add(table.file, rule, row=int(line), column=column, value=value)
+            first.setdefault(value, int(line))
+
+
+def _check_primary_key(table: _Table, problems: _Problems) -> None:
+    """Report exact duplicate rows and rows repeating a primary key with other values."""
+    key = table_schema(table.name)["primaryKey"]
+    frame = table.frame[table.usable(key)]
+    repeated = frame.index[frame.duplicated(subset=key)]
+    first: dict[tuple[str, ...], int] = {}
+    for line, *values in frame[key].itertuples(name=None):
+        first.setdefault(tuple(values), line)
+    named = ", ".join(key)
+    for line in repeated:
+        original = first[tuple(frame.loc[line, key])]
+        differs = [c for c in frame.columns if frame.at[line, c] != frame.at[original, c]]
+        if differs:
+            values = "/".join(frame.at[line, c] for c in differs)
+            rule = f"duplicate-key: same {named} as line {original} but different values"
+            problems.add(table.file, rule, row=int(line), column=", ".join(differs), value=values)
+        else:
+            values = "/".join(frame.at[line, c] for c in key)
+            rule = f"duplicate-row: exact copy of line {original}"
+            problems.add(table.file, rule, row=int(line), column=named, value=values)
+
+
+# -- across tables ---------------------------------------------------------------------------
+
+
+def _check_foreign_key(
+    table: _Table, key: Mapping[str, Any], tables: Mapping[str, _Table | None], problems: _Problems
+) -> None:
+    """Report rows whose foreign key matches no row of the referenced table."""
+    reference = tables[key["reference"]["resource"]]
+    if reference is None:
+        return
+    known = set(reference.keys(key["reference"]["fields"]).itertuples(index=False, name=None))
+    names = ", ".join(key["fields"])
+    rule = f"foreign-key: no row of {reference.file} has this {names}"
+    for line, *values in table.keys(key["fields"]).itertuples(name=None):
+        if tuple(values) not in known:
+            problems.add(table.file, rule, row=int(line), column=names, value="/".join(values))
+
+
+def _check_has_session(
+    table: _Table, column: str, sessions: _Table | None, problems: _Problems
+) -> None:
+    """Report clients or therapists that no session in sessions.csv refers to."""
+    if sessions is None or column in sessions.missing_columns:
+        return
+    ids = table.keys([column])[column]
+    unused = ids[~ids.isin(sessions.keys([column])[column])]
+    rule = "no-session: no row of sessions.csv refers to it"
+    problems.add_cells(table.file, unused, column, rule)
+
+
+def _check_coded_present(table: _Table, consensus: _Table | None, problems: _Problems) -> None:
+    """Report facets and excerpts whose theme is coded absent in consensus.csv."""
+    if consensus is None:
+        return
+    key = ["session_id", "informant", "theme"]
+    codes = consensus.keys([*key, "present"]).drop_duplicates(key)
+    rows = table.keys(key).reset_index().merge(codes, on=key)
+    absent = rows[rows["present"] == "0"]
+    rule = "theme-absent: the theme is coded absent (present 0) in consensus.csv for this interview"
+    problems.add_cells(table.file, absent.set_index("line")["theme"], "theme", rule)
+
+
+def _check_complete(
+    table: _Table, levels: Sequence[tuple[str, Sequence[str]]], problems: _Problems
+) -> None:
+    """Report every missing combination of ``levels``, at the coarsest level it is missing.
+
+    A session without any row gives one problem, a rater missing from one session
+    gives one problem, a single missing theme gives one problem.
+    """
+    columns = [column for column, _ in levels]
+    rows = table.keys(columns).itertuples(index=False, name=None)
+    prefixes = set()
+    for row in rows:
+        prefixes.update(row[:depth] for depth in range(1, len(row) + 1))
+    grid = " x ".join(column.removesuffix("_id") for column in columns)
+
+    def walk(prefix: tuple[str, ...]) -> None:
+        column, values = levels[len(prefix)]
+        for value in values:
+            here = (*prefix, value)
+            if here in prefixes:
+                if len(here) < len(levels):
+                    walk(here)
+                continue
+            context = ", ".join(f"{c} {v}" for c, v in zip(columns, here, strict=False))
+            rule = f"missing-rows: no row for {context} (one row per {grid} is needed)"
+            problems.add(table.file, rule, column=column, value=value)
+
+    walk(())
+
+
+def _rater_order(rater: str) -> int:
+    """Sort key for rater codes: R2 before R10."""
+    return int(rater[1:])
+
+
+def _check_coding_complete(tables: Mapping[str, _Table | None], problems: _Problems) -> None:
+    """Check that ratings.csv and consensus.csv cover every session, informant and theme."""
+    sessions, ratings, consensus = tables["sessions"], tables["ratings"], tables["consensus"]
+    if sessions is None:
+        return
+    session_ids = sorted(sessions.keys(["session_id"])["session_id"].unique())
+    if ratings is not None and not ratings.missing_columns:
+        raters = sorted(ratings.keys(["rater"])["rater"].unique(), key=_rater_order)
+        if len(raters) < 2 and len(ratings.frame):
+            rule = "raters: agreement needs at least two raters (R1, R2, ...)"
+            problems.add(ratings.file, rule, column="rater", value=", ".join(raters))
+        levels = [
+            ("session_id", session_ids),
+            ("rater", raters),
+            ("informant", INFORMANTS),
+            ("theme", THEMES),
+        ]
+        _check_complete(ratings, levels, problems)
+    if consensus is not None and not consensus.missing_columns:
+        levels = [("session_id", session_ids), ("informant", INFORMANTS), ("theme", THEMES)]
+        _check_complete(consensus, levels, problems)
+
+
+# -- codebook.yaml and datapackage.json ------------------------------------------------------
+
+
+def _read_codebook(folder: Path, problems: _Problems) -> dict[str, Any] | None:
+    """Parse and check codebook.yaml with :func:`alliance.codebook.load_codebook`."""
+    path = folder / CODEBOOK_FILE
+    if not path.is_file():
+        problems.add(CODEBOOK_FILE, "missing-file: the study folder has no such file")
+        return None
+    try:
+        return load_codebook(path)
+    except UnicodeDecodeError as error:
+        problems.add(CODEBOOK_FILE, f"encoding: the file is not UTF-8 ({error.reason})")
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        row = None if mark is None else mark.line + 1
+        message = " ".join(str(error).split())
+        problems.add(CODEBOOK_FILE, f"yaml: not valid YAML ({message})", row=row)
+    except ValueError as error:
+        problems.add(CODEBOOK_FILE, f"codebook: {error}")
+    except (TypeError, KeyError, AttributeError) as error:
+        rule = f"codebook: unexpected structure ({type(error).__name__}: {error})"
+        problems.add(CODEBOOK_FILE, rule)
+    return None
+
+
+def _check_facets_allowed(facets: _Table, codebook: Mapping[str, Any], problems: _Problems) -> None:
+    """Report facets the codebook does not define, or codes under a theme it does not allow."""
+    allowed = facet_parent_themes(codebook)
+    informant_of = dict(zip(allowed["facet"], allowed["informant"], strict=True))
+    parents = allowed.groupby(["facet", "valence"])["theme"].agg(list).to_dict()
+    rows = facets.keys(["facet", "informant", "valence", "theme"])
+    for line, facet, informant, valence, theme in rows.itertuples(name=None):
+        if facet not in informant_of:
+            rule = "codebook-facet: codebook.yaml defines no such facet"
+            problems.add(facets.file, rule, row=int(line), column="facet", value=facet)
+        elif informant != informant_of[facet]:
+            rule = (
+                f"codebook-facet: codebook.yaml codes {facet} in {informant_of[facet]} interviews"
+            )
+            problems.add(facets.file, rule, row=int(line), column="informant", value=informant)
+        elif theme not in parents.get((facet, valence), []):
+            themes = ", ".join(parents.get((facet, valence), [])) or "no theme"
+            rule = f"codebook-facet: codebook.yaml allows a {valence} {facet} only under {themes}"
+            problems.add(facets.file, rule, row=int(line), column="theme", value=theme)
+
+
+def _read_datapackage(folder: Path, problems: _Problems) -> dict[str, Any] | None:
+    """Parse datapackage.json (optional) and compare its sha256 hashes with the files."""
+    path = folder / DATAPACKAGE_FILE
+    if not path.is_file():
+        return None
+    try:
+        package = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        problems.add(DATAPACKAGE_FILE, f"json: not valid JSON ({error.msg})", row=error.lineno)
+        return None
+    resources = package.get("resources") if isinstance(package, dict) else None
+    if not isinstance(resources, list):
+        problems.add(DATAPACKAGE_FILE, "datapackage: needs a list of resources", column="resources")
+        return None
+    if not isinstance(package.get(SYNTHETIC_KEY, {}), dict):
+        rule = "datapackage: must be an object (seed, scale, generator) when present"
+        problems.add(DATAPACKAGE_FILE, rule, column=SYNTHETIC_KEY)
+    hashed = {}
+    for index, resource in enumerate(resources):
+        if isinstance(resource, dict) and isinstance(resource.get("path"), str):
+            hashed[resource["path"]] = (index, resource.get("hash"))
+    for file in [*(f"{table}.csv" for table in TABLES), CODEBOOK_FILE]:
+        if file not in hashed or hashed[file][1] is None:
+            rule = "hash: datapackage.json records no sha256 hash for this file"
+            problems.add(DATAPACKAGE_FILE, rule, column="resources", value=file)
+    for file, (index, recorded) in hashed.items():
+        if Path(file).is_absolute() or ".." in Path(file).parts:
+            rule = "resource: paths must be relative and stay inside the study folder"
+            problems.add(DATAPACKAGE_FILE, rule, column=f"resources[{index}].path", value=file)
+        elif not (folder / file).is_file():
+            rule = "resource: datapackage.json describes a file that does not exist"
+            problems.add(DATAPACKAGE_FILE, rule, column=f"resources[{index}].path", value=file)
+        elif recorded is not None and recorded != file_sha256(folder / file):
+            rule = (
+                f"hash: the file's content does not match {recorded} recorded in "
+                "datapackage.json (edited after it was written?)"
+            )
+            problems.add(file, rule, value=file_sha256(folder / file))
+    return package
+
+
+# -- the loaded study ------------------------------------------------------------------------
+
+
+def _typed_frame(table: _Table) -> pd.DataFrame:
+    """Convert a checked table to its schema types; extra columns stay text."""
+    frame = table.frame.reset_index(drop=True)
+    columns = {}
+    for spec in table_schema(table.name)["fields"]:
+        values = frame[spec["name"]]
+        required = spec.get("constraints", {}).get("required", False)
+        if not required:
+            values = values.mask(values == "")
+        if spec["type"] == "integer":
+            values = values.astype("int64" if required else "Int64")
+        columns[spec["name"]] = values
+    extras = {column: frame[column] for column in frame.columns if column not in columns}
+    return pd.DataFrame({**columns, **extras})
+
+
+@dataclass(frozen=True, eq=False)
+class Study:
+    """A validated study: the eight tables, the codebook and where they came from.
+
+    Build it with :func:`load_study`, which validates every table first. Columns
+    have their schema types (identifiers and codes as text, ``present`` and
+    counts as integers; optional integers as nullable ``Int64``, empty optional
+    cells as missing). Columns a study adds beyond the schema are kept, as text.
+
+    Attributes
+    ----------
+    clinics, therapists, clients, sessions, ratings, consensus, facets, excerpts : pandas.DataFrame
+        The tables of :data:`alliance.schema.TABLES`, rows in file order.
+    codebook : dict
+        ``codebook.yaml`` as parsed.
+    path : pathlib.Path
+        The study folder.
+    synthetic : dict or None
+        The ``"alliance:synthetic"`` property of ``datapackage.json`` (seed,
+        scale, generator) for generated data; ``None`` for real data.
+
+    Examples
+    --------
+    >>> study = load_study()
+    >>> study.dyads.columns.tolist()
+    ['session_id', 'client_id', 'therapist_id', 'clinic_id', 'client_ethnicity', \
+'therapist_ethnicity', 'dyad_type']
+    """
+
+    clinics: pd.DataFrame
+    therapists: pd.DataFrame
+    clients: pd.DataFrame
+    sessions: pd.DataFrame
+    ratings: pd.DataFrame
+    consensus: pd.DataFrame
+    facets: pd.DataFrame
+    excerpts: pd.DataFrame
+    codebook: dict[str, Any]
+    path: Path
+    synthetic: dict[str, Any] | None = None
+
+    @property
+    def dyads(self) -> pd.DataFrame:
+        """One row per session: who met whom, where, and whether they share an ethnicity.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``session_id``, ``client_id``, ``therapist_id``, ``clinic_id``,
+            ``client_ethnicity``, ``therapist_ethnicity`` and ``dyad_type``
+            (``concordant`` when client and therapist ethnicity are equal, else
+            ``discordant``), sorted by ``session_id``.
+
+        Examples
+        --------
+        >>> load_study().dyads["dyad_type"].value_counts().sort_index().to_dict()
+        {'concordant': 26, 'discordant': 29}
+        """
+        clients = self.clients[["client_id", "ethnicity"]]
+        therapists = self.therapists[["therapist_id", "clinic_id", "ethnicity"]]
+        dyads = (
+            self.sessions[["session_id", "client_id", "therapist_id"]]
+            .merge(
+                clients.rename(columns={"ethnicity": "client_ethnicity"}),
+                on="client_id",
+                how="left",
+                validate="one_to_one",
+            )
+            .merge(
+                therapists.rename(columns={"ethnicity": "therapist_ethnicity"}),
+                on="therapist_id",
+                how="left",
+                validate="many_to_one",
+            )
+        )
+        ethnicities = dyads[["client_ethnicity", "therapist_ethnicity"]]
+        same = ethnicities["client_ethnicity"] == ethnicities["therapist_ethnicity"]
+        dyad_type = same.map({True: "concordant", False: "discordant"})
+        dyads["dyad_type"] = dyad_type.where(ethnicities.notna().all(axis=1))
+        columns = [
+            "session_id",
+            "client_id",
+            "therapist_id",
+            "clinic_id",
+            "client_ethnicity",
+            "therapist_ethnicity",
+            "dyad_type",
+        ]
+        return dyads[columns].sort_values("session_id", ignore_index=True)
+
+
+@dataclass
+class _Inspection:
+    """Everything read from a study folder, with the problems found."""
+
+    folder: Path
+    tables: dict[str, _Table | None]
+    codebook: dict[str, Any] | None
+    package: dict[str, Any] | None
+    problems: pd.DataFrame
+
+    def study(self) -> Study:
+        """Return the typed study (only call when there are no problems)."""
+        frames = {name: _typed_frame(table) for name, table in self.tables.items() if table}
+        synthetic = None if self.package is None else self.package.get(SYNTHETIC_KEY)
+        return Study(**frames, codebook=self.codebook or {}, path=self.folder, synthetic=synthetic)
+
+    def extra_columns(self) -> dict[str, list[str]]:
+        """Columns beyond the schema, per file (kept as text, not checked)."""
+        extras = {}
+        for name, table in self.tables.items():
+            if table is not None:
+                known = {spec["name"] for spec in table_schema(name)["fields"]}
+                extra = [column for column in table.frame.columns if column not in known]
+                if extra:
+                    extras[table.file] = extra
+        return extras
+
+
+def _inspect(folder: Path) -> _Inspection:
+    """Read and check every file of a study folder, collecting all problems."""
+    problems = _Problems()
+    if not folder.is_dir():
+        problems.add(str(folder), "missing-folder: there is no such study folder")
+        return _Inspection(folder, {}, None, None, problems.frame())
+    tables = {name: _read_table(folder, name, problems) for name in TABLES}
+    present = {name: table for name, table in tables.items() if table is not None}
+    for name, table in present.items():
+        for spec in table_schema(name)["fields"]:
+            if spec["name"] not in table.missing_columns:
+                _check_field(table, spec, problems)
+    for name, table in present.items():
+        _check_primary_key(table, problems)
+        for key in foreign_keys(name):
+            _check_foreign_key(table, key, tables, problems)
+    for name, column in (("therapists", "therapist_id"), ("clients", "client_id")):
+        if tables[name] is not None:
+            _check_has_session(tables[name], column, tables["sessions"], problems)
+    _check_coding_complete(tables, problems)
+    for name in ("facets", "excerpts"):
+        if tables[name] is not None:
+            _check_coded_present(tables[name], tables["consensus"], problems)
+    codebook = _read_codebook(folder, problems)
+    if codebook is not None and tables["facets"] is not None:
+        _check_facets_allowed(tables["facets"], codebook, problems)
+    package = _read_datapackage(folder, problems)
+    return _Inspection(folder, tables, codebook, package, problems.frame())
+
+
+def load_study(path: str | Path | None = None) -> Study:
+    """Read, validate and type every table of a study folder.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path, optional
+        The study folder. Defaults to :func:`alliance.paths.data_dir`:
+        ``$ALLIANCE_DATA`` if set, else the nearest ``data/`` folder with a
+        ``datapackage.json`` (the compendium's synthetic study).
+
+    Returns
+    -------
+    Study
+        The validated, typed tables. Nothing in the folder is modified.
+
+    Raises
+    ------
+    StudyValidationError
+        If anything breaks the schema or the study's rules; the message and
+        ``.problems`` list every problem with file, line, column, value and rule.
+
+    Examples
+    --------
+    >>> study = load_study()
+    >>> len(study.sessions), sorted(study.ratings["rater"].unique())
+    (55, ['R1', 'R2', 'R3'])
+    """
+    folder = data_dir() if path is None else Path(path)
+    inspection = _inspect(folder)
+    if len(inspection.problems):
+        raise StudyValidationError(folder, inspection.problems)
+    return inspection.study()
+
+
+def validation_report(path: str | Path | None = None) -> int:
+    """Print the validation report of a study folder; return the exit code.
+
+    This is ``python -m alliance validate DIR``. It prints every problem (the
+    same text as :class:`StudyValidationError`) or a summary of the valid study,
+    plus any extra columns (kept, not checked).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path, optional
+        The study folder; defaults as in :func:`load_study`.
+
+    Returns
+    -------
+    int
+        0 if the folder is valid, 1 if there is any problem.
+
+    Examples
+    --------
+    >>> exit_code = validation_report()  # doctest: +ELLIPSIS
+    /.../data is a valid study: 4 clinics, 22 therapists, 55 clients, 55 sessions, 3 raters, ...
+    >>> exit_code
+    0
+    """
+    folder = data_dir() if path is None else Path(path)
+    inspection = _inspect(folder)
+    for file, columns in inspection.extra_columns().items():
+        print(f"note: {file} has extra columns, kept as text and not checked: {', '.join(columns)}")
+    if inspection.package is None and not (folder / DATAPACKAGE_FILE).is_file():
+        print(f"note: no {DATAPACKAGE_FILE}: hashes not checked (see schema.write_datapackage)")
+    if len(inspection.problems):
+        print(format_problems(folder, inspection.problems))
+        return 1
+    study = inspection.study()
+    raters = study.ratings["rater"].nunique()
+    print(
+        f"{folder} is a valid study: {len(study.clinics)} clinics, {len(study.therapists)} "
+        f"therapists, {len(study.clients)} clients, {len(study.sessions)} sessions, {raters} "
+        f"raters, {len(study.facets)} facets, {len(study.excerpts)} excerpts."
+    )
+    if study.synthetic is None:
+        print("datapackage.json has no alliance:synthetic property: treated as real data.")
+    else:
+        made = ", ".join(f"{key} {value}" for key, value in sorted(study.synthetic.items()))
+        print(f"SYNTHETIC data, generated ({made}).")
+    return 0

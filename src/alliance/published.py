@@ -109,6 +109,18 @@ PUBLISHED: tuple[PublishedFigure, ...] = (
     PublishedFigure("themes_therapist_sd", "Themes per session, therapists: SD", 1.45, 2),
 )
 
+THEMES_SD_DDOF = 0
+"""Delta degrees of freedom under which the published themes-per-session SDs are reproducible.
+
+The article does not say which standard deviation it prints. With 55 sessions and
+whole-number theme counts, the therapist figures rule out the sample SD
+(``ddof=1``): a mean that rounds to 2.65 needs exactly 146 codes, and a sample SD
+that rounds to 1.45 would then need the squared counts to sum to 501. A count and
+its square are always both odd or both even, so the squares must sum to an even
+number, like the counts. The population SD (``ddof=0``) reproduces both published
+SDs, so the book reports the SD with ``ddof=0`` and says why.
+"""
+
 PUBLISHED_THEME_LABELS: tuple[str, ...] = (
     "feeling understood",
     "feeling comfortable",

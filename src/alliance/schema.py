@@ -1,7 +1,8 @@
 """Table Schemas of the study data and the ``datapackage.json`` that describes them.
 
 The study folder holds eight UTF-8 CSV tables, a ``codebook.yaml`` and a
-``datapackage.json``. This module is the single definition of what each table
+``datapackage.json`` (optional for your own data, written by
+:func:`write_datapackage`). This module is the single definition of what each table
 must look like: column names, types, code lists, ranges, which values are
 required, primary keys and foreign keys, and a plain-language description of
 every column. The same definitions are
@@ -32,19 +33,13 @@ from typing import Any
 
 import pandas as pd
 
-from alliance.codebook import THEMES
-
-INFORMANTS: tuple[str, ...] = ("client", "therapist")
-"""Who was interviewed after the intake: the client or the therapist."""
+from alliance.codebook import INFORMANTS, THEMES, VALENCES
 
 SETTINGS: tuple[str, ...] = ("community", "hospital outpatient")
 """Kinds of mental health clinic in the study."""
 
 ETHNICITIES: tuple[str, ...] = ("Ashkenazi", "Mizrahi")
-"""Ethnic groups recorded for clients and therapists."""
-
-VALENCES: tuple[str, ...] = ("positive", "negative")
-"""Direction of a facet: favourable or unfavourable for the alliance."""
+"""Ethnic groups recorded for clients and therapists (the two groups of this study)."""
 
 ID_PATTERN = "[A-Za-z0-9][A-Za-z0-9_.-]*"
 """Identifiers: letters, digits, ``_``, ``.`` and ``-``, starting with a letter or digit."""
@@ -136,7 +131,9 @@ _RESOURCES: dict[str, dict[str, Any]] = {
                 "Therapist's ethnic group; compared with the client's to define the dyad type.",
                 enum=list(ETHNICITIES),
             ),
-            _field("gender", "string", "Therapist's gender as self-reported.", required=False),
+            _field(
+                "gender", "string", "Therapist's gender as recorded by the study.", required=False
+            ),
             _field(
                 "profession",
                 "string",
@@ -166,7 +163,7 @@ _RESOURCES: dict[str, dict[str, Any]] = {
                 "culturally discordant dyads.",
                 enum=list(ETHNICITIES),
             ),
-            _field("gender", "string", "Client's gender as self-reported.", required=False),
+            _field("gender", "string", "Client's gender as recorded by the study.", required=False),
             _field(
                 "age",
                 "integer",
@@ -281,12 +278,19 @@ _RESOURCES: dict[str, dict[str, Any]] = {
             _field("text", "string", "The excerpt, in the informant's own voice."),
         ],
         "primaryKey": ["excerpt_id"],
-        "foreignKeys": [
-            _foreign_key(["session_id", "informant", "theme"], "consensus"),
-            _foreign_key(["session_id", "informant", "facet", "theme"], "facets"),
-        ],
+        "foreignKeys": [_foreign_key(["session_id", "informant", "theme"], "consensus")],
     },
 }
+
+OPTIONAL_FOREIGN_KEYS: dict[str, list[dict[str, Any]]] = {
+    "excerpts": [_foreign_key(["session_id", "informant", "facet", "theme"], "facets")],
+}
+"""Foreign keys that apply only to rows where every one of their columns is filled in.
+
+:func:`alliance.dataset.load_study` checks them. They are left out of
+``datapackage.json`` because Frictionless validators also apply a foreign key to
+rows with an empty cell (an excerpt without a facet would fail).
+"""
 
 
 def table_schema(table: str) -> dict[str, Any]:
@@ -324,6 +328,29 @@ def table_schema(table: str) -> dict[str, Any]:
     return schema
 
 
+def foreign_keys(table: str) -> list[dict[str, Any]]:
+    """Return every foreign key of a table, including :data:`OPTIONAL_FOREIGN_KEYS`.
+
+    Parameters
+    ----------
+    table : str
+        One of :data:`TABLES`.
+
+    Returns
+    -------
+    list of dict
+        Frictionless foreign-key descriptors: first those declared in the Table
+        Schema, then those that apply only to fully filled-in rows.
+
+    Examples
+    --------
+    >>> [key["reference"]["resource"] for key in foreign_keys("excerpts")]
+    ['consensus', 'facets']
+    """
+    keys = [*table_schema(table).get("foreignKeys", []), *OPTIONAL_FOREIGN_KEYS.get(table, [])]
+    return copy.deepcopy(keys)
+
+
 def _constraint_text(field: Mapping[str, Any]) -> str:
     """Describe a field's constraints (other than ``required``) in words."""
     rules = field.get("constraints", {})
@@ -331,7 +358,7 @@ def _constraint_text(field: Mapping[str, Any]) -> str:
     if "enum" in rules:
         parts.append("one of " + ", ".join(str(v) for v in rules["enum"]))
     if "pattern" in rules:
-        parts.append(f"matches {rules['pattern']}")
+        parts.append(f"matches `{rules['pattern']}`")
     if "minimum" in rules:
         parts.append(f">= {rules['minimum']}")
     if "maximum" in rules:
@@ -354,8 +381,8 @@ def data_dictionary() -> pd.DataFrame:
     Examples
     --------
     >>> dd = data_dictionary()
-    >>> dd.loc[dd["field"] == "present", ["table", "type", "constraints"]].to_string(index=False)
-    '    table    type constraints\\n  ratings integer   one of 0, 1\\nconsensus integer   one of 0, 1'
+    >>> dd.loc[dd["field"] == "present", ["table", "type", "constraints"]].values.tolist()
+    [['ratings', 'integer', 'one of 0, 1'], ['consensus', 'integer', 'one of 0, 1']]
     """
     rows = [
         {
@@ -397,10 +424,14 @@ def data_dictionary_markdown() -> str:
         schema = table_schema(table)
         lines = [f"### `{table}.csv`", "", _RESOURCES[table]["description"], ""]
         lines.append("Primary key: " + ", ".join(f"`{k}`" for k in schema["primaryKey"]) + ".")
-        for key in schema.get("foreignKeys", []):
+        for key in foreign_keys(table):
             ref = key["reference"]
+            optional = key not in schema.get("foreignKeys", [])
+            when = " (where every one of these is filled in)" if optional else ""
             lines.append(
-                "Foreign key: "
+                "Foreign key"
+                + when
+                + ": "
                 + ", ".join(f"`{k}`" for k in key["fields"])
                 + f" refers to `{ref['resource']}.csv` ("
                 + ", ".join(f"`{k}`" for k in ref["fields"])
@@ -513,7 +544,7 @@ def datapackage(folder: Path, synthetic: Mapping[str, Any] | None = None) -> dic
             )
         )
     package: dict[str, Any] = {
-        "profile": "tabular-data-package",
+        "profile": "data-package",
         "name": "alliance-intake-study",
         "title": "Working alliance in culturally concordant and discordant intake dyads",
         "description": (
@@ -546,7 +577,7 @@ def dumps_json(document: Mapping[str, Any]) -> str:
 
 
 def write_datapackage(out_dir: Path, synthetic: Mapping[str, Any] | None = None) -> Path:
-    """Write ``datapackage.json`` for the study files already in ``out_dir``.
+    r"""Write ``datapackage.json`` for the study files already in ``out_dir``.
 
     Write it last: it records the hash of every other file, so any later edit
     of a table makes :func:`alliance.dataset.load_study` report a stale hash.
@@ -570,7 +601,7 @@ def write_datapackage(out_dir: Path, synthetic: Mapping[str, Any] | None = None)
     >>> folder = Path(tempfile.mkdtemp())
     >>> for name in [*TABLES, "codebook"]:
     ...     suffix = "yaml" if name == "codebook" else "csv"
-    ...     _ = (folder / f"{name}.{suffix}").write_text("x\\n")
+    ...     _ = (folder / f"{name}.{suffix}").write_text("x\n")
     >>> path = write_datapackage(folder, synthetic={"seed": 1})
     >>> package = json.loads(path.read_text())
     >>> package["licenses"][0]["name"], package["alliance:synthetic"]
@@ -579,5 +610,6 @@ def write_datapackage(out_dir: Path, synthetic: Mapping[str, Any] | None = None)
     'sha256:'
     """
     path = Path(out_dir) / DATAPACKAGE_FILE
-    path.write_text(dumps_json(datapackage(Path(out_dir), synthetic)), encoding="utf-8")
+    text = dumps_json(datapackage(Path(out_dir), synthetic))
+    path.write_text(text, encoding="utf-8", newline="\n")
     return path

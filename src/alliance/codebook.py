@@ -1,0 +1,264 @@
+"""The codebook: working-alliance themes and their finer facets.
+
+The eight theme labels and their order are published (Nakash et al., *Qualitative
+Social Work*, doi:10.1177/1473325020923013). Their definitions, the coding rules,
+the positive/negative valence grouping, the coding difficulty and the facets are
+this compendium's own; ``codebook.yaml`` says so in its header.
+
+Examples
+--------
+>>> from alliance.codebook import THEMES, load_codebook, theme_table
+>>> THEMES[0], len(THEMES)
+('understood', 8)
+>>> codebook = load_codebook()
+>>> theme_table(codebook).loc[6, ["theme", "label", "valence"]].tolist()
+['anger', 'anger and hostility', 'negative']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+THEMES: tuple[str, ...] = (
+    "understood",
+    "comfortable",
+    "openness",
+    "trust",
+    "empathy",
+    "frustration",
+    "anger",
+    "disengagement",
+)
+"""Theme ids in the published order."""
+
+VALENCES: tuple[str, ...] = ("positive", "negative")
+"""Valence of a theme (our grouping) or of a facet."""
+
+DIFFICULTIES: tuple[str, ...] = ("explicit", "moderate", "subtle")
+"""How hard a theme is to code reliably, from the easiest to the hardest (our judgement)."""
+
+INFORMANTS: tuple[str, ...] = ("client", "therapist")
+"""Whose interview a facet is coded in."""
+
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""The C implementation of PyYAML's safe loader when available (same result, faster)."""
+
+_THEME_KEYS = (
+    "id",
+    "label",
+    "valence",
+    "difficulty",
+    "definition",
+    "include",
+    "exclude",
+    "example",
+)
+_FACET_KEYS = ("id", "group", "label", "informant", "definition", "parent_themes", "examples")
+_TOP_KEYS = ("valence_grouping", "themes", "facet_groups", "facets")
+
+
+def codebook_text() -> str:
+    """Return the text of the compendium's ``codebook.yaml`` as shipped in the package.
+
+    Examples
+    --------
+    >>> codebook_text().startswith("# Codebook")
+    True
+    """
+    return resources.files("alliance").joinpath("resources", "codebook.yaml").read_text("utf-8")
+
+
+def load_codebook(path: Path | str | None = None) -> dict[str, Any]:
+    """Read and check a ``codebook.yaml``.
+
+    Parameters
+    ----------
+    path : pathlib.Path or str, optional
+        A codebook file; defaults to the compendium's own (see :func:`codebook_text`).
+
+    Returns
+    -------
+    dict
+        The parsed codebook with keys ``themes``, ``facet_groups``, ``facets`` and
+        ``valence_grouping`` (among others).
+
+    Raises
+    ------
+    ValueError
+        If the file is not a mapping, lacks a required key, lists themes other than
+        :data:`THEMES` in the published order, or gives a facet an unknown group,
+        informant, valence or parent theme. The message names the file and the entry.
+
+    Examples
+    --------
+    >>> codebook = load_codebook()
+    >>> [t["id"] for t in codebook["themes"]] == list(THEMES)
+    True
+    >>> codebook["valence_grouping"]["source"]
+    'ours'
+    """
+    name = "codebook.yaml (package)" if path is None else str(path)
+    text = codebook_text() if path is None else Path(path).read_text(encoding="utf-8")
+    codebook = yaml.load(text, Loader=YAML_LOADER)
+    problems = _codebook_problems(codebook)
+    if problems:
+        raise ValueError(f"{name}: " + "; ".join(problems))
+    return codebook
+
+
+def _missing_keys(entry: object, keys: tuple[str, ...], where: str) -> list[str]:
+    """Return a problem for every key of ``keys`` that ``entry`` lacks."""
+    if not isinstance(entry, Mapping):
+        return [f"{where} is not a mapping"]
+    return [f"{where} has no {key!r}" for key in keys if key not in entry]
+
+
+def _codebook_problems(codebook: object) -> list[str]:
+    """List everything wrong with a parsed codebook (empty when it is valid)."""
+    problems = _missing_keys(codebook, _TOP_KEYS, "the codebook")
+    if problems:
+        return problems
+    assert isinstance(codebook, Mapping)
+    themes = codebook["themes"]
+    for position, theme in enumerate(themes):
+        problems += _missing_keys(theme, _THEME_KEYS, f"themes[{position}]")
+    if problems:
+        return problems
+    ids = tuple(theme["id"] for theme in themes)
+    if ids != THEMES:
+        problems.append(f"theme ids are {list(ids)}, expected {list(THEMES)} in this order")
+    for theme in themes:
+        if theme["valence"] not in VALENCES:
+            problems.append(f"theme {theme['id']!r} has valence {theme['valence']!r}")
+        if theme["difficulty"] not in DIFFICULTIES:
+            problems.append(f"theme {theme['id']!r} has difficulty {theme['difficulty']!r}")
+    groups = {group["id"]: group for group in codebook["facet_groups"]}
+    for position, facet in enumerate(codebook["facets"]):
+        where = f"facets[{position}]"
+        missing = _missing_keys(facet, _FACET_KEYS, where)
+        if missing:
+            problems += missing
+            continue
+        where = f"facet {facet['id']!r}"
+        group = groups.get(facet["group"])
+        if group is None:
+            problems.append(f"{where} has unknown group {facet['group']!r}")
+        elif group["informant"] != facet["informant"]:
+            problems.append(f"{where} has informant {facet['informant']!r}, its group another")
+        if facet["informant"] not in INFORMANTS:
+            problems.append(f"{where} has unknown informant {facet['informant']!r}")
+        for valence, parents in facet["parent_themes"].items():
+            if valence not in VALENCES:
+                problems.append(f"{where} has unknown valence {valence!r}")
+            unknown = sorted(set(parents) - set(THEMES))
+            if unknown:
+                problems.append(f"{where} has unknown parent theme(s) {unknown}")
+    return problems
+
+
+def theme_table(codebook: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Return one row per theme, in the published order.
+
+    Parameters
+    ----------
+    codebook : mapping, optional
+        A codebook from :func:`load_codebook`; defaults to the compendium's.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``theme``, ``label``, ``valence`` (our grouping), ``difficulty``
+        and ``definition``.
+
+    Examples
+    --------
+    >>> theme_table()[["theme", "valence"]].head(2).values.tolist()
+    [['understood', 'positive'], ['comfortable', 'positive']]
+    """
+    codebook = load_codebook() if codebook is None else codebook
+    columns = ["theme", "label", "valence", "difficulty", "definition"]
+    rows = [
+        [theme["id"], theme["label"], theme["valence"], theme["difficulty"], theme["definition"]]
+        for theme in codebook["themes"]
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def theme_labels(codebook: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """Map each theme id to its published label.
+
+    Examples
+    --------
+    >>> theme_labels()["disengagement"]
+    'emotional disengagement'
+    """
+    table = theme_table(codebook)
+    return dict(zip(table["theme"], table["label"], strict=True))
+
+
+def facet_table(codebook: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Return one row per facet.
+
+    Parameters
+    ----------
+    codebook : mapping, optional
+        A codebook from :func:`load_codebook`; defaults to the compendium's.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``facet``, ``group`` (``nonverbal`` or ``judgement`` in the
+        compendium's codebook), ``label``, ``informant`` (whose interview it is
+        coded in) and ``definition``.
+
+    Examples
+    --------
+    >>> facets = facet_table()
+    >>> facets.groupby("group")["informant"].unique().map(list).to_dict()
+    {'judgement': ['therapist'], 'nonverbal': ['client']}
+    """
+    codebook = load_codebook() if codebook is None else codebook
+    columns = ["facet", "group", "label", "informant", "definition"]
+    rows = [
+        [facet["id"], facet["group"], facet["label"], facet["informant"], facet["definition"]]
+        for facet in codebook["facets"]
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def facet_parent_themes(codebook: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Return the allowed (facet, valence, parent theme) combinations.
+
+    A facet row of ``facets.csv`` is valid when its ``facet``, ``informant``,
+    ``valence`` and ``theme`` form one row of this table.
+
+    Parameters
+    ----------
+    codebook : mapping, optional
+        A codebook from :func:`load_codebook`; defaults to the compendium's.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``facet``, ``group``, ``informant``, ``valence`` and ``theme``.
+
+    Examples
+    --------
+    >>> allowed = facet_parent_themes()
+    >>> allowed.query("facet == 'client_openness'")[["valence", "theme"]].values.tolist()
+    [['positive', 'openness'], ['negative', 'frustration'], ['negative', 'disengagement']]
+    """
+    codebook = load_codebook() if codebook is None else codebook
+    rows = [
+        [facet["id"], facet["group"], facet["informant"], valence, theme]
+        for facet in codebook["facets"]
+        for valence, parents in facet["parent_themes"].items()
+        for theme in parents
+    ]
+    return pd.DataFrame(rows, columns=["facet", "group", "informant", "valence", "theme"])

@@ -1,0 +1,662 @@
+"""Exchange the codebook with QDA software through the REFI-QDA Codebook format.
+
+ATLAS.ti, MAXQDA, NVivo, QualCoder and other qualitative data analysis
+programs read and write the REFI-QDA *Codebook Exchange* format (``.qdc``, XML
+namespace ``urn:QDA-XML:codebook:1.0``). :func:`export_codebook` writes the
+compendium's ``codebook.yaml`` in that format and :func:`import_codebook`
+reads such a file back into the same structure, so a team can refine the
+codebook in its QDA program and bring it back without losing anything.
+
+How the codebook maps onto the format:
+
+* each theme is a top-level ``Code``; its ``Description`` holds the
+  definition, the rules for when to code it and when not to, and the example;
+* each facet is nested under every theme it may be coded under, once per
+  valence, e.g. *frustration > eye contact (negative)*, exactly as a row of
+  ``facets.csv`` pairs a facet and valence with its parent theme;
+* ``Set`` elements group the themes by valence (our grouping) and coding
+  difficulty, the facets by facet group, and carry the codebook's title,
+  source, coding unit and version;
+* every element's ``Description`` ends with a line ``Id: ...`` naming what it
+  is (``theme:trust``, ``facet:client_openness:negative``, ...), which is how
+  the import recognises it after a trip through another program;
+* GUIDs are :func:`uuid.uuid5` of that id, so the same codebook always gives
+  the same file.
+
+Examples
+--------
+>>> import tempfile
+>>> from pathlib import Path
+>>> path = export_codebook(Path(tempfile.mkdtemp()) / "alliance.qdc")
+>>> print(path.read_text(encoding="utf-8").splitlines()[1])
+<CodeBook xmlns="urn:QDA-XML:codebook:1.0" origin="alliance compendium">
+>>> from alliance.codebook import load_codebook
+>>> import_codebook(path) == load_codebook()
+True
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from alliance.codebook import load_codebook
+
+__all__ = ["NAMESPACE", "GUID_NAMESPACE", "export_codebook", "import_codebook"]
+
+NAMESPACE = "urn:QDA-XML:codebook:1.0"
+"""XML namespace of the REFI-QDA Codebook Exchange format, version 1.0."""
+
+GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://doi.org/10.1177/1473325020923013#codebook")
+"""Namespace of the name-based (version 5) UUIDs given to codes and sets."""
+
+ORIGIN = "alliance compendium"
+COLOURS = {"positive": "#0072B2", "negative": "#D55E00"}
+"""Code colours by valence (Okabe-Ito blue and vermillion, readable with colour blindness)."""
+
+_REQUIRED_TOP = (
+    "title",
+    "version",
+    "source",
+    "coding_unit",
+    "valence_grouping",
+    "difficulty_levels",
+    "themes",
+    "facet_groups",
+    "facets",
+)
+_BAD_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\r\n]")
+_ID_LINE = "Id: "
+
+
+def _guid(kind_id: str) -> str:
+    return str(uuid.uuid5(GUID_NAMESPACE, kind_id))
+
+
+def _text(value: object, where: str) -> str:
+    """Check that ``value`` is one line of text that an XML description can carry."""
+    if not isinstance(value, str):
+        raise ValueError(f"codebook {where} must be text; got {type(value).__name__} {value!r}")
+    if _BAD_CHARACTERS.search(value):
+        raise ValueError(
+            f"codebook {where} contains a line break or control character: {value!r}; "
+            "write it on one line (YAML '>-' folds lines) so it survives the .qdc round trip"
+        )
+    return value
+
+
+def _description(paragraphs: list[str], kind_id: str) -> str:
+    return "\n\n".join([*paragraphs, _ID_LINE + kind_id])
+
+
+def _bullets(heading: str, items: object, where: str) -> list[str]:
+    if not isinstance(items, list):
+        raise ValueError(f"codebook {where} must be a list of rules; got {items!r}")
+    if not items:
+        return []
+    lines = [f"- {_text(item, f'{where}[{i}]')}" for i, item in enumerate(items)]
+    return [heading + "\n" + "\n".join(lines)]
+
+
+def _add(parent: ET.Element, tag: str, description: str, **attributes: str) -> ET.Element:
+    element = ET.SubElement(parent, tag, attributes)
+    ET.SubElement(element, "Description").text = description
+    return element
+
+
+def _check_keys(entry: object, keys: tuple[str, ...], where: str) -> Mapping[str, Any]:
+    if not isinstance(entry, Mapping):
+        raise ValueError(f"codebook {where} must be a mapping; got {entry!r}")
+    missing = [key for key in keys if key not in entry]
+    extra = [key for key in entry if key not in keys]
+    if missing or extra:
+        raise ValueError(
+            f"codebook {where}: the REFI-QDA export carries exactly the keys {list(keys)}; "
+            f"missing {missing}, not representable {extra}"
+        )
+    return entry
+
+
+_THEME_KEYS = (
+    "id",
+    "label",
+    "valence",
+    "difficulty",
+    "definition",
+    "include",
+    "exclude",
+    "example",
+)
+_FACET_KEYS = ("id", "group", "label", "informant", "definition", "parent_themes", "examples")
+_GROUP_KEYS = ("id", "label", "informant", "definition")
+
+
+def _facet_placements(codebook: Mapping[str, Any]) -> dict[str, list[tuple[Mapping, str]]]:
+    """Map each theme id to its (facet, valence) children, in codebook facet order."""
+    themes = [theme["id"] for theme in codebook["themes"]]
+    children: dict[str, list[tuple[Mapping, str]]] = {theme: [] for theme in themes}
+    for position, facet in enumerate(codebook["facets"]):
+        where = f"facets[{position}]"
+        _check_keys(facet, _FACET_KEYS, where)
+        parents, examples = facet["parent_themes"], facet["examples"]
+        if not isinstance(parents, Mapping) or not isinstance(examples, Mapping):
+            raise ValueError(f"codebook {where}: parent_themes and examples must be mappings")
+        stray = sorted(set(examples) - set(parents))
+        if stray:
+            raise ValueError(
+                f"codebook {where}: examples for valence(s) {stray} without parent themes "
+                "cannot be placed under a theme"
+            )
+        for valence, theme_ids in parents.items():
+            ordered = [theme for theme in themes if theme in theme_ids]
+            if list(theme_ids) != ordered or len(set(theme_ids)) != len(theme_ids):
+                raise ValueError(
+                    f"codebook {where}: parent_themes[{valence!r}] = {list(theme_ids)} must list "
+                    f"known themes once each, in codebook order ({ordered})"
+                )
+            for theme in theme_ids:
+                children[theme].append((facet, valence))
+    return children
+
+
+def _codebook_element(codebook: Mapping[str, Any]) -> ET.Element:
+    _check_keys(codebook, _REQUIRED_TOP, "top level")
+    root = ET.Element("CodeBook", {"xmlns": NAMESPACE, "origin": ORIGIN})
+    codes = ET.SubElement(root, "Codes")
+    children = _facet_placements(codebook)
+    for position, theme in enumerate(codebook["themes"]):
+        where = f"themes[{position}]"
+        _check_keys(theme, _THEME_KEYS, where)
+        paragraphs = [
+            _text(theme["definition"], f"{where}.definition"),
+            *_bullets("Code when:", theme["include"], f"{where}.include"),
+            *_bullets("Do not code when:", theme["exclude"], f"{where}.exclude"),
+            "Example: " + _text(theme["example"], f"{where}.example"),
+        ]
+        kind_id = f"theme:{_text(theme['id'], f'{where}.id')}"
+        attributes = {"guid": _guid(kind_id), "name": _text(theme["label"], f"{where}.label")}
+        attributes["isCodable"] = "true"
+        if theme["valence"] in COLOURS:
+            attributes["color"] = COLOURS[theme["valence"]]
+        code = _add(codes, "Code", _description(paragraphs, kind_id), **attributes)
+        for facet, valence in children[theme["id"]]:
+            facet_id = f"facet:{facet['id']}:{valence}"
+            paragraphs = [_text(facet["definition"], f"facet {facet['id']!r} definition")]
+            if valence in facet["examples"]:
+                example = _text(facet["examples"][valence], f"facet {facet['id']!r} example")
+                paragraphs.append("Example: " + example)
+            paragraphs.append("Informant: " + _text(facet["informant"], "facet informant"))
+            label = _text(facet["label"], f"facet {facet['id']!r} label")
+            name = f"{label} ({valence})"
+            _add(
+                code,
+                "Code",
+                _description(paragraphs, f"{facet_id}:{theme['id']}"),
+                guid=_guid(f"{facet_id}:{theme['id']}"),
+                name=name,
+                isCodable="true",
+            )
+    _add_sets(ET.SubElement(root, "Sets"), codebook)
+    return root
+
+
+def _member_set(
+    sets: ET.Element, name: str, paragraphs: list[str], kind_id: str, members: list[str]
+) -> None:
+    element = _add(sets, "Set", _description(paragraphs, kind_id), guid=_guid(kind_id), name=name)
+    for member in members:
+        ET.SubElement(element, "MemberCode", {"guid": _guid(member)})
+
+
+def _add_sets(sets: ET.Element, codebook: Mapping[str, Any]) -> None:
+    themes = codebook["themes"]
+    version = json.dumps(codebook["version"], ensure_ascii=False)
+    _member_set(
+        sets,
+        _text(codebook["title"], "title"),
+        [
+            "Source: " + _text(codebook["source"], "source"),
+            "Coding unit: " + _text(codebook["coding_unit"], "coding_unit"),
+            "Version: " + _text(version, "version"),
+        ],
+        "codebook",
+        [f"theme:{theme['id']}" for theme in themes],
+    )
+    grouping = _check_keys(codebook["valence_grouping"], ("source", "note"), "valence_grouping")
+    for valence in dict.fromkeys(theme["valence"] for theme in themes):
+        _member_set(
+            sets,
+            f"{_text(valence, 'theme valence')} themes",
+            [
+                _text(grouping["note"], "valence_grouping.note"),
+                "Grouping: " + _text(grouping["source"], "valence_grouping.source"),
+            ],
+            f"valence:{valence}",
+            [f"theme:{theme['id']}" for theme in themes if theme["valence"] == valence],
+        )
+    levels = codebook["difficulty_levels"]
+    if not isinstance(levels, Mapping):
+        raise ValueError(f"codebook difficulty_levels must be a mapping; got {levels!r}")
+    unknown = sorted({theme["difficulty"] for theme in themes} - set(levels))
+    if unknown:
+        raise ValueError(f"codebook themes use difficulty level(s) {unknown} not described")
+    for level, meaning in levels.items():
+        _member_set(
+            sets,
+            f"difficulty: {_text(level, 'difficulty level')}",
+            [_text(meaning, f"difficulty_levels.{level}")],
+            f"difficulty:{level}",
+            [f"theme:{theme['id']}" for theme in themes if theme["difficulty"] == level],
+        )
+    groups = [f["group"] for f in codebook["facets"]]
+    for position, group in enumerate(codebook["facet_groups"]):
+        _check_keys(group, _GROUP_KEYS, f"facet_groups[{position}]")
+        members = [
+            f"facet:{facet['id']}:{valence}:{theme}"
+            for facet in codebook["facets"]
+            if facet["group"] == group["id"]
+            for valence, parents in facet["parent_themes"].items()
+            for theme in parents
+        ]
+        _member_set(
+            sets,
+            _text(group["label"], f"facet_groups[{position}].label"),
+            [
+                _text(group["definition"], f"facet_groups[{position}].definition"),
+                "Informant: " + _text(group["informant"], f"facet_groups[{position}].informant"),
+            ],
+            f"facet-group:{_text(group['id'], f'facet_groups[{position}].id')}",
+            members,
+        )
+    orphans = sorted(set(groups) - {g["id"] for g in codebook["facet_groups"]})
+    if orphans:
+        raise ValueError(f"codebook facets refer to undefined facet group(s) {orphans}")
+
+
+def export_codebook(path: Path | str, codebook: Mapping[str, Any] | None = None) -> Path:
+    """Write a codebook as a REFI-QDA Codebook Exchange file (``.qdc``).
+
+    Parameters
+    ----------
+    path : pathlib.Path or str
+        File to write; by convention it ends in ``.qdc``. An existing file is
+        replaced.
+    codebook : mapping, optional
+        A codebook as returned by :func:`alliance.codebook.load_codebook`
+        (e.g. of your own study: ``load_codebook("mystudy/codebook.yaml")``);
+        defaults to the compendium's codebook.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written: UTF-8 XML, indented, identical for identical input.
+
+    Raises
+    ------
+    ValueError
+        If the codebook has keys the format cannot carry, a text with a line
+        break, a facet placed under an unknown theme, or anything else that
+        would not survive :func:`import_codebook`; the message names the entry.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> path = export_codebook(Path(tempfile.mkdtemp()) / "alliance.qdc")
+    >>> text = path.read_text(encoding="utf-8")
+    >>> text.count("<Code "), text.count("<Set ")
+    (45, 8)
+    """
+    codebook = load_codebook() if codebook is None else codebook
+    root = _codebook_element(codebook)
+    ET.indent(root, space="  ")
+    text = ET.tostring(root, encoding="unicode")
+    path = Path(path)
+    path.write_text('<?xml version="1.0" encoding="UTF-8"?>\n' + text + "\n", encoding="utf-8")
+    return path
+
+
+def _local(tag: object) -> tuple[str, str]:
+    """Split an ElementTree tag into (namespace, local name)."""
+    text = str(tag)
+    if text.startswith("{"):
+        namespace, _, local = text[1:].partition("}")
+        return namespace, local
+    return "", text
+
+
+def _children(element: ET.Element, name: str) -> Iterator[ET.Element]:
+    return (child for child in element if _local(child.tag)[1] == name)
+
+
+class _Reader:
+    """Reads one parsed .qdc file and names the element behind every problem."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def error(self, where: str, message: str) -> ValueError:
+        return ValueError(f"{self.path}: {where}: {message}")
+
+    def attribute(self, element: ET.Element, name: str, where: str) -> str:
+        value = element.get(name)
+        if value is None:
+            raise self.error(where, f"the required attribute {name!r} is missing")
+        return value
+
+    def blocks(self, element: ET.Element, where: str) -> tuple[str, dict[str, str]]:
+        """Return (first paragraph, {label: rest}) of a description, with its id."""
+        description = next(_children(element, "Description"), None)
+        text = "" if description is None or description.text is None else description.text
+        paragraphs = text.replace("\r\n", "\n").split("\n\n")
+        if not paragraphs[-1].startswith(_ID_LINE):
+            raise self.error(
+                where,
+                "the description does not end with an 'Id: ...' line, so this code or set "
+                "was not exported by alliance.refi (or the line was edited away); "
+                "add it back, e.g. 'Id: theme:trust'",
+            )
+        kind_id = paragraphs.pop()[len(_ID_LINE) :].strip()
+        labelled: dict[str, str] = {"id": kind_id}
+        first = paragraphs.pop(0) if paragraphs else ""
+        for paragraph in paragraphs:
+            label, separator, rest = paragraph.partition(":")
+            if not separator:
+                raise self.error(where, f"unrecognised paragraph in the description: {paragraph!r}")
+            labelled[label] = rest[1:] if rest.startswith((" ", "\n")) else rest
+        return first, labelled
+
+    def rules(self, labelled: Mapping[str, str], label: str, where: str) -> list[str]:
+        if label not in labelled:
+            return []
+        rules = []
+        for line in labelled[label].split("\n"):
+            if not line.startswith("- "):
+                raise self.error(
+                    where, f"a rule under {label!r} does not start with '- ': {line!r}"
+                )
+            rules.append(line[2:])
+        return rules
+
+    def kind(self, labelled: Mapping[str, str], expected: str, where: str) -> list[str]:
+        parts = labelled["id"].split(":")
+        if parts[0] != expected:
+            raise self.error(
+                where, f"expected an 'Id: {expected}:...' line; got {labelled['id']!r}"
+            )
+        return parts[1:]
+
+
+def _parse(path: Path) -> ET.Element:
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError as error:
+        line, column = error.position
+        raise ValueError(
+            f"{path}: not a well-formed XML file (line {line}, column {column + 1}): {error}"
+        ) from error
+    namespace, local = _local(root.tag)
+    if local != "CodeBook":
+        raise ValueError(
+            f"{path}: the root element is <{local}>, not <CodeBook>; a REFI-QDA codebook "
+            "(.qdc) is expected (a .qdpx project holds its codebook inside a zip archive)"
+        )
+    if namespace and not namespace.lower().startswith("urn:qda-xml:codebook"):
+        raise ValueError(
+            f"{path}: the root element is in namespace {namespace!r}, not {NAMESPACE!r}"
+        )
+    return root
+
+
+def import_codebook(path: Path | str) -> dict[str, Any]:
+    """Read a REFI-QDA codebook written by :func:`export_codebook` back into a codebook.
+
+    The file may have passed through a QDA program in between: element
+    namespaces and ``xsi:schemaLocation`` are matched leniently (any
+    ``urn:QDA-XML:codebook`` namespace, or none), and codes and sets are
+    recognised by the ``Id:`` line that ends their description rather than
+    by their GUID or position.
+
+    Parameters
+    ----------
+    path : pathlib.Path or str
+        The ``.qdc`` file.
+
+    Returns
+    -------
+    dict
+        A codebook with the structure of ``codebook.yaml`` (see
+        :func:`alliance.codebook.load_codebook`); save it with
+        ``yaml.safe_dump(codebook, sort_keys=False, allow_unicode=True)``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file is not well-formed XML, is not a codebook, or lacks a part
+        the codebook needs; the message names the file and the element (for
+        example ``CodeBook/Codes/Code[3]``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> codebook = import_codebook(export_codebook(Path(tempfile.mkdtemp()) / "a.qdc"))
+    >>> [theme["id"] for theme in codebook["themes"]][:3]
+    ['understood', 'comfortable', 'openness']
+    >>> codebook["facets"][5]["parent_themes"]
+    {'positive': ['openness'], 'negative': ['frustration', 'disengagement']}
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such codebook file")
+    root = _parse(path)
+    reader = _Reader(path)
+    codes = next(_children(root, "Codes"), None)
+    if codes is None:
+        raise reader.error("CodeBook", "the required <Codes> element is missing")
+    themes, guids, facets = _read_codes(reader, codes)
+    codebook = _read_sets(reader, root, guids, themes)
+    facet_order = _facet_order(reader, root, guids, facets)
+    codebook["themes"] = themes
+    codebook["facets"] = [facets[facet_id] for facet_id in facet_order]
+    return codebook
+
+
+def _read_codes(
+    reader: _Reader, codes: ET.Element
+) -> tuple[list[dict[str, Any]], dict[str, tuple[str, ...]], dict[str, dict[str, Any]]]:
+    """Read themes (top-level codes) and facets (their children)."""
+    themes: list[dict[str, Any]] = []
+    guids: dict[str, tuple[str, ...]] = {}
+    facets: dict[str, dict[str, Any]] = {}
+    for t_pos, element in enumerate(_children(codes, "Code"), start=1):
+        where = f"CodeBook/Codes/Code[{t_pos}]"
+        name = reader.attribute(element, "name", where)
+        guid = reader.attribute(element, "guid", where).strip("{}").lower()
+        reader.attribute(element, "isCodable", where)
+        first, labelled = reader.blocks(element, where)
+        parts = reader.kind(labelled, "theme", where)
+        if len(parts) != 1 or not parts[0]:
+            raise reader.error(where, f"expected 'Id: theme:<theme>'; got {labelled['id']!r}")
+        theme_id = parts[0]
+        guids[guid] = ("theme", theme_id)
+        if "Example" not in labelled:
+            raise reader.error(where, "the description has no 'Example:' paragraph")
+        themes.append(
+            {
+                "id": theme_id,
+                "label": name,
+                "valence": None,
+                "difficulty": None,
+                "definition": first,
+                "include": reader.rules(labelled, "Code when", where),
+                "exclude": reader.rules(labelled, "Do not code when", where),
+                "example": labelled["Example"],
+            }
+        )
+        for f_pos, child in enumerate(_children(element, "Code"), start=1):
+            child_where = f"{where}/Code[{f_pos}]"
+            _read_facet(reader, child, child_where, theme_id, guids, facets)
+    if not themes:
+        raise reader.error("CodeBook/Codes", "there is no <Code>")
+    return themes, guids, facets
+
+
+def _read_facet(
+    reader: _Reader,
+    element: ET.Element,
+    where: str,
+    theme_id: str,
+    guids: dict[str, tuple[str, ...]],
+    facets: dict[str, dict[str, Any]],
+) -> None:
+    name = reader.attribute(element, "name", where)
+    guid = reader.attribute(element, "guid", where).strip("{}").lower()
+    reader.attribute(element, "isCodable", where)
+    if next(_children(element, "Code"), None) is not None:
+        raise reader.error(where, "a facet code has codes nested under it; only two levels exist")
+    first, labelled = reader.blocks(element, where)
+    parts = reader.kind(labelled, "facet", where)
+    if len(parts) != 3 or parts[2] != theme_id:
+        raise reader.error(
+            where, f"expected 'Id: facet:<facet>:<valence>:{theme_id}'; got {labelled['id']!r}"
+        )
+    facet_id, valence, _ = parts
+    suffix = f" ({valence})"
+    if not name.endswith(suffix) or "Informant" not in labelled:
+        raise reader.error(where, f"expected a name ending in {suffix!r} and an 'Informant:' line")
+    guids[guid] = ("facet", facet_id, valence, theme_id)
+    facet = facets.setdefault(
+        facet_id,
+        {
+            "id": facet_id,
+            "group": None,
+            "label": name[: -len(suffix)],
+            "informant": labelled["Informant"],
+            "definition": first,
+            "parent_themes": {},
+            "examples": {},
+        },
+    )
+    facet["parent_themes"].setdefault(valence, []).append(theme_id)
+    if "Example" in labelled:
+        facet["examples"][valence] = labelled["Example"]
+
+
+def _sets(reader: _Reader, root: ET.Element) -> Iterator[tuple[str, ET.Element, str, dict]]:
+    container = next(_children(root, "Sets"), None)
+    if container is None:
+        raise reader.error(
+            "CodeBook", "the <Sets> element is missing; it carries valence, difficulty and groups"
+        )
+    for position, element in enumerate(_children(container, "Set"), start=1):
+        where = f"CodeBook/Sets/Set[{position}]"
+        reader.attribute(element, "guid", where)
+        first, labelled = reader.blocks(element, where)
+        yield where, element, first, labelled
+
+
+def _members(
+    reader: _Reader, element: ET.Element, where: str, guids: Mapping[str, tuple[str, ...]]
+) -> list[tuple[str, ...]]:
+    members = []
+    for position, member in enumerate(_children(element, "MemberCode"), start=1):
+        guid = reader.attribute(member, "guid", f"{where}/MemberCode[{position}]")
+        key = guid.strip("{}").lower()
+        if key not in guids:
+            raise reader.error(f"{where}/MemberCode[{position}]", f"no code has guid {guid!r}")
+        members.append(guids[key])
+    return members
+
+
+def _read_sets(
+    reader: _Reader,
+    root: ET.Element,
+    guids: Mapping[str, tuple[str, ...]],
+    themes: list[dict[str, Any]],
+) -> dict[str, Any]:
+    by_id = {theme["id"]: theme for theme in themes}
+    codebook: dict[str, Any] = {}
+    levels: dict[str, str] = {}
+    groups: list[dict[str, Any]] = []
+    for where, element, first, labelled in _sets(reader, root):
+        name = reader.attribute(element, "name", where)
+        kind, *rest = labelled["id"].split(":")
+        members = _members(reader, element, where, guids)
+        if kind == "codebook":
+            try:
+                version = json.loads(labelled["Version"])
+                codebook.update(
+                    title=name,
+                    version=version,
+                    source=first.removeprefix("Source: "),
+                    coding_unit=labelled["Coding unit"],
+                )
+            except (KeyError, json.JSONDecodeError) as error:
+                raise reader.error(where, f"the codebook set lacks or garbles {error}") from error
+        elif kind == "valence" and len(rest) == 1:
+            if "Grouping" not in labelled:
+                raise reader.error(where, "the valence set has no 'Grouping:' line")
+            codebook["valence_grouping"] = {"source": labelled["Grouping"], "note": first}
+            for member in members:
+                by_id[member[1]]["valence"] = rest[0]
+        elif kind == "difficulty" and len(rest) == 1:
+            levels[rest[0]] = first
+            for member in members:
+                by_id[member[1]]["difficulty"] = rest[0]
+        elif kind == "facet-group" and len(rest) == 1:
+            if "Informant" not in labelled:
+                raise reader.error(where, "the facet-group set has no 'Informant:' line")
+            groups.append(
+                {
+                    "id": rest[0],
+                    "label": name,
+                    "informant": labelled["Informant"],
+                    "definition": first,
+                }
+            )
+        else:
+            raise reader.error(where, f"unknown set id {labelled['id']!r}")
+    missing = [key for key in ("title", "valence_grouping") if key not in codebook]
+    unset = [t["id"] for t in themes if t["valence"] is None or t["difficulty"] is None]
+    if missing or not levels or unset:
+        raise reader.error(
+            "CodeBook/Sets",
+            "the sets do not describe the whole codebook: "
+            f"missing {missing + ([] if levels else ['difficulty levels'])}, "
+            f"themes without valence or difficulty {unset}",
+        )
+    codebook["difficulty_levels"] = levels
+    codebook["facet_groups"] = groups
+    return codebook
+
+
+def _facet_order(
+    reader: _Reader,
+    root: ET.Element,
+    guids: Mapping[str, tuple[str, ...]],
+    facets: dict[str, dict[str, Any]],
+) -> list[str]:
+    """Order facets as the facet-group sets list them, and fill in each facet's group."""
+    order: list[str] = []
+    for where, element, _, labelled in _sets(reader, root):
+        kind, *rest = labelled["id"].split(":")
+        if kind != "facet-group":
+            continue
+        for member in _members(reader, element, where, guids):
+            if member[0] != "facet":
+                raise reader.error(where, f"a facet group lists the theme {member[1]!r}")
+            facets[member[1]]["group"] = rest[0]
+            if member[1] not in order:
+                order.append(member[1])
+    ungrouped = sorted(set(facets) - set(order))
+    if ungrouped:
+        raise reader.error("CodeBook/Sets", f"facet(s) {ungrouped} belong to no facet-group set")
+    return order

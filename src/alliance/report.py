@@ -1,0 +1,196 @@
+"""The key tables of the analysis for any study folder: ``python -m alliance report DIR``.
+
+The report validates the folder (as ``python -m alliance validate DIR`` does)
+and then prints, as plain text, the three results a reader of the article
+looks for: how reliably the raters coded, how many themes each informant
+described per session, and how each theme's prevalence compares between
+concordant and discordant dyads. Every table comes from the same helpers the
+book's chapters use (:mod:`alliance.coding_reliability`,
+:mod:`alliance.session_counts`, :mod:`alliance.dyads`), so the report and the
+book agree on any study in the compendium's schema.
+
+Examples
+--------
+>>> tables = report_tables(load_study())
+>>> list(tables)
+['study', 'reliability', 'themes_per_session', 'dyad_comparison']
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from alliance.coding_reliability import informant_agreement
+from alliance.dataset import Study, StudyValidationError, load_study
+from alliance.dyads import compare_dyad_types
+from alliance.sampling import attach_dyads
+from alliance.session_counts import summarise_counts, themes_per_session
+
+__all__ = ["RELIABILITY_METHODS", "format_report", "print_report", "report_tables"]
+
+RELIABILITY_METHODS: tuple[str, ...] = ("fleiss_kappa", "gwet_ac1", "krippendorff_alpha")
+"""Agreement coefficients the report shows (see :mod:`alliance.reliability`)."""
+
+DECIMALS = 3
+"""Decimals of the printed estimates (proportions, kappas, means)."""
+
+
+def _provenance(study: Study) -> str:
+    if study.synthetic is None:
+        return "real data (datapackage.json has no alliance:synthetic property, or there is none)"
+    made = ", ".join(f"{key} {value}" for key, value in sorted(study.synthetic.items()))
+    return f"SYNTHETIC data ({made})"
+
+
+def report_tables(study: Study) -> dict[str, pd.DataFrame]:
+    """Compute the report's tables for a loaded study.
+
+    Parameters
+    ----------
+    study : alliance.dataset.Study
+        From :func:`alliance.dataset.load_study`.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        ``study``: one row per dyad type with ``sessions``, ``therapists`` and
+        ``clients``; ``reliability``: :func:`alliance.coding_reliability.informant_agreement`
+        for :data:`RELIABILITY_METHODS`; ``themes_per_session``:
+        :func:`alliance.session_counts.summarise_counts` of the consensus by
+        informant and by informant x dyad type; ``dyad_comparison``:
+        :func:`alliance.dyads.compare_dyad_types` of the consensus.
+
+    Examples
+    --------
+    >>> tables = report_tables(load_study())
+    >>> tables["study"]["sessions"].tolist()
+    [26, 29]
+    """
+    dyads = study.dyads
+    composition = (
+        dyads.groupby("dyad_type", sort=True)
+        .agg(
+            sessions=("session_id", "nunique"),
+            therapists=("therapist_id", "nunique"),
+            clients=("client_id", "nunique"),
+        )
+        .reset_index()
+    )
+    counts = attach_dyads(themes_per_session(study.consensus), dyads, columns=["dyad_type"])
+    per_session = pd.concat(
+        [
+            summarise_counts(counts, by=["informant"]).assign(dyad_type="all"),
+            summarise_counts(counts, by=["informant", "dyad_type"]),
+        ],
+        ignore_index=True,
+    )
+    per_session = per_session.sort_values(["informant", "dyad_type"], kind="stable")
+    columns = ["informant", "dyad_type", "n", "mean", "sd", "median", "min", "max"]
+    return {
+        "study": composition,
+        "reliability": informant_agreement(study.ratings, methods=list(RELIABILITY_METHODS)),
+        "themes_per_session": per_session[columns].reset_index(drop=True),
+        "dyad_comparison": compare_dyad_types(study.consensus, dyads),
+    }
+
+
+def format_report(study: Study) -> str:
+    """Render the report of a loaded study as plain text.
+
+    Parameters
+    ----------
+    study : alliance.dataset.Study
+        From :func:`alliance.dataset.load_study`.
+
+    Returns
+    -------
+    str
+        Headed sections with fixed-width tables, estimates rounded to
+        :data:`DECIMALS` decimals.
+
+    Examples
+    --------
+    >>> text = format_report(load_study())
+    >>> print(text.splitlines()[0])
+    Working-alliance study report
+    >>> "Dyad comparison" in text
+    True
+    """
+    tables = report_tables(study)
+    reliability = tables["reliability"][
+        ["informant", "coefficient", "estimate", "ci_low", "ci_high", "n_units", "n_raters"]
+    ]
+    comparison = tables["dyad_comparison"]
+    comparison = comparison.assign(
+        concordant=comparison["present_concordant"].astype(str)
+        + "/"
+        + comparison["n_concordant"].astype(str),
+        discordant=comparison["present_discordant"].astype(str)
+        + "/"
+        + comparison["n_discordant"].astype(str),
+    )[
+        [
+            "informant",
+            "theme",
+            "concordant",
+            "discordant",
+            "risk_difference",
+            "ci_low",
+            "ci_high",
+            "p_fisher",
+            "p_holm",
+        ]
+    ]
+    sections = [
+        ("Working-alliance study report", f"Folder: {study.path}\nData: {_provenance(study)}"),
+        ("Sessions by dyad type", tables["study"].to_string(index=False)),
+        (
+            "Inter-rater reliability (session x theme units, analytic 95% intervals)",
+            reliability.round(DECIMALS).to_string(index=False),
+        ),
+        (
+            "Themes per session (consensus coding; SD with ddof=1)",
+            tables["themes_per_session"].round(DECIMALS).to_string(index=False),
+        ),
+        (
+            "Dyad comparison: sessions with the theme, discordant minus concordant "
+            "(Newcombe 95% interval, Fisher exact p, Holm-adjusted p)",
+            comparison.round(DECIMALS).to_string(index=False),
+        ),
+    ]
+    return "\n\n".join(f"{title}\n{'=' * len(title)}\n{body}" for title, body in sections) + "\n"
+
+
+def print_report(folder: Path | str) -> int:
+    """Validate a study folder and print its report: ``python -m alliance report DIR``.
+
+    Parameters
+    ----------
+    folder : pathlib.Path or str
+        The study folder.
+
+    Returns
+    -------
+    int
+        0 after printing the report; 1 if the folder does not validate, in
+        which case every problem is printed instead (as by ``validate``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> print_report(tempfile.mkdtemp())  # doctest: +ELLIPSIS
+    The study folder does not validate, so there is no report ...
+    1
+    """
+    try:
+        study = load_study(folder)
+    except StudyValidationError as error:
+        print(
+            "The study folder does not validate, so there is no report. Fix these problems "
+            f"(python -m alliance validate {folder} lists them too):\n{error}"
+        )
+        return 1
+    print(format_report(study), end="")
+    return 0

@@ -1,0 +1,631 @@
+"""Robustness of the dyad comparison: clients nested in therapists, and what the sample can see.
+
+Clients are nested within therapists: a therapist who rarely describes a theme
+does so with concordant and discordant clients alike, and sessions of the same
+therapist are not independent. Three analyses respect that structure:
+
+* :func:`cmh_by_therapist`: Cochran-Mantel-Haenszel test and Mantel-Haenszel
+  common odds ratio, stratified by therapist (Mantel & Haenszel 1959);
+* :func:`gee_by_therapist`: a generalised estimating equation (Liang & Zeger
+  1986) for the risk difference, with an exchangeable working correlation
+  within therapist and a cluster-robust (small-sample corrected) covariance;
+* :func:`permutation_within_therapist`: a permutation test that shuffles the
+  dyad labels only among each therapist's own sessions.
+
+Two helpers then say what the sample could and could not detect:
+:func:`detectable_differences` (per code, from :mod:`alliance.planning`) and
+:func:`simulated_power_curve`; :func:`equivalence_check` spells out what
+"similar themes" can mean.
+
+Examples
+--------
+>>> import pandas as pd
+>>> dyads = pd.DataFrame({"session_id": ["S1", "S2", "S3", "S4"],
+...                       "therapist_id": ["T1", "T1", "T2", "T2"],
+...                       "dyad_type": ["concordant", "discordant"] * 2})
+>>> coded = dyads[["session_id"]].assign(informant="therapist", theme="trust",
+...                                      present=[1, 0, 1, 0])
+>>> permutation_within_therapist(coded, dyads, n_perm=999, seed=1)[
+...     ["theme", "risk_difference", "n_informative_therapists"]]
+   theme  risk_difference  n_informative_therapists
+0  trust             -1.0                         2
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats
+from statsmodels.stats.contingency_tables import StratifiedTable
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+from alliance.coding_reliability import _sort_rows
+from alliance.planning import (
+    minimum_detectable_difference,
+    prevalence_power,
+    simulate_prevalence_power,
+)
+from alliance.sampling import DYAD_TYPES, _require_columns, attach_dyads
+
+__all__ = [
+    "cmh_by_therapist",
+    "detectable_differences",
+    "equivalence_check",
+    "gee_by_therapist",
+    "permutation_within_therapist",
+    "simulated_power_curve",
+]
+
+
+@dataclass(frozen=True)
+class _Design:
+    """Sessions x codes outcomes with each session's dyad type and therapist."""
+
+    codes: pd.DataFrame  # one row per code: the ``by`` columns
+    outcomes: np.ndarray  # sessions x codes, 0/1
+    discordant: np.ndarray  # sessions, bool
+    therapist: np.ndarray  # sessions, therapist id
+
+
+def _design(coded: pd.DataFrame, dyads: pd.DataFrame, by: Sequence[str]) -> _Design:
+    """Reshape tidy codes into a complete sessions x codes matrix, checking everything."""
+    by = list(by)
+    _require_columns(coded, ["session_id", *by, "present"], "coded")
+    _require_columns(dyads, ["session_id", "therapist_id", "dyad_type"], "dyads")
+    bad = ~coded["present"].isin([0, 1])
+    if bad.any():
+        row = bad.idxmax()
+        raise ValueError(
+            f"coded: present must be 0 or 1; row {row} has {coded.loc[row, 'present']!r}"
+        )
+    unknown = ~dyads["dyad_type"].isin(DYAD_TYPES)
+    if unknown.any():
+        row = unknown.idxmax()
+        raise ValueError(
+            f"dyads: row {row} has dyad_type={dyads.loc[row, 'dyad_type']!r}; "
+            f"expected one of {list(DYAD_TYPES)}"
+        )
+    attach_dyads(coded, dyads, columns=[])
+    repeated = coded.duplicated(["session_id", *by], keep=False)
+    if repeated.any():
+        raise ValueError(
+            f"coded has more than one row per session for the same {by}: "
+            f"rows {list(coded.index[repeated][:10])}"
+        )
+    codes = _sort_rows(coded[by].drop_duplicates(), by)
+    wide = coded.pivot(index="session_id", columns=by, values="present")
+    wide = wide.reindex(columns=pd.MultiIndex.from_frame(codes) if len(by) > 1 else codes[by[0]])
+    wide = wide.reindex(index=dyads["session_id"])
+    gaps = wide.isna()
+    if gaps.to_numpy().any():
+        session = gaps.index[gaps.any(axis=1).to_numpy()][0]
+        raise ValueError(
+            f"coded lacks {int(gaps.to_numpy().sum())} session x code row(s) (every session of "
+            f"dyads needs every code), e.g. session {session!r}"
+        )
+    return _Design(
+        codes=codes,
+        outcomes=wide.to_numpy(dtype=float),
+        discordant=(dyads["dyad_type"] == "discordant").to_numpy(),
+        therapist=dyads["therapist_id"].to_numpy(),
+    )
+
+
+def _mixed_therapists(design: _Design) -> np.ndarray:
+    """Return the therapists who saw at least one client of each dyad type."""
+    frame = pd.DataFrame({"therapist": design.therapist, "discordant": design.discordant})
+    mixed = frame.groupby("therapist")["discordant"].nunique() == 2
+    return mixed.index[mixed.to_numpy()].to_numpy()
+
+
+def cmh_by_therapist(
+    coded: pd.DataFrame,
+    dyads: pd.DataFrame,
+    by: Sequence[str] = ("informant", "theme"),
+    correction: bool = False,
+) -> pd.DataFrame:
+    """Cochran-Mantel-Haenszel test of each code against dyad type, stratified by therapist.
+
+    Each therapist is a stratum with a 2 x 2 table (discordant/concordant x
+    present/absent). Only therapists who saw clients of both dyad types carry
+    information: for the others one row of their table is empty, and they add
+    exactly zero to the Mantel-Haenszel sums, so they are left out and counted.
+
+    Parameters
+    ----------
+    coded : pandas.DataFrame
+        One row per session and code: ``session_id``, the ``by`` columns,
+        ``present`` (0/1); e.g. ``Study.consensus``. Complete: every session of
+        ``dyads`` has every code.
+    dyads : pandas.DataFrame
+        ``Study.dyads`` (``session_id``, ``therapist_id``, ``dyad_type``).
+    by : sequence of str, default ("informant", "theme")
+        Columns that identify a code.
+    correction : bool, default False
+        Continuity correction of the CMH statistic (R's ``mantelhaen.test``
+        default is ``True``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per code: the ``by`` columns, ``n_strata`` (therapists with both
+        dyad types), ``n_sessions`` (their sessions), ``mh_odds_ratio`` (odds of
+        the code in discordant relative to concordant dyads), ``ci_low`` and
+        ``ci_high`` (Robins-Breslow-Greenland, 95%), ``cmh_statistic`` and
+        ``p_value`` (1 df). Odds ratios are 0 or infinite when every informative
+        present code is in one dyad type, and NaN when no informative therapist
+        has the code; the test is NaN when the code never varies.
+
+    Raises
+    ------
+    ValueError
+        On missing columns, codes other than 0/1, unknown sessions or dyad
+        types, duplicated or missing session x code rows, or when no therapist
+        saw both dyad types.
+
+    Examples
+    --------
+    The penicillin-and-rabbits data (Agresti 1990), one stratum per dose:
+
+    >>> cured = {"discordant": [0, 3, 6, 5, 2], "concordant": [0, 0, 2, 6, 5]}
+    >>> n = {"discordant": [6, 6, 6, 6, 2], "concordant": [5, 6, 6, 6, 5]}
+    >>> rows = [(f"T{k}", t, int(i < cured[t][k])) for k in range(5) for t in cured
+    ...         for i in range(n[t][k])]
+    >>> dyads = pd.DataFrame(rows, columns=["therapist_id", "dyad_type", "present"])
+    >>> dyads["session_id"] = [f"S{i:02d}" for i in range(len(dyads))]
+    >>> coded = dyads.assign(informant="client", theme="trust")
+    >>> result = cmh_by_therapist(coded, dyads, correction=True).iloc[0]
+    >>> round(float(result["mh_odds_ratio"]), 4), round(float(result["p_value"]), 3)
+    (7.0, 0.047)
+    """
+    design = _design(coded, dyads, by)
+    mixed = np.isin(design.therapist, _mixed_therapists(design))
+    if not mixed.any():
+        raise ValueError(
+            "no therapist saw clients of both dyad types; a within-therapist comparison "
+            "is impossible"
+        )
+    therapists = design.therapist[mixed]
+    strata = [therapists == t for t in np.unique(therapists)]
+    discordant = design.discordant[mixed]
+    rows = []
+    for j in range(design.outcomes.shape[1]):
+        y = design.outcomes[mixed, j]
+        tables = [
+            np.array(
+                [
+                    [np.sum(y[s & discordant]), np.sum(1 - y[s & discordant])],
+                    [np.sum(y[s & ~discordant]), np.sum(1 - y[s & ~discordant])],
+                ]
+            )
+            for s in strata
+        ]
+        table = StratifiedTable(tables)
+        with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            low, high = table.oddsratio_pooled_confint()
+            test = table.test_null_odds(correction=correction)
+            odds_ratio = table.oddsratio_pooled
+        rows.append(
+            {
+                "n_strata": len(strata),
+                "n_sessions": int(mixed.sum()),
+                "mh_odds_ratio": float(odds_ratio),
+                "ci_low": float(low),
+                "ci_high": float(high),
+                "cmh_statistic": float(test.statistic),
+                "p_value": float(test.pvalue),
+            }
+        )
+    return pd.concat([design.codes.reset_index(drop=True), pd.DataFrame(rows)], axis=1)
+
+
+def gee_by_therapist(
+    coded: pd.DataFrame,
+    dyads: pd.DataFrame,
+    by: Sequence[str] = ("informant", "theme"),
+    cov_struct: str = "exchangeable",
+    cov_type: str = "bias_reduced",
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Risk difference between dyad types from a GEE clustered by therapist.
+
+    For each code the linear probability model ``present ~ 1 + discordant`` is
+    fitted by generalised estimating equations with sessions grouped by
+    therapist (:class:`statsmodels.genmod.generalized_estimating_equations.GEE`,
+    Gaussian family, identity link). The slope is the risk difference
+    (discordant minus concordant), on the same scale as
+    :func:`alliance.dyads.compare_dyad_types`; an identity link also stays
+    estimable for a theme that one dyad type never mentions, where a logit
+    model would diverge. The covariance is cluster-robust, by default with
+    Mancl & DeRouen's (2001) bias correction for few clusters.
+
+    Parameters
+    ----------
+    coded, dyads, by
+        As in :func:`cmh_by_therapist`.
+    cov_struct : {"exchangeable", "independence"}, default "exchangeable"
+        Working correlation of sessions within a therapist.
+    cov_type : {"bias_reduced", "robust", "naive"}, default "bias_reduced"
+        Covariance of the estimates (statsmodels ``GEE.fit``).
+    confidence : float, default 0.95
+        Confidence level of the Wald interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per code: the ``by`` columns, ``risk_difference``, ``se``,
+        ``ci_low``, ``ci_high``, ``p_value`` (Wald z), ``within_therapist_corr``
+        (the estimated exchangeable correlation; 0 for independence) and
+        ``n_clusters``. A code that never varies gets a risk difference of 0 and
+        NaN for the rest.
+
+    Raises
+    ------
+    ValueError
+        As :func:`cmh_by_therapist`, or for an unknown ``cov_struct``.
+
+    Examples
+    --------
+    With independence and one session per therapist, the estimate is the plain
+    difference in proportions:
+
+    >>> dyads = pd.DataFrame({"session_id": ["S1", "S2", "S3", "S4"],
+    ...                       "therapist_id": ["T1", "T2", "T3", "T4"],
+    ...                       "dyad_type": ["concordant"] * 2 + ["discordant"] * 2})
+    >>> coded = dyads[["session_id"]].assign(informant="client", theme="trust",
+    ...                                      present=[1, 1, 1, 0])
+    >>> gee_by_therapist(coded, dyads, cov_struct="independence")["risk_difference"].round(2)
+    0   -0.5
+    Name: risk_difference, dtype: float64
+    """
+    structures = {
+        "exchangeable": sm.cov_struct.Exchangeable,
+        "independence": sm.cov_struct.Independence,
+    }
+    if cov_struct not in structures:
+        raise ValueError(f"cov_struct must be one of {sorted(structures)}; got {cov_struct!r}")
+    design = _design(coded, dyads, by)
+    exog = np.column_stack([np.ones(len(design.discordant)), design.discordant.astype(float)])
+    groups = pd.factorize(design.therapist)[0]
+    z = stats.norm.isf((1 - confidence) / 2)
+    rows = []
+    for j in range(design.outcomes.shape[1]):
+        y = design.outcomes[:, j]
+        row = {"n_clusters": int(groups.max() + 1)}
+        if np.ptp(y) == 0:
+            rows.append(row | {"risk_difference": 0.0})
+            continue
+        model = sm.GEE(
+            y,
+            exog,
+            groups=groups,
+            family=sm.families.Gaussian(),
+            cov_struct=structures[cov_struct](),
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ConvergenceWarning)
+            fit = model.fit(cov_type=cov_type)
+        estimate, se = float(fit.params[1]), float(fit.bse[1])
+        dep = model.cov_struct.dep_params if cov_struct == "exchangeable" else 0.0
+        rows.append(
+            row
+            | {
+                "risk_difference": estimate,
+                "se": se,
+                "ci_low": estimate - z * se,
+                "ci_high": estimate + z * se,
+                "p_value": float(2 * stats.norm.sf(abs(estimate / se))),
+                "within_therapist_corr": float(dep),
+            }
+        )
+    columns = [
+        "risk_difference",
+        "se",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "within_therapist_corr",
+        "n_clusters",
+    ]
+    table = pd.DataFrame(rows).reindex(columns=columns)
+    return pd.concat([design.codes.reset_index(drop=True), table], axis=1)
+
+
+def _within_stratum_permutations(
+    stratum: np.ndarray, n_perm: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Return ``n_perm`` x n index arrays that permute positions only within strata.
+
+    ``stratum`` must be sorted (non-decreasing integers). Adding a uniform draw
+    in [0, 1) to the integer stratum codes and arg-sorting each row keeps every
+    position inside its stratum's block and orders the block at random.
+    """
+    keys = stratum[None, :] + rng.random((n_perm, len(stratum)))
+    return np.argsort(keys, axis=1, kind="stable")
+
+
+def permutation_within_therapist(
+    coded: pd.DataFrame,
+    dyads: pd.DataFrame,
+    by: Sequence[str] = ("informant", "theme"),
+    n_perm: int = 10_000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Permutation test of the risk difference that shuffles dyad labels within therapist.
+
+    Under the null hypothesis that dyad type does not change how often a code
+    is used, any rearrangement of a therapist's own clients' dyad labels is as
+    likely as the observed one. Shuffling only within therapist keeps each
+    therapist's caseload (and style) fixed, so therapist differences cannot
+    masquerade as dyad differences. All codes share the same permutations, and
+    the whole computation is a pair of matrix products (no Python loop over
+    permutations).
+
+    Parameters
+    ----------
+    coded, dyads, by
+        As in :func:`cmh_by_therapist`.
+    n_perm : int, default 10000
+        Random permutations; the p-value's resolution is ``1 / (n_perm + 1)``.
+    seed : int, default 0
+        Seed of :func:`numpy.random.default_rng`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per code: the ``by`` columns, ``risk_difference`` (observed,
+        discordant minus concordant), ``p_value`` (two-sided, ``(1 + #{|T*| >=
+        |T|}) / (n_perm + 1)``), ``n_perm`` and ``n_informative_therapists``
+        (those whose clients include both dyad types; the others' labels cannot
+        move).
+
+    Raises
+    ------
+    ValueError
+        As :func:`cmh_by_therapist`, or if ``n_perm < 1``.
+
+    Examples
+    --------
+    >>> dyads = pd.DataFrame({"session_id": ["S1", "S2", "S3", "S4"],
+    ...                       "therapist_id": ["T1", "T1", "T2", "T2"],
+    ...                       "dyad_type": ["concordant", "discordant"] * 2})
+    >>> coded = dyads[["session_id"]].assign(informant="client", theme="trust",
+    ...                                      present=[1, 0, 1, 0])
+    >>> permutation_within_therapist(coded, dyads, n_perm=999, seed=1)["p_value"].round(2)
+    0    0.5
+    Name: p_value, dtype: float64
+    """
+    if int(n_perm) != n_perm or n_perm < 1:
+        raise ValueError(f"n_perm must be a positive whole number; got {n_perm!r}")
+    design = _design(coded, dyads, by)
+    order = np.argsort(design.therapist, kind="stable")
+    stratum = pd.factorize(design.therapist[order], sort=True)[0]
+    y = design.outcomes[order]
+    labels = design.discordant[order].astype(float)
+    n1 = labels.sum()
+    n0 = len(labels) - n1
+    if n1 == 0 or n0 == 0:
+        raise ValueError("every session has the same dyad type; there is nothing to compare")
+
+    def risk_difference(label_rows: np.ndarray) -> np.ndarray:
+        return label_rows @ y / n1 - (1.0 - label_rows) @ y / n0
+
+    observed = risk_difference(labels[None, :])[0]
+    index = _within_stratum_permutations(stratum, int(n_perm), np.random.default_rng(seed))
+    permuted = risk_difference(labels[index])
+    tolerance = 1e-12
+    extreme = (np.abs(permuted) >= np.abs(observed) - tolerance).sum(axis=0)
+    table = pd.DataFrame(
+        {
+            "risk_difference": observed,
+            "p_value": (1 + extreme) / (n_perm + 1),
+            "n_perm": int(n_perm),
+            "n_informative_therapists": len(_mixed_therapists(design)),
+        }
+    )
+    return pd.concat([design.codes.reset_index(drop=True), table], axis=1)
+
+
+def detectable_differences(
+    comparison: pd.DataFrame,
+    by: Sequence[str] = ("informant", "theme"),
+    power: float = 0.8,
+    alpha: float = 0.05,
+    cluster_size: float = 1.0,
+    icc: float = 0.0,
+) -> pd.DataFrame:
+    """Smallest prevalence differences the study could detect, code by code.
+
+    For each code, the concordant prevalence is taken as the baseline and
+    :func:`alliance.planning.minimum_detectable_difference` gives the smallest
+    drop and the smallest rise in the discordant prevalence that a two-sided
+    test at level ``alpha`` would detect with the given power at the observed
+    group sizes (clustering by therapist entering as a design effect).
+
+    Parameters
+    ----------
+    comparison : pandas.DataFrame
+        The output of :func:`alliance.dyads.compare_dyad_types`.
+    by : sequence of str, default ("informant", "theme")
+        The code columns of ``comparison``.
+    power, alpha : float
+        Required power and two-sided level.
+    cluster_size, icc : float
+        Mean sessions per therapist and intra-class correlation, as in
+        :func:`alliance.planning.design_effect`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The ``by`` columns, ``prevalence_concordant``, ``risk_difference``
+        (observed, for reference), ``mdd_lower`` and ``mdd_higher`` (negative
+        and positive differences; NaN when even a prevalence of 0 or 1 would not
+        reach the power). These describe the design, not the result: an
+        observed difference smaller than the detectable one is not evidence
+        that there is no difference.
+
+    Examples
+    --------
+    >>> comparison = pd.DataFrame({"theme": ["trust"], "prevalence_concordant": [0.5],
+    ...                            "risk_difference": [-0.1], "n_concordant": [26],
+    ...                            "n_discordant": [29]})
+    >>> table = detectable_differences(comparison, by=["theme"]).round(3)
+    >>> print(table.to_string())
+       theme  prevalence_concordant  risk_difference  mdd_lower  mdd_higher
+    0  trust                    0.5             -0.1     -0.343       0.343
+    """
+    columns = [*by, "prevalence_concordant", "risk_difference", "n_concordant", "n_discordant"]
+    _require_columns(comparison, columns, "comparison")
+    options = {"power": power, "alpha": alpha, "cluster_size": cluster_size, "icc": icc}
+    rows = []
+    for row in comparison.itertuples(index=False):
+        limits = {}
+        for direction in ("lower", "higher"):
+            try:
+                limits[direction] = minimum_detectable_difference(
+                    row.prevalence_concordant,
+                    row.n_concordant,
+                    row.n_discordant,
+                    direction=direction,
+                    **options,
+                )
+            except ValueError:
+                limits[direction] = np.nan
+        rows.append({"mdd_lower": limits["lower"], "mdd_higher": limits["higher"]})
+    table = comparison[[*by, "prevalence_concordant", "risk_difference"]].reset_index(drop=True)
+    return pd.concat([table, pd.DataFrame(rows)], axis=1)
+
+
+def simulated_power_curve(
+    baseline: float,
+    n_concordant: int,
+    n_discordant: int,
+    differences: Sequence[float],
+    alpha: float = 0.05,
+    cluster_size: float = 1.0,
+    icc: float = 0.0,
+    n_sim: int = 2000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Power to detect each difference from ``baseline``, by simulation and by formula.
+
+    Each point simulates ``n_sim`` studies of the given size with
+    :func:`alliance.planning.simulate_prevalence_power` (sessions clustered in
+    therapists, beta-binomial with intra-class correlation ``icc``) and puts the
+    normal-approximation power of :func:`alliance.planning.prevalence_power`
+    beside it. Differences that would take the discordant prevalence outside
+    [0, 1] are skipped.
+
+    Parameters
+    ----------
+    baseline : float
+        Prevalence in concordant dyads.
+    n_concordant, n_discordant : int
+        Group sizes (sessions).
+    differences : sequence of float
+        Discordant minus concordant prevalence.
+    alpha : float, default 0.05
+        Two-sided level.
+    cluster_size, icc : float
+        Sessions per therapist and intra-class correlation.
+    n_sim : int, default 2000
+        Simulated studies per point.
+    seed : int, default 0
+        Base seed; point ``i`` uses ``seed + i``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``difference``, ``prevalence_discordant``, ``power_simulated``,
+        ``mc_se`` (Monte Carlo standard error) and ``power_analytic``.
+
+    Examples
+    --------
+    >>> curve = simulated_power_curve(0.5, 26, 29, [0.0, -0.4], n_sim=1000, seed=3)
+    >>> curve[["difference", "power_analytic"]].round(2)
+       difference  power_analytic
+    0         0.0            0.05
+    1        -0.4            0.93
+    """
+    rows = []
+    for i, difference in enumerate(differences):
+        p2 = baseline + difference
+        if not 0.0 <= p2 <= 1.0:
+            continue
+        options = {"alpha": alpha, "cluster_size": cluster_size, "icc": icc}
+        simulated = simulate_prevalence_power(
+            baseline, p2, n_concordant, n_discordant, n_sim=n_sim, seed=seed + i, **options
+        )
+        rows.append(
+            {
+                "difference": float(difference),
+                "prevalence_discordant": p2,
+                "power_simulated": simulated,
+                "mc_se": float(np.sqrt(simulated * (1 - simulated) / n_sim)),
+                "power_analytic": prevalence_power(
+                    baseline, p2, n_concordant, n_discordant, **options
+                ),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def equivalence_check(
+    comparison: pd.DataFrame, margin: float, by: Sequence[str] = ("informant", "theme")
+) -> pd.DataFrame:
+    """Say whether each difference is shown to be small, shown to exist, or neither.
+
+    "Similar themes in both dyad types" can mean two different things. *Absence
+    of evidence*: the interval for the difference includes zero. *Evidence of
+    similarity* (equivalence): the interval lies entirely inside
+    ``(-margin, margin)``, a range of differences judged unimportant in
+    advance. With a 90% interval this is the two one-sided tests (TOST)
+    procedure at the 5% level; pass the output of
+    :func:`alliance.dyads.compare_dyad_types` with ``confidence=0.90``.
+
+    Parameters
+    ----------
+    comparison : pandas.DataFrame
+        Needs the ``by`` columns, ``risk_difference``, ``ci_low`` and ``ci_high``.
+    margin : float
+        Equivalence margin on the risk-difference scale (e.g. 0.10 for ten
+        percentage points); must be positive.
+    by : sequence of str
+        The code columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The ``by`` columns, ``risk_difference``, ``ci_low``, ``ci_high``,
+        ``smallest_margin`` (the narrowest margin for which the interval would
+        establish equivalence: ``max(|ci_low|, |ci_high|)``) and ``verdict``:
+        ``"equivalent"`` (interval inside the margin), ``"different"``
+        (interval excludes 0) or ``"inconclusive"`` (neither).
+
+    Examples
+    --------
+    >>> comparison = pd.DataFrame({"theme": ["a", "b", "c"], "risk_difference": [0.0, 0.3, 0.02],
+    ...                            "ci_low": [-0.2, 0.1, -0.04], "ci_high": [0.2, 0.5, 0.08]})
+    >>> equivalence_check(comparison, margin=0.1, by=["theme"])[["theme", "verdict"]]
+      theme       verdict
+    0     a  inconclusive
+    1     b     different
+    2     c    equivalent
+    """
+    if not margin > 0:
+        raise ValueError(f"margin must be positive; got {margin!r}")
+    _require_columns(comparison, [*by, "risk_difference", "ci_low", "ci_high"], "comparison")
+    table = comparison[[*by, "risk_difference", "ci_low", "ci_high"]].reset_index(drop=True)
+    table["smallest_margin"] = np.maximum(table["ci_low"].abs(), table["ci_high"].abs())
+    inside = (table["ci_low"] > -margin) & (table["ci_high"] < margin)
+    excludes_zero = (table["ci_low"] > 0) | (table["ci_high"] < 0)
+    table["verdict"] = np.select(
+        [inside, excludes_zero], ["equivalent", "different"], default="inconclusive"
+    )
+    return table

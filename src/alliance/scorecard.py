@@ -1,0 +1,231 @@
+"""The reproduction scorecard: every published figure beside its recomputed value.
+
+Each figure of :data:`alliance.published.PUBLISHED` is recomputed from the
+study tables with the same helpers the chapters use, rounded to the precision
+the article prints, and marked as matching (✓) or not (✗). A match is only
+meaningful for data that claim to reconstruct this article: for any other
+study folder (real data, a scaled-up synthetic study, data made by another
+generator) every row says "not applicable" and the recomputed values are shown
+for information only.
+
+Examples
+--------
+>>> from alliance.dataset import load_study
+>>> card = reproduction_scorecard(load_study())
+>>> card.columns.tolist()
+['key', 'figure', 'published', 'recomputed', 'match', 'note']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from alliance.coding_reliability import kappa_variants
+from alliance.dataset import Study
+from alliance.published import DOI, PUBLISHED, round_half_up
+from alliance.sampling import sample_counts
+from alliance.session_counts import themes_per_session
+from alliance.synth import GENERATOR, THEMES_SD_DDOF
+
+__all__ = [
+    "MATCH",
+    "MISMATCH",
+    "NOT_APPLICABLE",
+    "recompute_published",
+    "reproduces_article",
+    "reproduction_scorecard",
+]
+
+MATCH = "✓"
+MISMATCH = "✗"
+NOT_APPLICABLE = "not applicable"
+
+
+def reproduces_article(synthetic: Mapping[str, Any] | None) -> tuple[bool, str]:
+    """Tell whether a study folder claims to reconstruct the article's data.
+
+    Only the compendium's own generator at its original size (``scale`` 1) is
+    calibrated to the article's published figures; its ``datapackage.json``
+    records that under ``"alliance:synthetic"``. Any seed qualifies, because
+    the generator refuses to write a study that misses a published figure.
+
+    Parameters
+    ----------
+    synthetic : mapping or None
+        ``Study.synthetic``: the ``"alliance:synthetic"`` property of the
+        folder's ``datapackage.json``, or None for data that do not declare it.
+
+    Returns
+    -------
+    tuple of (bool, str)
+        Whether published figures can be compared, and why (a sentence).
+
+    Examples
+    --------
+    >>> reproduces_article(None)[0]
+    False
+    >>> ok, why = reproduces_article(
+    ...     {"generator": "alliance.synth.write_study", "seed": 1, "scale": 1})
+    >>> ok, why[:60]
+    (True, 'synthetic reconstruction of doi:10.1177/1473325020923013 (al')
+    >>> reproduces_article({"generator": "alliance.synth.write_study", "seed": 1, "scale": 3})[1]
+    'synthetic study scaled 3 times: its counts are not the published ones'
+    """
+    if synthetic is None:
+        return False, (
+            "the data do not declare themselves a synthetic reconstruction of the article "
+            "(no 'alliance:synthetic' in datapackage.json), so published figures are context only"
+        )
+    generator = synthetic.get("generator")
+    if generator != GENERATOR:
+        return False, f"synthetic data from another generator ({generator!r})"
+    scale = synthetic.get("scale")
+    if scale != 1:
+        return False, f"synthetic study scaled {scale} times: its counts are not the published ones"
+    return True, (
+        f"synthetic reconstruction of doi:{DOI} ({generator}, seed {synthetic.get('seed')}, "
+        f"scale {scale})"
+    )
+
+
+def _counts(study: Study) -> dict[str, tuple[float, str]]:
+    counts = sample_counts(study.clinics, study.therapists, study.clients, study.dyads)
+    by_key = dict(zip(counts["quantity"], counts["n"], strict=True))
+    rows = {
+        key: (float(by_key.get(key, 0)), "rows of the study tables")
+        for key in ("n_clinics", "n_therapists", "n_clients_mizrahi", "n_clients_ashkenazi")
+    }
+    rows["n_raters"] = (
+        float(study.ratings["rater"].nunique()),
+        "distinct raters in ratings.csv",
+    )
+    coded = study.consensus.loc[study.consensus["present"] == 1, "theme"]
+    rows["n_themes"] = (
+        float(coded.nunique()),
+        "themes coded present at least once (consensus)",
+    )
+    return rows
+
+
+def _kappas(study: Study) -> dict[str, tuple[float, str]]:
+    variants = kappa_variants(study.ratings).query("variant == 'fleiss_pooled'")
+    return {
+        f"kappa_{row.informant}": (
+            float(row.estimate),
+            f"Fleiss' kappa pooled over {row.n_units} session x theme units",
+        )
+        for row in variants.itertuples(index=False)
+    }
+
+
+def _themes_per_session(study: Study) -> dict[str, tuple[float, str]]:
+    counts = themes_per_session(study.consensus)
+    rows = {}
+    for informant, values in counts.groupby("informant")["n_themes"]:
+        rows[f"themes_{informant}_mean"] = (
+            float(values.mean()),
+            f"consensus themes per {informant} interview, n = {len(values)}",
+        )
+        rows[f"themes_{informant}_sd"] = (
+            float(values.std(ddof=THEMES_SD_DDOF)),
+            f"SD with ddof={THEMES_SD_DDOF}; the sample SD (ddof=1) is "
+            f"{values.std(ddof=1):.2f} (see the themes-per-session chapter)",
+        )
+    return rows
+
+
+_RECOMPUTE: tuple[Callable[[Study], dict[str, tuple[float, str]]], ...] = (
+    _counts,
+    _kappas,
+    _themes_per_session,
+)
+
+
+def recompute_published(study: Study) -> pd.DataFrame:
+    """Recompute every published figure from the study tables.
+
+    Parameters
+    ----------
+    study : alliance.dataset.Study
+        A loaded study.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per figure of :data:`alliance.published.PUBLISHED`, in its
+        order: ``key``, ``value`` (unrounded) and ``note`` (how it was computed).
+
+    Raises
+    ------
+    KeyError
+        If a published figure has no recomputation (a new entry in
+        :data:`alliance.published.PUBLISHED` needs one here).
+
+    Examples
+    --------
+    >>> from alliance.dataset import load_study
+    >>> recompute_published(load_study()).set_index("key").loc["n_raters", "value"]
+    np.float64(3.0)
+    """
+    values: dict[str, tuple[float, str]] = {}
+    for recompute in _RECOMPUTE:
+        values.update(recompute(study))
+    missing = [fig.key for fig in PUBLISHED if fig.key not in values]
+    if missing:
+        raise KeyError(f"no recomputation for published figure(s) {missing}")
+    return pd.DataFrame(
+        [(fig.key, values[fig.key][0], values[fig.key][1]) for fig in PUBLISHED],
+        columns=["key", "value", "note"],
+    )
+
+
+def reproduction_scorecard(study: Study) -> pd.DataFrame:
+    """Every published figure beside its recomputed value, at the published precision.
+
+    Parameters
+    ----------
+    study : alliance.dataset.Study
+        A loaded study (``Study.synthetic`` decides whether the comparison
+        applies; see :func:`reproduces_article`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per published figure, in the order of
+        :data:`alliance.published.PUBLISHED`: ``key``, ``figure`` (label),
+        ``published`` and ``recomputed`` (text at the published precision,
+        rounded half away from zero), ``match`` (:data:`MATCH`,
+        :data:`MISMATCH` or, for data that do not reconstruct the article,
+        :data:`NOT_APPLICABLE`) and ``note``.
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> from alliance.dataset import load_study
+    >>> study = load_study()
+    >>> set(reproduction_scorecard(dataclasses.replace(study, synthetic=None))["match"])
+    {'not applicable'}
+    """
+    applicable, _ = reproduces_article(study.synthetic)
+    recomputed = recompute_published(study).set_index("key")
+    rows = []
+    for fig in PUBLISHED:
+        value = recomputed.loc[fig.key, "value"]
+        if applicable:
+            mark = MATCH if fig.matches(value) else MISMATCH
+        else:
+            mark = NOT_APPLICABLE
+        rows.append(
+            {
+                "key": fig.key,
+                "figure": fig.label,
+                "published": fig.formatted(),
+                "recomputed": f"{round_half_up(value, fig.decimals):.{fig.decimals}f}",
+                "match": mark,
+                "note": recomputed.loc[fig.key, "note"],
+            }
+        )
+    return pd.DataFrame(rows)

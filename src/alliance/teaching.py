@@ -1,0 +1,710 @@
+"""Learn to code: an exercise sheet, a scorer that explains every disagreement.
+
+The exercise takes short interview excerpts, hides the theme the consensus
+filed each one under, and asks a learner to code every theme 0 or 1, as the
+raters of the study did. :func:`score_coding` then compares the learner's
+sheet with the reference and, for each disagreement, quotes the codebook rule
+that decides it.
+
+By default everything uses the compendium's synthetic excerpts (regenerated
+by :func:`alliance.synth.generate_study` with the book's seed, so identical to
+``data/excerpts.csv``), which is also what the downloadable blank sheet holds.
+Pass ``excerpts`` and ``codebook`` of another study to train coders on it.
+
+Examples
+--------
+>>> exercise = exercise_excerpts()
+>>> len(exercise), int(exercise["theme"].value_counts().min())
+(32, 4)
+>>> learner = simulate_learner(exercise, accuracy=1.0, extra_rate=0.0)
+>>> score_coding(learner, exercise).summary["exact_matches"].item()
+32
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from alliance.codebook import THEMES, load_codebook
+from alliance.reliability import (
+    brennan_prediger,
+    cohen_kappa,
+    fleiss_kappa,
+    gwet_ac1,
+    krippendorff_alpha,
+    percent_agreement,
+)
+
+__all__ = [
+    "EXERCISE_SEED",
+    "CodingScore",
+    "CodingSheetError",
+    "blank_coding_sheet",
+    "compare_coefficients",
+    "confusable_themes",
+    "exercise_excerpts",
+    "ratings_from_table",
+    "score_coding",
+    "simulate_learner",
+    "solution_sheet",
+]
+
+EXERCISE_SEED = 2020
+"""Seed that picks and orders the exercise excerpts."""
+
+SHEET_CONTEXT_COLUMNS: tuple[str, ...] = ("excerpt_id", "informant", "text")
+"""Columns of the blank sheet before the theme columns."""
+
+NOTES_COLUMN = "notes"
+"""An optional free-text column a learner may add; it is not scored."""
+
+
+@cache
+def _book_excerpts() -> pd.DataFrame:
+    from alliance.synth import DEFAULT_SEED, generate_study
+
+    return generate_study(DEFAULT_SEED)["excerpts"]
+
+
+def exercise_excerpts(
+    excerpts: pd.DataFrame | None = None, per_theme: int = 4, seed: int = EXERCISE_SEED
+) -> pd.DataFrame:
+    """Pick the excerpts of the coding exercise, with their reference theme.
+
+    Excerpts tied to a facet are left out (their theme is a judgement about
+    the facet's valence), and so are repeated texts. From the rest,
+    ``per_theme`` excerpts of every theme are drawn, alternating client and
+    therapist interviews where both exist, and the result is shuffled so that
+    themes do not come in blocks.
+
+    Parameters
+    ----------
+    excerpts : pandas.DataFrame, optional
+        The ``excerpts`` table of a study (columns ``excerpt_id``, ``informant``,
+        ``theme``, ``facet``, ``text``); defaults to the compendium's synthetic
+        excerpts.
+    per_theme : int, default 4
+        Excerpts per theme (fewer if a theme has fewer distinct excerpts).
+    seed : int, default :data:`EXERCISE_SEED`
+        Seed of the draw and of the order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``excerpt_id``, ``informant``, ``text`` and ``theme`` (the
+        reference: the theme the consensus filed the excerpt under).
+
+    Raises
+    ------
+    ValueError
+        If ``excerpts`` lacks a column or holds no excerpt without a facet.
+
+    Examples
+    --------
+    >>> exercise = exercise_excerpts()
+    >>> exercise.columns.tolist()
+    ['excerpt_id', 'informant', 'text', 'theme']
+    >>> exercise["excerpt_id"].is_unique and exercise["text"].is_unique
+    True
+    """
+    excerpts = _book_excerpts() if excerpts is None else excerpts
+    missing = [
+        c for c in ("excerpt_id", "informant", "theme", "facet", "text") if c not in excerpts
+    ]
+    if missing:
+        raise ValueError(f"excerpts lacks column(s) {missing}")
+    facet = excerpts["facet"].fillna("").astype(str)
+    pool = excerpts[facet == ""].sort_values("excerpt_id", kind="stable")
+    pool = pool.drop_duplicates("text").reset_index(drop=True)
+    if pool.empty:
+        raise ValueError("excerpts holds no excerpt without a facet; the exercise needs some")
+    rng = np.random.default_rng(seed)
+    picks = []
+    for theme in THEMES:
+        groups = [
+            pool.index[(pool["theme"] == theme) & (pool["informant"] == informant)].to_numpy()
+            for informant in ("client", "therapist")
+        ]
+        shuffled = [rng.permutation(group) for group in groups]
+        interleaved = [i for pair in _zip_longest(*shuffled) for i in pair if i is not None]
+        picks.extend(interleaved[:per_theme])
+    chosen = pool.loc[rng.permutation(np.asarray(picks, dtype=int))]
+    return chosen[["excerpt_id", "informant", "text", "theme"]].reset_index(drop=True)
+
+
+def _zip_longest(*groups: np.ndarray) -> list[tuple[Any, ...]]:
+    length = max((len(g) for g in groups), default=0)
+    return [tuple(g[i] if i < len(g) else None for g in groups) for i in range(length)]
+
+
+def blank_coding_sheet(exercise: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Return the blank coding sheet: the excerpts, and one empty column per theme.
+
+    Parameters
+    ----------
+    exercise : pandas.DataFrame, optional
+        From :func:`exercise_excerpts`; defaults to the compendium's exercise.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``excerpt_id``, ``informant``, ``text`` and the theme ids of
+        :data:`alliance.codebook.THEMES`, the latter empty strings to be
+        filled with 0 or 1. Save it with ``to_csv(path, index=False)``.
+
+    Examples
+    --------
+    >>> sheet = blank_coding_sheet()
+    >>> sheet.columns[:5].tolist()
+    ['excerpt_id', 'informant', 'text', 'understood', 'comfortable']
+    >>> set(sheet["trust"])
+    {''}
+    """
+    exercise = exercise_excerpts() if exercise is None else exercise
+    sheet = exercise[list(SHEET_CONTEXT_COLUMNS)].copy()
+    for theme in THEMES:
+        sheet[theme] = ""
+    return sheet
+
+
+class CodingSheetError(ValueError):
+    """A coding sheet cannot be scored; :attr:`problems` lists every problem.
+
+    Parameters
+    ----------
+    source : str
+        The file name, or ``"sheet"`` for a DataFrame.
+    problems : pandas.DataFrame
+        One row per problem: ``row`` (where it is), ``column``, ``value``, ``rule``.
+    """
+
+    def __init__(self, source: str, problems: pd.DataFrame) -> None:
+        self.source = source
+        self.problems = problems
+        count = len(problems)
+        lines = [f"{count} problem{'s' if count != 1 else ''} in coding sheet {source}:"]
+        for problem in problems.itertuples(index=False):
+            where = [problem.row] if problem.row else []
+            if problem.column:
+                where.append(f"column {problem.column}")
+            if problem.value:
+                where.append(f"value {problem.value!r}")
+            lines.append(
+                "  " + ": ".join([", ".join(where), problem.rule] if where else [problem.rule])
+            )
+        super().__init__("\n".join(lines))
+
+
+def _read_sheet(sheet: pd.DataFrame | Path | str) -> tuple[pd.DataFrame, str, pd.Series]:
+    """Return the sheet, its name, and how to name each row in an error."""
+    if isinstance(sheet, pd.DataFrame):
+        names = pd.Series([f"row {label}" for label in sheet.index], index=sheet.index)
+        return sheet, "sheet", names
+    path = Path(sheet)
+    try:
+        frame = pd.read_csv(
+            path, dtype=str, keep_default_na=False, encoding="utf-8", skip_blank_lines=False
+        )
+    except UnicodeDecodeError as error:
+        raise CodingSheetError(
+            str(path),
+            _one_problem(
+                "", "", "", f"the file is not UTF-8 ({error.reason}); save it as 'CSV UTF-8'"
+            ),
+        ) from error
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        problem = _one_problem("", "", "", f"not a CSV table: {error}")
+        raise CodingSheetError(str(path), problem) from error
+    frame.columns = [c.removeprefix("\ufeff") for c in frame.columns]
+    names = pd.Series([f"line {i + 2}" for i in range(len(frame))], index=frame.index)
+    return frame, str(path), names
+
+
+def _one_problem(row: str, column: str, value: str, rule: str) -> pd.DataFrame:
+    return pd.DataFrame([{"row": row, "column": column, "value": value, "rule": rule}])
+
+
+def _is_binary(value: object) -> bool:
+    if isinstance(value, str):
+        return value in ("0", "1")
+    if isinstance(value, bool | np.bool_):
+        return False
+    return isinstance(value, int | float | np.integer | np.floating) and value in (0, 1)
+
+
+def _sheet_problems(
+    frame: pd.DataFrame, names: pd.Series, exercise: pd.DataFrame
+) -> list[dict[str, str]]:
+    problems: list[dict[str, str]] = []
+
+    def add(row: str, column: str, value: object, rule: str) -> None:
+        problems.append({"row": row, "column": column, "value": str(value), "rule": rule})
+
+    allowed = {*SHEET_CONTEXT_COLUMNS, *THEMES, NOTES_COLUMN}
+    for column in frame.columns:
+        if column not in allowed:
+            add("header", str(column), "", f"unknown code: not a theme id ({', '.join(THEMES)})")
+    for column in ("excerpt_id", *THEMES):
+        if column not in frame.columns:
+            add("header", column, "", "missing column: every theme needs a column of 0/1 codes")
+    if "excerpt_id" not in frame.columns:
+        return problems
+    ids = frame["excerpt_id"].astype(str)
+    reference = exercise.set_index("excerpt_id")
+    for index in frame.index[ids.duplicated(keep=False)]:
+        add(names[index], "excerpt_id", ids[index], "duplicate row: each excerpt is coded once")
+    for index in frame.index[~ids.isin(reference.index)]:
+        add(names[index], "excerpt_id", ids[index], "unknown excerpt: not in this exercise")
+    absent = [e for e in exercise["excerpt_id"] if e not in set(ids)]
+    for excerpt in absent:
+        add("", "excerpt_id", excerpt, "missing row: this excerpt of the exercise is not coded")
+    if "text" in frame.columns:
+        known = ids.isin(reference.index)
+        for index in frame.index[known]:
+            if frame.at[index, "text"] != reference.at[ids[index], "text"]:
+                add(
+                    names[index],
+                    "text",
+                    str(frame.at[index, "text"])[:40],
+                    f"the text is not that of excerpt {ids[index]}; were rows re-sorted "
+                    "without their excerpt_id, or is the sheet from another exercise?",
+                )
+    for theme in THEMES:
+        if theme not in frame.columns:
+            continue
+        for index, value in frame[theme].items():
+            if not _is_binary(value):
+                rule = (
+                    "empty cell: code 1 (present) or 0 (absent)"
+                    if value == ""
+                    else ("not a code: must be 0 (absent) or 1 (present)")
+                )
+                add(f"{names[index]} (excerpt {ids[index]})", theme, value, rule)
+    return problems
+
+
+@dataclass(frozen=True)
+class CodingScore:
+    """How a coding sheet compares with the reference.
+
+    Attributes
+    ----------
+    summary : pandas.DataFrame
+        One row: ``n_excerpts``, ``exact_matches`` (excerpts coded exactly as
+        the reference), ``cell_agreement`` (share of excerpt x theme cells that
+        agree) and ``mean_kappa`` (mean of the per-theme kappas).
+    themes : pandas.DataFrame
+        One row per theme: ``theme``, ``label``, ``reference_present``,
+        ``coded_present``, ``missed``, ``extra``, ``percent_agreement`` and
+        ``kappa`` (Cohen's, learner vs reference, over the excerpts).
+    confusions : pandas.DataFrame
+        ``reference_theme``, ``coded_theme`` and ``n``: how often an excerpt
+        filed under one theme was coded with another (``(none)`` when no theme
+        was coded). The diagonal counts hits.
+    disagreements : pandas.DataFrame
+        One row per excerpt x theme where learner and reference differ:
+        ``excerpt_id``, ``informant``, ``text``, ``theme``, ``reference``,
+        ``coded``, ``kind`` (``missed`` or ``extra``), and the codebook rule
+        that decides it: ``rule_theme``, ``rule_kind`` (``definition`` or
+        ``exclude``) and ``rule``.
+    """
+
+    summary: pd.DataFrame
+    themes: pd.DataFrame
+    confusions: pd.DataFrame
+    disagreements: pd.DataFrame
+
+
+def _mentions(rule: str, theme: str) -> bool:
+    return re.search(rf"\b{re.escape(theme)}\b", rule) is not None
+
+
+def _deciding_rule(
+    codebook: Mapping[str, Any], theme: str, reference_theme: str, kind: str
+) -> tuple[str, str, str]:
+    """Return (rule_theme, rule_kind, rule) that settles one disagreement."""
+    entries = {t["id"]: t for t in codebook["themes"]}
+    if kind == "extra":
+        for rule in entries[theme]["exclude"]:
+            if _mentions(rule, reference_theme):
+                return theme, "exclude", rule
+    return theme, "definition", entries[theme]["definition"]
+
+
+def score_coding(
+    sheet: pd.DataFrame | Path | str,
+    exercise: pd.DataFrame | None = None,
+    codebook: Mapping[str, Any] | None = None,
+) -> CodingScore:
+    """Compare a learner's coding sheet with the reference and explain each disagreement.
+
+    Parameters
+    ----------
+    sheet : pandas.DataFrame or path
+        The filled-in sheet (see :func:`blank_coding_sheet`), as a DataFrame or
+        a UTF-8 CSV file: ``excerpt_id``, one column per theme holding 0 or 1,
+        and optionally ``informant``, ``text`` and ``notes``. Rows may be in
+        any order.
+    exercise : pandas.DataFrame, optional
+        The exercise with its reference themes (:func:`exercise_excerpts`);
+        defaults to the compendium's.
+    codebook : mapping, optional
+        The codebook whose rules explain disagreements; defaults to the
+        compendium's (:func:`alliance.codebook.load_codebook`).
+
+    Returns
+    -------
+    CodingScore
+        ``summary``, ``themes``, ``confusions`` and ``disagreements`` tables.
+
+    Raises
+    ------
+    CodingSheetError
+        (a ``ValueError``) listing every problem at once, each naming the row
+        (file line or DataFrame label, and excerpt) and column: a missing or
+        unknown column (an unknown code), a missing, duplicated or unknown
+        excerpt, a text that does not belong to its excerpt id, or a cell that
+        is not 0 or 1.
+
+    Examples
+    --------
+    >>> exercise = exercise_excerpts()
+    >>> sheet = simulate_learner(exercise, accuracy=0.75, seed=4)
+    >>> score = score_coding(sheet, exercise)
+    >>> print(score.summary[["n_excerpts", "exact_matches"]].to_string(index=False))
+     n_excerpts  exact_matches
+             32             17
+    >>> bad = sheet.assign(trust=sheet["trust"].replace({1: "yes"}))
+    >>> try:
+    ...     score_coding(bad, exercise)
+    ... except CodingSheetError as error:
+    ...     print(error.problems[["column", "value", "rule"]].drop_duplicates().to_string())
+      column value                                           rule
+    0  trust   yes  not a code: must be 0 (absent) or 1 (present)
+    """
+    exercise = exercise_excerpts() if exercise is None else exercise
+    codebook = load_codebook() if codebook is None else codebook
+    frame, source, names = _read_sheet(sheet)
+    problems = _sheet_problems(frame, names, exercise)
+    if problems:
+        raise CodingSheetError(source, pd.DataFrame(problems))
+    coded = (
+        frame.assign(excerpt_id=frame["excerpt_id"].astype(str))
+        .set_index("excerpt_id")
+        .loc[exercise["excerpt_id"], list(THEMES)]
+        .astype(int)
+        .to_numpy()
+    )
+    reference = _reference_codes(exercise)
+    labels = {t["id"]: t["label"] for t in codebook["themes"]}
+    return CodingScore(
+        summary=_summary(coded, reference),
+        themes=_theme_table(coded, reference, labels),
+        confusions=_confusions(coded, exercise["theme"].to_numpy()),
+        disagreements=_disagreements(coded, reference, exercise, codebook),
+    )
+
+
+def _summary(coded: np.ndarray, reference: np.ndarray) -> pd.DataFrame:
+    kappas = [
+        cohen_kappa(np.column_stack([reference[:, k], coded[:, k]]), categories=[0, 1])
+        for k in range(len(THEMES))
+    ]
+    return pd.DataFrame(
+        {
+            "n_excerpts": [len(coded)],
+            "exact_matches": [int((coded == reference).all(axis=1).sum())],
+            "cell_agreement": [float((coded == reference).mean())],
+            "mean_kappa": [float(np.nanmean(kappas))],
+        }
+    )
+
+
+def _theme_table(
+    coded: np.ndarray, reference: np.ndarray, labels: Mapping[str, str]
+) -> pd.DataFrame:
+    rows = []
+    for k, theme in enumerate(THEMES):
+        pair = np.column_stack([reference[:, k], coded[:, k]])
+        rows.append(
+            {
+                "theme": theme,
+                "label": labels[theme],
+                "reference_present": int(reference[:, k].sum()),
+                "coded_present": int(coded[:, k].sum()),
+                "missed": int(((reference[:, k] == 1) & (coded[:, k] == 0)).sum()),
+                "extra": int(((reference[:, k] == 0) & (coded[:, k] == 1)).sum()),
+                "percent_agreement": float((pair[:, 0] == pair[:, 1]).mean()),
+                "kappa": cohen_kappa(pair, categories=[0, 1]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _confusions(coded: np.ndarray, reference_theme: np.ndarray) -> pd.DataFrame:
+    pairs = [
+        (ref, THEMES[k])
+        for ref, row in zip(reference_theme, coded, strict=True)
+        for k in np.flatnonzero(row)
+    ]
+    pairs += [
+        (ref, "(none)") for ref, row in zip(reference_theme, coded, strict=True) if not row.any()
+    ]
+    order = {theme: k for k, theme in enumerate((*THEMES, "(none)"))}
+    table = pd.DataFrame(pairs, columns=["reference_theme", "coded_theme"])
+    table = table.value_counts().rename("n").reset_index()
+    return table.sort_values(
+        ["reference_theme", "coded_theme"], key=lambda col: col.map(order), kind="stable"
+    ).reset_index(drop=True)
+
+
+def _disagreements(
+    coded: np.ndarray,
+    reference: np.ndarray,
+    exercise: pd.DataFrame,
+    codebook: Mapping[str, Any],
+) -> pd.DataFrame:
+    rows = []
+    for i, k in zip(*np.nonzero(coded != reference), strict=True):
+        excerpt = exercise.iloc[i]
+        kind = "missed" if reference[i, k] == 1 else "extra"
+        rule_theme, rule_kind, rule = _deciding_rule(codebook, THEMES[k], excerpt["theme"], kind)
+        rows.append(
+            {
+                "excerpt_id": excerpt["excerpt_id"],
+                "informant": excerpt["informant"],
+                "text": excerpt["text"],
+                "theme": THEMES[k],
+                "reference": int(reference[i, k]),
+                "coded": int(coded[i, k]),
+                "kind": kind,
+                "rule_theme": rule_theme,
+                "rule_kind": rule_kind,
+                "rule": rule,
+            }
+        )
+    columns = [
+        "excerpt_id",
+        "informant",
+        "text",
+        "theme",
+        "reference",
+        "coded",
+        "kind",
+        "rule_theme",
+        "rule_kind",
+        "rule",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def confusable_themes(codebook: Mapping[str, Any] | None = None) -> dict[str, list[str]]:
+    """Map each theme to the themes its exclusion rules send coders to instead.
+
+    Examples
+    --------
+    >>> confusable_themes()["understood"]
+    ['empathy']
+    >>> confusable_themes()["openness"]
+    ['frustration', 'disengagement']
+    """
+    codebook = load_codebook() if codebook is None else codebook
+    return {
+        theme["id"]: [
+            other
+            for other in THEMES
+            if other != theme["id"] and any(_mentions(rule, other) for rule in theme["exclude"])
+        ]
+        for theme in codebook["themes"]
+    }
+
+
+def simulate_learner(
+    exercise: pd.DataFrame | None = None,
+    codebook: Mapping[str, Any] | None = None,
+    accuracy: float = 0.75,
+    extra_rate: float = 0.1,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Fill in a coding sheet as a plausible novice coder would.
+
+    With probability ``accuracy`` the learner codes an excerpt's reference
+    theme; otherwise they code a theme the codebook warns about instead (one
+    named in the reference theme's exclusion rules, else another theme of the
+    same valence). With probability ``extra_rate`` they also code one more
+    theme of the same valence. Errors thus fall where the codebook says coders
+    go wrong, not uniformly.
+
+    Parameters
+    ----------
+    exercise : pandas.DataFrame, optional
+        From :func:`exercise_excerpts`; defaults to the compendium's.
+    codebook : mapping, optional
+        Defaults to the compendium's codebook.
+    accuracy : float, default 0.75
+        Probability of coding the reference theme.
+    extra_rate : float, default 0.1
+        Probability of one additional (wrong) code.
+    seed : int, default 0
+        Seed of :func:`numpy.random.default_rng`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A filled-in sheet with the columns of :func:`blank_coding_sheet` and
+        integer 0/1 codes.
+
+    Examples
+    --------
+    >>> sheet = simulate_learner(seed=1)
+    >>> bool(sheet[list(THEMES)].isin([0, 1]).all().all())
+    True
+    """
+    exercise = exercise_excerpts() if exercise is None else exercise
+    codebook = load_codebook() if codebook is None else codebook
+    for name, value in (("accuracy", accuracy), ("extra_rate", extra_rate)):
+        if not 0 <= value <= 1:
+            raise ValueError(f"{name} must be between 0 and 1; got {value!r}")
+    valence = {t["id"]: t["valence"] for t in codebook["themes"]}
+    confusable = confusable_themes(codebook)
+    rng = np.random.default_rng(seed)
+    sheet = blank_coding_sheet(exercise)
+    codes = np.zeros((len(exercise), len(THEMES)), dtype=int)
+    for i, theme in enumerate(exercise["theme"]):
+        siblings = [t for t in THEMES if t != theme and valence[t] == valence[theme]]
+        wrong = confusable[theme] or siblings
+        chosen = theme if rng.random() < accuracy else wrong[rng.integers(len(wrong))]
+        codes[i, THEMES.index(chosen)] = 1
+        if siblings and rng.random() < extra_rate:
+            codes[i, THEMES.index(siblings[rng.integers(len(siblings))])] = 1
+    sheet[list(THEMES)] = codes
+    return sheet
+
+
+def solution_sheet(exercise: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Return the reference coding of the exercise as a filled-in sheet.
+
+    Examples
+    --------
+    >>> bool(solution_sheet()[list(THEMES)].sum(axis=1).eq(1).all())
+    True
+    """
+    exercise = exercise_excerpts() if exercise is None else exercise
+    sheet = blank_coding_sheet(exercise)
+    sheet[list(THEMES)] = _reference_codes(exercise)
+    return sheet
+
+
+def _reference_codes(exercise: pd.DataFrame) -> np.ndarray:
+    """Excerpts x themes 0/1 matrix: 1 for the theme each excerpt is filed under."""
+    return (exercise["theme"].to_numpy()[:, None] == np.asarray(THEMES)[None, :]).astype(int)
+
+
+def ratings_from_table(table: pd.DataFrame | np.ndarray) -> np.ndarray:
+    """Expand a two-rater agreement table into one row of ratings per unit.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame or array-like, shape (q, q)
+        Counts of units: row ``k``, column ``l`` = units that rater 1 put in
+        category ``k`` and rater 2 in category ``l``. A DataFrame's index
+        labels are the categories (they must equal its column labels);
+        otherwise the categories are ``0 .. q-1``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (units, 2)
+        The two raters' labels, rows ordered by cell (row-major), ready for
+        the functions of :mod:`alliance.reliability`.
+
+    Raises
+    ------
+    ValueError
+        If the table is not square, its labels differ between rows and
+        columns, or a count is negative or not a whole number.
+
+    Examples
+    --------
+    >>> ratings_from_table([[2, 1], [0, 1]])
+    array([[0, 0],
+           [0, 0],
+           [0, 1],
+           [1, 1]])
+    """
+    frame = table if isinstance(table, pd.DataFrame) else pd.DataFrame(np.asarray(table))
+    counts = frame.to_numpy()
+    if counts.ndim != 2 or counts.shape[0] != counts.shape[1]:
+        raise ValueError(f"an agreement table must be square; got shape {counts.shape}")
+    if list(frame.index) != list(frame.columns):
+        raise ValueError(
+            f"rows {list(frame.index)} and columns {list(frame.columns)} must list the same "
+            "categories in the same order"
+        )
+    if (counts < 0).any() or (np.asarray(counts, dtype=float) % 1 != 0).any():
+        raise ValueError(f"counts must be non-negative whole numbers; got {counts.tolist()}")
+    labels = np.asarray(frame.index)
+    rows, cols = np.indices(counts.shape)
+    repeats = counts.astype(int).ravel()
+    return np.column_stack(
+        [np.repeat(labels[rows.ravel()], repeats), np.repeat(labels[cols.ravel()], repeats)]
+    )
+
+
+def compare_coefficients(
+    examples: Mapping[str, object], categories: Sequence[object] = (0, 1)
+) -> pd.DataFrame:
+    """Compute percent agreement and the chance-corrected coefficients side by side.
+
+    Parameters
+    ----------
+    examples : mapping of str to array-like
+        Named units x raters rating arrays (see :func:`ratings_from_table`).
+    categories : sequence, default (0, 1)
+        All categories, so that an unused one still counts.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per example, in the given order: ``example``, ``n_units``,
+        ``n_raters``, ``prevalence`` (share of ratings in the last category,
+        e.g. "present"), ``percent_agreement``, ``cohen_kappa`` (two raters
+        only, else NaN), ``fleiss_kappa``, ``krippendorff_alpha``,
+        ``gwet_ac1`` and ``brennan_prediger`` (free-marginal kappa, which for
+        two categories is PABAK), all from :mod:`alliance.reliability`.
+
+    Examples
+    --------
+    >>> table = compare_coefficients({"rare theme": ratings_from_table([[5, 10], [5, 80]])})
+    >>> print(table[["percent_agreement", "cohen_kappa", "gwet_ac1"]].round(3).to_string())
+       percent_agreement  cohen_kappa  gwet_ac1
+    0               0.85        0.318     0.808
+    """
+    categories = list(categories)
+    rows = []
+    for name, ratings in examples.items():
+        array = np.asarray(ratings)
+        rows.append(
+            {
+                "example": name,
+                "n_units": array.shape[0],
+                "n_raters": array.shape[1],
+                "prevalence": float((array == categories[-1]).mean()),
+                "percent_agreement": percent_agreement(array, categories),
+                "cohen_kappa": (
+                    cohen_kappa(array, categories) if array.shape[1] == 2 else float("nan")
+                ),
+                "fleiss_kappa": fleiss_kappa(array, categories),
+                "krippendorff_alpha": krippendorff_alpha(array, categories=categories),
+                "gwet_ac1": gwet_ac1(array, categories),
+                "brennan_prediger": brennan_prediger(array, categories),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,506 @@
+"""Thematic analysis: how often each theme was coded, which themes go together, and excerpts.
+
+The functions take the final (consensus) coding in its tidy form, one row per
+session x informant x theme with ``present`` 0/1, optionally with dyad columns
+added by :func:`alliance.sampling.attach_dyads`, and return tidy DataFrames.
+
+Examples
+--------
+>>> import pandas as pd
+>>> consensus = pd.DataFrame({
+...     "session_id": ["S1", "S1", "S2", "S2"], "informant": ["client"] * 4,
+...     "theme": ["trust", "anger", "trust", "anger"], "present": [1, 0, 1, 1]})
+>>> theme_prevalence(consensus, themes=["trust", "anger"])[["theme", "n_present", "prevalence"]]
+   theme  n_present  prevalence
+0  trust          2         1.0
+1  anger          1         0.5
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.proportion import proportion_confint
+
+from alliance.codebook import THEMES
+
+__all__ = [
+    "codebook_markdown",
+    "coding_matrix",
+    "excerpts_markdown",
+    "select_excerpts",
+    "theme_cooccurrence",
+    "theme_prevalence",
+    "valence_counts",
+]
+
+CODED_COLUMNS: tuple[str, ...] = ("session_id", "informant", "theme", "present")
+"""Columns every coded table (``consensus.csv``, ``ratings.csv`` per rater) has."""
+
+
+def _check_coded(coded: pd.DataFrame, by: Sequence[str], themes: Sequence[str]) -> None:
+    """Raise ``ValueError`` naming rows that would make counts wrong."""
+    required = dict.fromkeys((*CODED_COLUMNS, *by))
+    missing = [column for column in required if column not in coded.columns]
+    if missing:
+        raise ValueError(
+            f"coded table lacks required column(s) {missing}; it has {list(coded.columns)}"
+        )
+    bad_present = ~coded["present"].isin([0, 1])
+    if bad_present.any():
+        row = bad_present.idxmax()
+        raise ValueError(
+            f"coded table: column present must be 0 or 1; row {row} has "
+            f"{coded.loc[row, 'present']!r} ({int(bad_present.sum())} such row(s))"
+        )
+    unknown = ~coded["theme"].isin(themes)
+    if unknown.any():
+        row = unknown.idxmax()
+        raise ValueError(
+            f"coded table: column theme has {coded.loc[row, 'theme']!r} in row {row}, "
+            f"which is not one of {list(themes)}"
+        )
+    blank = coded[list(by)].isna().any(axis=1)
+    if blank.any():
+        row = blank.idxmax()
+        raise ValueError(
+            f"coded table: grouping column(s) {list(by)} are empty in row {row} "
+            f"({int(blank.sum())} such row(s)); fill them in rather than drop the rows"
+        )
+    key = ["session_id", "informant", "theme"]
+    repeated = coded.duplicated(key, keep=False)
+    if repeated.any():
+        rows = list(coded.index[repeated])
+        raise ValueError(
+            f"coded table: more than one row per session, informant and theme in rows {rows}"
+        )
+
+
+def theme_prevalence(
+    coded: pd.DataFrame,
+    by: Sequence[str] = ("informant",),
+    themes: Sequence[str] = THEMES,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Share of interviews in which each theme was coded present, with Wilson intervals.
+
+    Parameters
+    ----------
+    coded : pandas.DataFrame
+        Tidy coding: ``session_id``, ``informant``, ``theme``, ``present`` (0/1)
+        and the grouping columns in ``by``; one row per session x informant x theme.
+    by : sequence of str, default ("informant",)
+        Columns to split the interviews by, e.g. ``["informant", "dyad_type"]``.
+    themes : sequence of str
+        The theme ids, in display order (default: the published order).
+    confidence : float, default 0.95
+        Coverage of the Wilson score interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group x theme (themes with no interview present are kept):
+        the ``by`` columns, ``theme`` (ordered categorical), ``n_interviews``,
+        ``n_present``, ``prevalence`` and ``ci_low``, ``ci_high``.
+
+    Raises
+    ------
+    ValueError
+        If a column is missing, ``present`` is not 0/1, a theme is unknown or a
+        session x informant x theme appears twice.
+
+    Examples
+    --------
+    >>> coded = pd.DataFrame({"session_id": ["S1", "S2", "S1", "S2"],
+    ...                       "informant": ["client", "client", "therapist", "therapist"],
+    ...                       "theme": ["trust"] * 4, "present": [1, 1, 0, 1]})
+    >>> theme_prevalence(coded, themes=["trust"]).round(3)
+       informant  theme  n_interviews  n_present  prevalence  ci_low  ci_high
+    0     client  trust             2          2         1.0   0.342    1.000
+    1  therapist  trust             2          1         0.5   0.095    0.905
+    """
+    by = list(by)
+    _check_coded(coded, by, themes)
+    grouped = coded.groupby([*by, "theme"], observed=True, sort=False)["present"]
+    table = grouped.agg(n_interviews="size", n_present="sum").reset_index()
+    table["theme"] = pd.Categorical(table["theme"], categories=list(themes), ordered=True)
+    table = table.sort_values([*by, "theme"], ignore_index=True)
+    table["n_present"] = table["n_present"].astype(int)
+    table["prevalence"] = table["n_present"] / table["n_interviews"]
+    low, high = proportion_confint(
+        table["n_present"], table["n_interviews"], alpha=1 - confidence, method="wilson"
+    )
+    # the Wilson bounds are exactly 0 (1) when no (every) interview has the theme;
+    # set them so, without the floating-point residue (2.8e-17) of the formula
+    table["ci_low"] = np.where(table["n_present"] == 0, 0.0, low)
+    table["ci_high"] = np.where(table["n_present"] == table["n_interviews"], 1.0, high)
+    return table
+
+
+def coding_matrix(coded: pd.DataFrame, themes: Sequence[str] = THEMES) -> pd.DataFrame:
+    """Reshape tidy coding into one row per interview and one 0/1 column per theme.
+
+    Parameters
+    ----------
+    coded : pandas.DataFrame
+        Tidy coding as in :func:`theme_prevalence`.
+    themes : sequence of str
+        Theme ids, in column order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``session_id`` and ``informant`` (sorted), one integer column per theme.
+
+    Raises
+    ------
+    ValueError
+        As :func:`theme_prevalence`, and if an interview lacks a code for some theme.
+
+    Examples
+    --------
+    >>> coded = pd.DataFrame({"session_id": ["S1", "S1"], "informant": ["client"] * 2,
+    ...                       "theme": ["trust", "anger"], "present": [1, 0]})
+    >>> matrix = coding_matrix(coded, themes=["trust", "anger"])
+    >>> matrix.index.tolist(), matrix.columns.tolist(), matrix.to_numpy().tolist()
+    ([('S1', 'client')], ['trust', 'anger'], [[1, 0]])
+    """
+    _check_coded(coded, [], themes)
+    matrix = coded.pivot(index=["session_id", "informant"], columns="theme", values="present")
+    matrix = matrix.reindex(columns=list(themes)).sort_index()
+    matrix.columns.name = None
+    gaps = matrix.isna().stack()
+    if gaps.any():
+        session, informant, theme = gaps.index[gaps.to_numpy()][0]
+        raise ValueError(
+            f"coded table has no row for session {session!r}, informant {informant!r}, "
+            f"theme {theme!r} ({int(gaps.sum())} missing code(s) in all); every interview "
+            "needs one row per theme"
+        )
+    return matrix.astype(int)
+
+
+def theme_cooccurrence(
+    coded: pd.DataFrame,
+    by: Sequence[str] = ("informant",),
+    themes: Sequence[str] = THEMES,
+) -> pd.DataFrame:
+    """Count how often two themes were coded in the same interview.
+
+    Parameters
+    ----------
+    coded : pandas.DataFrame
+        Tidy coding as in :func:`theme_prevalence`, complete (every interview has
+        a code for every theme).
+    by : sequence of str, default ("informant",)
+        Columns to split the interviews by; each must be constant within an interview.
+    themes : sequence of str
+        Theme ids, in display order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group x ordered pair of themes (``theme_a``, ``theme_b``, both
+        ordered categoricals, the diagonal included): ``n_interviews`` in the group,
+        ``n_both`` (interviews with both themes present; on the diagonal, with the
+        theme present), ``n_either`` and ``jaccard`` = ``n_both / n_either`` (NaN
+        when neither theme was ever coded).
+
+    Examples
+    --------
+    >>> coded = pd.DataFrame({"session_id": ["S1", "S1", "S2", "S2"],
+    ...                       "informant": ["client"] * 4,
+    ...                       "theme": ["trust", "anger"] * 2, "present": [1, 1, 1, 0]})
+    >>> theme_cooccurrence(coded, themes=["trust", "anger"])
+      informant theme_a theme_b  n_interviews  n_both  n_either  jaccard
+    0    client   trust   trust             2       2         2      1.0
+    1    client   trust   anger             2       1         2      0.5
+    2    client   anger   trust             2       1         2      0.5
+    3    client   anger   anger             2       1         1      1.0
+    """
+    by = list(by)
+    _check_coded(coded, by, themes)
+    interview = ["session_id", "informant"]
+    groups = coded[list(dict.fromkeys([*interview, *by]))].drop_duplicates()
+    varying = groups.duplicated(interview)
+    if varying.any():
+        first = tuple(groups.loc[varying, interview].iloc[0])
+        raise ValueError(f"grouping columns {by} vary within interview {first}")
+    matrix = coding_matrix(coded, themes)
+    if by:
+        labels = groups.set_index(interview, drop=False).reindex(matrix.index)[by]
+    else:
+        labels = pd.DataFrame({"all": 0}, index=matrix.index)
+    frames = []
+    for group_key, rows in matrix.groupby([labels[column] for column in labels.columns]):
+        values = rows.to_numpy()
+        both = values.T @ values
+        present = values.sum(axis=0)
+        either = present[:, None] + present[None, :] - both
+        frame = pd.DataFrame(
+            {
+                "theme_a": pd.Categorical(
+                    [a for a in themes for _ in themes], categories=list(themes), ordered=True
+                ),
+                "theme_b": pd.Categorical(
+                    [b for _ in themes for b in themes], categories=list(themes), ordered=True
+                ),
+                "n_interviews": len(rows),
+                "n_both": both.ravel(),
+                "n_either": either.ravel(),
+            }
+        )
+        for position, column in enumerate(by):
+            frame.insert(position, column, group_key[position])
+        frames.append(frame)
+    table = pd.concat(frames, ignore_index=True)
+    table["jaccard"] = table["n_both"] / table["n_either"].where(table["n_either"] > 0)
+    return table.astype({"n_both": int, "n_either": int})
+
+
+def select_excerpts(
+    excerpts: pd.DataFrame,
+    per_group: int = 1,
+    by: Sequence[str] = ("theme", "informant"),
+    themes: Sequence[str] = THEMES,
+) -> pd.DataFrame:
+    """Pick illustrative excerpts deterministically: the first ``per_group`` by id.
+
+    Excerpts tied to a facet are passed over when a plain one is available, so
+    the theme itself is illustrated; different sessions are preferred over
+    several excerpts from one interview.
+
+    Parameters
+    ----------
+    excerpts : pandas.DataFrame
+        ``excerpts.csv``: ``excerpt_id``, ``session_id``, ``informant``,
+        ``theme``, ``facet`` (empty or missing when none) and ``text``.
+    per_group : int, default 1
+        How many excerpts to keep per group.
+    by : sequence of str, default ("theme", "informant")
+        The grouping.
+    themes : sequence of str
+        Theme ids, for the display order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The chosen rows, all columns kept, sorted by the ``by`` columns (themes in
+        ``themes`` order) and ``excerpt_id``. Groups without excerpts are absent.
+
+    Raises
+    ------
+    ValueError
+        If a column is missing, ``per_group`` is below 1, or a theme is unknown.
+
+    Examples
+    --------
+    >>> excerpts = pd.DataFrame({
+    ...     "excerpt_id": ["E3", "E1", "E2"], "session_id": ["S2", "S1", "S1"],
+    ...     "informant": ["client"] * 3, "theme": ["trust"] * 3,
+    ...     "facet": ["", "eye_contact", ""], "text": ["c", "a", "b"]})
+    >>> select_excerpts(excerpts, themes=["trust"])[["excerpt_id", "text"]]
+      excerpt_id text
+    0         E2    b
+    """
+    required = ["excerpt_id", "session_id", "informant", "theme", "facet", "text", *by]
+    missing = [column for column in dict.fromkeys(required) if column not in excerpts.columns]
+    if missing:
+        raise ValueError(f"excerpts lacks required column(s) {missing}")
+    if per_group < 1:
+        raise ValueError(f"per_group must be at least 1, got {per_group}")
+    unknown = ~excerpts["theme"].isin(themes)
+    if unknown.any():
+        row = unknown.idxmax()
+        raise ValueError(
+            f"excerpts: column theme has {excerpts.loc[row, 'theme']!r} in row {row}, "
+            f"which is not one of {list(themes)}"
+        )
+    by = list(by)
+    ranked = excerpts.assign(
+        _facet=excerpts["facet"].fillna("").ne(""),
+        _theme=pd.Categorical(excerpts["theme"], categories=list(themes), ordered=True),
+    )
+    ranked = ranked.sort_values(["_facet", "excerpt_id"])
+    ranked["_repeat"] = ranked.groupby([*by, "session_id"]).cumcount()
+    ranked = ranked.sort_values(["_repeat", "_facet", "excerpt_id"], kind="stable")
+    chosen = ranked.groupby(by, sort=False).head(per_group)
+    order = ["_theme" if column == "theme" else column for column in by]
+    chosen = chosen.sort_values([*order, "excerpt_id"], ignore_index=True)
+    return chosen.drop(columns=["_facet", "_theme", "_repeat"])
+
+
+def valence_counts(
+    coded: pd.DataFrame,
+    valence: Mapping[str, str],
+    themes: Sequence[str] = THEMES,
+) -> pd.DataFrame:
+    """Count the positive and the negative themes coded in each interview.
+
+    Parameters
+    ----------
+    coded : pandas.DataFrame
+        Complete tidy coding as in :func:`theme_prevalence`.
+    valence : mapping of str to str
+        The valence (``positive`` / ``negative``) of every theme in ``themes``,
+        e.g. ``dict(zip(table["theme"], table["valence"]))`` from
+        :func:`alliance.codebook.theme_table`.
+    themes : sequence of str
+        Theme ids.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per interview, sorted: ``session_id``, ``informant``, ``positive``
+        and ``negative`` (numbers of themes of each valence coded present).
+
+    Raises
+    ------
+    ValueError
+        If a theme has no valence, or a valence is not ``positive``/``negative``.
+
+    Examples
+    --------
+    >>> coded = pd.DataFrame({"session_id": ["S1", "S1"], "informant": ["client"] * 2,
+    ...                       "theme": ["trust", "anger"], "present": [1, 1]})
+    >>> valence_counts(coded, {"trust": "positive", "anger": "negative"},
+    ...                themes=["trust", "anger"])
+      session_id informant  positive  negative
+    0         S1    client         1         1
+    """
+    missing = [theme for theme in themes if theme not in valence]
+    if missing:
+        raise ValueError(f"valence: no valence given for theme(s) {missing}")
+    unknown = sorted({valence[theme] for theme in themes} - {"positive", "negative"})
+    if unknown:
+        raise ValueError(f"valence: values must be 'positive' or 'negative', got {unknown}")
+    matrix = coding_matrix(coded, themes)
+    table = pd.DataFrame(index=matrix.index)
+    for kind in ("positive", "negative"):
+        columns = [theme for theme in themes if valence[theme] == kind]
+        table[kind] = matrix[columns].sum(axis=1).astype(int)
+    return table.reset_index()
+
+
+def _bullets(items: Sequence[str]) -> str:
+    return "\n".join(f"- {' '.join(str(item).split())}" for item in items)
+
+
+def codebook_markdown(codebook: Mapping[str, Any]) -> str:
+    """Render the themes of a codebook as MyST Markdown, one collapsible block per theme.
+
+    Parameters
+    ----------
+    codebook : mapping
+        A parsed ``codebook.yaml`` (``Study.codebook``), with a ``themes`` list whose
+        entries have ``id``, ``label``, ``valence``, ``difficulty``, ``definition``,
+        ``include``, ``exclude`` and ``example``.
+
+    Returns
+    -------
+    str
+        MyST Markdown: for each theme, in order, a dropdown admonition headed with
+        its number and label that holds the definition, when to code it, when not
+        to, and an example.
+
+    Examples
+    --------
+    >>> theme = {"id": "trust", "label": "trust", "valence": "positive",
+    ...          "difficulty": "moderate", "definition": "Relying on the other.",
+    ...          "include": ["Says they can rely on them."], "exclude": ["Competence only."],
+    ...          "example": "I knew I was in good hands."}
+    >>> print(codebook_markdown({"themes": [theme]}))
+    :::{admonition} 1. Trust (`trust`): positive, moderate
+    :class: dropdown
+    Relying on the other.
+    <BLANKLINE>
+    **Code it when**
+    <BLANKLINE>
+    - Says they can rely on them.
+    <BLANKLINE>
+    **Do not code it when**
+    <BLANKLINE>
+    - Competence only.
+    <BLANKLINE>
+    **Example**: "I knew I was in good hands."
+    :::
+    """
+    blocks = []
+    for number, theme in enumerate(codebook["themes"], start=1):
+        head = (
+            f"{number}. {theme['label'][:1].upper()}{theme['label'][1:]} (`{theme['id']}`): "
+            f"{theme['valence']}, {theme['difficulty']}"
+        )
+        blocks.append(
+            "\n".join(
+                [
+                    f":::{{admonition}} {head}",
+                    ":class: dropdown",
+                    " ".join(str(theme["definition"]).split()),
+                    "",
+                    "**Code it when**",
+                    "",
+                    _bullets(theme["include"]),
+                    "",
+                    "**Do not code it when**",
+                    "",
+                    _bullets(theme["exclude"]),
+                    "",
+                    f'**Example**: "{" ".join(str(theme["example"]).split())}"',
+                    ":::",
+                ]
+            )
+        )
+    return "\n\n".join(blocks)
+
+
+def excerpts_markdown(
+    excerpts: pd.DataFrame,
+    labels: Mapping[str, str] | None = None,
+    note: str = "",
+) -> str:
+    """Render chosen excerpts as Markdown block quotes, grouped under their theme.
+
+    Parameters
+    ----------
+    excerpts : pandas.DataFrame
+        Rows of ``excerpts.csv`` in display order, e.g. from :func:`select_excerpts`.
+    labels : mapping, optional
+        Display label for each theme id.
+    note : str, optional
+        Added after each attribution, e.g. ``"synthetic"``.
+
+    Returns
+    -------
+    str
+        Markdown; a line saying there are no excerpts when ``excerpts`` is empty.
+
+    Examples
+    --------
+    >>> chosen = pd.DataFrame({"excerpt_id": ["E1"], "session_id": ["S1"],
+    ...                        "informant": ["client"], "theme": ["trust"],
+    ...                        "text": ["I felt safe."]})
+    >>> print(excerpts_markdown(chosen, {"trust": "trust"}, note="synthetic"))
+    **Trust**
+    <BLANKLINE>
+    > I felt safe.
+    >
+    > *Client, session S1, excerpt E1 (synthetic)*
+    """
+    if excerpts.empty:
+        return "*This study folder holds no excerpts.*"
+    parts = []
+    for theme, rows in excerpts.groupby("theme", sort=False, observed=True):
+        label = (labels or {}).get(theme, theme)
+        parts.append(f"**{label[:1].upper()}{label[1:]}**")
+        for row in rows.itertuples(index=False):
+            suffix = f" ({note})" if note else ""
+            parts.append(
+                f"> {' '.join(str(row.text).split())}\n>\n"
+                f"> *{row.informant.capitalize()}, session {row.session_id}, "
+                f"excerpt {row.excerpt_id}{suffix}*"
+            )
+    return "\n\n".join(parts)

@@ -1,0 +1,303 @@
+"""Helpers for the browser tests: the pages of the book, a local server, one visit per page.
+
+``tests/test_browser.py`` holds the assertions; this module only gathers facts:
+which pages the table of contents lists, what each page requested, logged and
+contains (as seen by Chromium through Playwright), and which anchors exist in
+the built HTML files.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import yaml
+
+# Flags that keep Chromium from phoning home (the machine's network is closed)
+# and let it run as root in a container.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+# Run in the page after it has loaded: wait for MathJax, force lazy images to
+# load, then report what a reader (or a screen reader) gets.
+PAGE_FACTS_JS = """
+async () => {
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+    await MathJax.startup.promise;
+  }
+  const images = await Promise.all([...document.images].map(async (img) => {
+    img.loading = "eager";
+    try { await img.decode(); } catch (error) { /* reported via naturalWidth */ }
+    return {src: img.currentSrc || img.src, alt: img.getAttribute("alt"),
+            naturalWidth: img.naturalWidth};
+  }));
+  const links = [...document.querySelectorAll("a[href]")].map((a) => ({
+    href: a.href, raw: a.getAttribute("href"), text: a.textContent.trim(),
+    classes: a.className,
+  }));
+  return {
+    title: document.title.trim(),
+    lang: document.documentElement.getAttribute("lang") || "",
+    // Headings a reader or screen reader meets: the theme's print-only copy of
+    // the title (display: none on screen) is not one of them.
+    h1: [...document.querySelectorAll("h1")].filter((h) => h.checkVisibility()).map(
+      (h) => h.textContent.trim()),
+    math: document.querySelectorAll("span.math, div.math").length,
+    typeset: document.querySelectorAll("mjx-container").length,
+    images: images,
+    links: links,
+    glued: [...document.querySelectorAll(".pasted-text, .pasted-inline")].map(
+      (el) => el.textContent.trim()),
+    text: document.body.innerText,
+  };
+}
+"""
+
+AXE_JS = """
+async () => {
+  const result = await axe.run(document, {resultTypes: ["violations"]});
+  return result.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+    nodes: v.nodes.map((n) => ({target: n.target.join(" "), html: n.html.slice(0, 300)})),
+  }));
+}
+"""
+
+
+def toc_pages(root: Path) -> list[str]:
+    """Return the document names listed in ``_toc.yml``, in reading order.
+
+    Parameters
+    ----------
+    root : pathlib.Path
+        The repository (folder holding ``_toc.yml``).
+
+    Returns
+    -------
+    list of str
+        Names without suffix, e.g. ``"chapters/intro"``.
+    """
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    pages = [toc["root"]]
+
+    def walk(entries: list[dict]) -> None:
+        for entry in entries:
+            if "file" in entry:
+                pages.append(entry["file"])
+            for key in ("parts", "chapters", "sections"):
+                walk(entry.get(key, []))
+
+    walk(toc.get("parts", []) + toc.get("chapters", []))
+    return [str(Path(page).with_suffix("")) for page in pages]
+
+
+class _AnchorCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.anchors: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name == "id" or (tag == "a" and name == "name"):
+                self.anchors.add(value or "")
+
+
+@functools.cache
+def anchors_in(html_file: Path) -> frozenset[str]:
+    """Return every ``id`` (and ``<a name>``) defined in a built HTML file.
+
+    Parameters
+    ----------
+    html_file : pathlib.Path
+        A page of ``_build/html``.
+
+    Returns
+    -------
+    frozenset of str
+        The fragment identifiers a link may point at.
+    """
+    collector = _AnchorCollector()
+    collector.feed(html_file.read_text(encoding="utf-8"))
+    return frozenset(collector.anchors)
+
+
+def broken_internal_link(href: str, origin: str, html_dir: Path) -> str | None:
+    """Explain why an internal link does not resolve, or return None if it does.
+
+    Parameters
+    ----------
+    href : str
+        Absolute URL as the browser resolved it.
+    origin : str
+        ``scheme://host:port`` of the local server; other origins are external.
+    html_dir : pathlib.Path
+        The served folder (``_build/html``).
+
+    Returns
+    -------
+    str or None
+        A reason ("no file ...", "no anchor ...") or None.
+    """
+    parts = urlsplit(href)
+    if f"{parts.scheme}://{parts.netloc}" != origin:
+        return None
+    path = unquote(parts.path).lstrip("/")
+    target = html_dir / path
+    if path == "" or path.endswith("/"):
+        target = target / "index.html"
+    if not target.is_file():
+        return f"no file {target.relative_to(html_dir)}"
+    fragment = unquote(parts.fragment)
+    if fragment and target.suffix == ".html" and fragment not in anchors_in(target):
+        return f"no anchor #{fragment} in {target.relative_to(html_dir)}"
+    return None
+
+
+@contextmanager
+def serve(directory: Path) -> Iterator[str]:
+    """Serve ``directory`` over HTTP on 127.0.0.1 (a free port) in a thread.
+
+    Parameters
+    ----------
+    directory : pathlib.Path
+        Folder to serve.
+
+    Yields
+    ------
+    str
+        The origin, e.g. ``"http://127.0.0.1:45123"``.
+    """
+
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(directory), **kwargs)
+
+        def log_message(self, format, *args):  # noqa: A002 - signature of the base class
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@dataclass
+class PageVisit:
+    """What one page did and showed in the browser."""
+
+    url: str
+    requests: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    facts: dict = field(default_factory=dict)
+    axe: list[dict] = field(default_factory=list)
+
+
+def is_local(url: str, origin: str) -> bool:
+    """Tell whether a request stays on the local server (or inside the page).
+
+    Parameters
+    ----------
+    url : str
+        Requested URL.
+    origin : str
+        ``scheme://host:port`` of the local server.
+
+    Returns
+    -------
+    bool
+        True for the server itself and for ``data:``, ``blob:`` and ``about:`` URLs.
+    """
+    if url.split(":", 1)[0] in {"data", "blob", "about"}:
+        return True
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" == origin
+
+
+def visit(browser, origin: str, path: str, axe_script: Path, screenshot: Path | None = None):
+    """Open one page in a fresh browser context and record everything about it.
+
+    Requests to any other host are logged and aborted, so nothing leaves the
+    machine and the offline check cannot hang on a closed network.
+
+    Parameters
+    ----------
+    browser : playwright.sync_api.Browser
+        The session's Chromium.
+    origin : str
+        The local server's origin.
+    path : str
+        Page path below the origin, e.g. ``"chapters/intro.html"``.
+    axe_script : pathlib.Path
+        The vendored ``axe.min.js``, injected after load.
+    screenshot : pathlib.Path, optional
+        Where to save a full-page PNG.
+
+    Returns
+    -------
+    PageVisit
+        Requests, failures, console errors, page facts and axe violations.
+    """
+    record = PageVisit(url=f"{origin}/{path}")
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+
+    def route(route):
+        url = route.request.url
+        if is_local(url, origin):
+            route.continue_()
+        else:
+            record.blocked.append(url)
+            route.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("request", lambda request: record.requests.append(request.url))
+    page.on(
+        "requestfailed",
+        lambda request: record.failed.append(f"{request.url} ({request.failure})"),
+    )
+    page.on(
+        "response",
+        lambda response: (
+            record.failed.append(f"{response.url} (HTTP {response.status})")
+            if response.status >= 400
+            else None
+        ),
+    )
+    page.on(
+        "console",
+        lambda message: (
+            record.console_errors.append(message.text) if message.type == "error" else None
+        ),
+    )
+    page.on("pageerror", lambda error: record.console_errors.append(str(error)))
+    try:
+        page.goto(record.url, wait_until="networkidle")
+        record.facts = page.evaluate(PAGE_FACTS_JS)
+        if screenshot is not None:
+            screenshot.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(screenshot), full_page=True)
+        page.add_script_tag(path=str(axe_script))
+        record.axe = page.evaluate(AXE_JS)
+    finally:
+        context.close()
+    return record

@@ -1,0 +1,102 @@
+"""The codebook: published theme labels and order, our valence grouping, facets, and loading."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from alliance.codebook import (
+    THEMES,
+    codebook_text,
+    facet_parent_themes,
+    facet_table,
+    load_codebook,
+    theme_labels,
+    theme_table,
+)
+from alliance.published import PUBLISHED_THEME_LABELS, figure
+
+NONVERBAL_CUES = {"eye contact", "tone of voice", "posture", "note-taking", "looking at the screen"}
+
+
+def test_themes_have_the_published_labels_in_the_published_order():
+    assert len(THEMES) == figure("n_themes").value
+    assert tuple(theme_labels().values()) == PUBLISHED_THEME_LABELS
+    assert tuple(theme_table()["theme"]) == THEMES
+
+
+def test_valence_grouping_is_ours_positive_first_five_negative_last_three():
+    codebook = load_codebook()
+    grouping = codebook["valence_grouping"]
+    assert grouping["source"] == "ours"
+    assert "not publish" in grouping["note"]
+    valences = theme_table(codebook)["valence"].tolist()
+    assert valences == ["positive"] * 5 + ["negative"] * 3
+
+
+def test_every_theme_has_a_definition_rules_and_an_example():
+    for theme in load_codebook()["themes"]:
+        assert len(theme["definition"].split()) >= 15, theme["id"]
+        assert theme["include"] and theme["exclude"], theme["id"]
+        assert all(isinstance(rule, str) and rule for rule in theme["include"] + theme["exclude"])
+        assert theme["example"].strip(), theme["id"]
+
+
+def test_facets_cover_nonverbal_cues_and_the_therapists_judgements():
+    facets = facet_table()
+    nonverbal = facets[facets["group"] == "nonverbal"]
+    assert set(nonverbal["label"]) == NONVERBAL_CUES
+    assert set(nonverbal["informant"]) == {"client"}
+    judgement = facets.set_index("facet").loc[["client_openness", "client_trustworthiness"]]
+    assert set(judgement["informant"]) == {"therapist"}
+
+
+def test_facet_parents_match_the_facet_valence():
+    valence = dict(zip(theme_table()["theme"], theme_table()["valence"], strict=True))
+    allowed = facet_parent_themes()
+    assert set(allowed["theme"]) <= set(THEMES)
+    assert (allowed["theme"].map(valence) == allowed["valence"]).all()
+    both = allowed.groupby("facet")["valence"].nunique()
+    assert (both == 2).all(), "every facet can be coded positive and negative"
+
+
+def test_shipped_codebook_matches_the_committed_one():
+    committed = Path(__file__).resolve().parents[1] / "data" / "codebook.yaml"
+    assert committed.read_text(encoding="utf-8") == codebook_text()
+    assert load_codebook(committed) == load_codebook()
+
+
+def _write(tmp_path: Path, codebook: dict) -> Path:
+    path = tmp_path / "codebook.yaml"
+    path.write_text(yaml.safe_dump(codebook), encoding="utf-8")
+    return path
+
+
+def test_themes_out_of_order_are_rejected_with_the_file_name(tmp_path):
+    codebook = load_codebook()
+    codebook["themes"] = codebook["themes"][::-1]
+    path = _write(tmp_path, codebook)
+    with pytest.raises(ValueError, match=rf"{path.name}.*expected .*in this order"):
+        load_codebook(path)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda c: c["facets"][0]["parent_themes"].update(positive=["joy"]), "unknown parent"),
+        (lambda c: c["facets"][0].update(group="gestures"), "unknown group"),
+        (lambda c: c["facets"][0].update(informant="therapist"), "its group another"),
+        (lambda c: c["facets"][0]["parent_themes"].update(neutral=["trust"]), "unknown valence"),
+        (lambda c: c["themes"][2].pop("exclude"), r"themes\[2\] has no 'exclude'"),
+        (lambda c: c["themes"][0].update(valence="mixed"), "valence 'mixed'"),
+        (lambda c: c["themes"][0].update(difficulty="hard"), "difficulty 'hard'"),
+        (lambda c: c.pop("facets"), "has no 'facets'"),
+    ],
+)
+def test_malformed_codebooks_are_rejected(tmp_path, change, message):
+    codebook = load_codebook()
+    change(codebook)
+    with pytest.raises(ValueError, match=message):
+        load_codebook(_write(tmp_path, codebook))

@@ -1,0 +1,143 @@
+"""Smart re-execution: `make book` re-executes a chapter exactly when it must.
+
+jupyter-cache keys only on a notebook's code cells, so the Makefile also hashes
+src/ and data/ (and $ALLIANCE_DATA) and clears the cache when they change. These
+tests prove both directions on a small book that uses the repository's own
+Makefile and _config.yml: a change to src/, data/ or $ALLIANCE_DATA re-executes
+every chapter; an edited code cell re-executes only its chapter; nothing else
+(no change, a markdown edit) re-executes anything.
+
+Each chapter appends its name to the file named by $REBUILD_LOG when it runs, so
+"executed" means a kernel really ran it. The book is built in a temporary copy
+that reuses this repository's .venv through a symlink (nothing is installed).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = ("first", "second")
+LOG_CELL = (
+    'import os\nwith open(os.environ["REBUILD_LOG"], "a") as log:\n    print("{name}", file=log)'
+)
+TOC = "format: jb-book\nroot: chapters/intro\nchapters:\n" + "".join(
+    f"  - file: chapters/{c}\n" for c in CHAPTERS
+)
+
+
+class Book:
+    """A small copy of the book's build setup, built with the real Makefile."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.log = path.parent / "executed.log"
+        self.alliance_data: Path | None = None
+
+    def build(self) -> list[str]:
+        """Run `make book`; return the chapters whose code ran, sorted."""
+        self.log.write_text("")
+        env = {k: v for k, v in os.environ.items() if k != "ALLIANCE_DATA"}
+        env["REBUILD_LOG"] = str(self.log)
+        if self.alliance_data is not None:
+            env["ALLIANCE_DATA"] = str(self.alliance_data)
+        # `-o install`: the symlinked .venv is this repository's; never reinstall it.
+        result = subprocess.run(
+            ["make", "-o", "install", "book"],
+            cwd=self.path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        return sorted(self.log.read_text().split())
+
+    def notebook(self, name: str) -> Path:
+        return self.path / "chapters" / f"{name}.ipynb"
+
+
+def _write_chapter(path: Path, name: str) -> None:
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell(f"# Chapter {name}\n\nSome prose."),
+        nbformat.v4.new_code_cell(LOG_CELL.format(name=name)),
+    ]
+    nbformat.write(notebook, path)
+
+
+def _edit_cell(path: Path, cell_type: str, addition: str) -> None:
+    notebook = nbformat.read(path, as_version=4)
+    cell = next(c for c in notebook.cells if c.cell_type == cell_type)
+    cell.source += addition
+    nbformat.write(notebook, path)
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory) -> Book:
+    path = tmp_path_factory.mktemp("rebuild") / "book"
+    path.mkdir()
+    for name in ("Makefile", "_config.yml", "references.bib"):
+        shutil.copy2(ROOT / name, path / name)
+    for name in ("src", "data", "_static", "_vendor"):
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    (path / "data").mkdir(exist_ok=True)
+    (path / ".venv").symlink_to(ROOT / ".venv")
+    (path / "_toc.yml").write_text(TOC)
+    (path / "chapters").mkdir()
+    (path / "chapters" / "intro.md").write_text("# A small book\n\nIt checks re-execution.\n")
+    built = Book(path)
+    for name in CHAPTERS:
+        _write_chapter(built.notebook(name), name)
+    assert built.build() == list(CHAPTERS), "a clean build executes every chapter"
+    return built
+
+
+def test_no_change_executes_nothing(book):
+    assert book.build() == []
+
+
+def test_markdown_edit_executes_nothing(book):
+    _edit_cell(book.notebook("first"), "markdown", "\n\nMore prose.")
+    assert book.build() == []
+
+
+def test_code_edit_executes_only_that_chapter(book):
+    _edit_cell(book.notebook("second"), "code", "\n# edited")
+    assert book.build() == ["second"]
+    assert book.build() == []
+
+
+def test_change_in_src_executes_every_chapter(book):
+    module = next((book.path / "src").rglob("*.py"))
+    module.write_text(module.read_text() + "\n# a change in the package\n")
+    assert book.build() == list(CHAPTERS)
+    assert book.build() == []
+
+
+def test_new_file_in_data_executes_every_chapter(book):
+    (book.path / "data" / "extra.csv").write_text("a,b\n1,2\n")
+    assert book.build() == list(CHAPTERS)
+    assert book.build() == []
+
+
+def test_change_in_alliance_data_executes_every_chapter(book, tmp_path):
+    book.alliance_data = tmp_path / "elsewhere"
+    book.alliance_data.mkdir()
+    table = book.alliance_data / "clients.csv"
+    table.write_text("client_id\nP001\n")
+    try:
+        assert book.build() == list(CHAPTERS), "pointing ALLIANCE_DATA at new data"
+        assert book.build() == []
+        table.write_text("client_id\nP001\nP002\n")
+        assert book.build() == list(CHAPTERS), "editing a file in ALLIANCE_DATA"
+    finally:
+        book.alliance_data = None

@@ -1,0 +1,131 @@
+"""The study report: its numbers recomputed independently, and its handling of bad folders."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
+
+from alliance.dataset import load_study
+from alliance.published import figure
+from alliance.report import format_report, print_report, report_tables
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+
+
+@pytest.fixture(scope="module")
+def study():
+    return load_study(DATA)
+
+
+@pytest.fixture(scope="module")
+def tables(study):
+    return report_tables(study)
+
+
+def raw(table: str) -> pd.DataFrame:
+    return pd.read_csv(DATA / f"{table}.csv", dtype=str, keep_default_na=False)
+
+
+def _dyad_types() -> pd.Series:
+    sessions = (
+        raw("sessions")
+        .merge(raw("clients"), on="client_id")
+        .merge(raw("therapists"), on="therapist_id", suffixes=("_client", "_therapist"))
+    )
+    same = sessions["ethnicity_client"] == sessions["ethnicity_therapist"]
+    return pd.Series(np.where(same, "concordant", "discordant"), index=sessions["session_id"])
+
+
+def test_sessions_by_dyad_type_match_the_published_sample(tables):
+    rows = tables["study"].set_index("dyad_type")
+    assert rows.loc["concordant", "sessions"] == figure("n_clients_ashkenazi").value
+    assert rows.loc["discordant", "sessions"] == figure("n_clients_mizrahi").value
+
+
+def test_reliability_equals_statsmodels_fleiss_kappa(tables):
+    ratings = raw("ratings")
+    shown = tables["reliability"].query("coefficient == 'fleiss_kappa'").set_index("informant")
+    for informant, rows in ratings.groupby("informant"):
+        wide = rows.pivot(index=["session_id", "theme"], columns="rater", values="present")
+        counts, _ = aggregate_raters(wide.astype(int).to_numpy())
+        assert shown.loc[informant, "estimate"] == pytest.approx(fleiss_kappa(counts))
+        assert figure(f"kappa_{informant}").matches(shown.loc[informant, "estimate"])
+
+
+def test_themes_per_session_match_an_independent_count(tables):
+    consensus = raw("consensus").astype({"present": int})
+    per_interview = consensus.groupby(["session_id", "informant"])["present"].sum().reset_index()
+    per_interview["dyad_type"] = per_interview["session_id"].map(_dyad_types())
+    shown = tables["themes_per_session"].set_index(["informant", "dyad_type"])
+    for (informant, dyad_type), group in per_interview.groupby(["informant", "dyad_type"]):
+        row = shown.loc[(informant, dyad_type)]
+        assert row["mean"] == pytest.approx(group["present"].mean())
+        assert row["sd"] == pytest.approx(group["present"].std(ddof=1))
+    for informant in ("client", "therapist"):
+        overall = shown.loc[(informant, "all"), "mean"]
+        assert figure(f"themes_{informant}_mean").matches(overall)
+
+
+def test_dyad_comparison_counts_and_fisher_tests(tables):
+    consensus = raw("consensus").astype({"present": int})
+    consensus["dyad_type"] = consensus["session_id"].map(_dyad_types())
+    shown = tables["dyad_comparison"].set_index(["informant", "theme"])
+    assert len(shown) == 16
+    for (informant, theme), group in consensus.groupby(["informant", "theme"]):
+        table = pd.crosstab(group["dyad_type"], group["present"]).reindex(columns=[1, 0])
+        row = shown.loc[(informant, theme)]
+        assert row["present_discordant"] == table.loc["discordant", 1]
+        assert row["present_concordant"] == table.loc["concordant", 1]
+        assert row["p_fisher"] == pytest.approx(stats.fisher_exact(table.to_numpy()).pvalue)
+    anger = shown.loc[("therapist", "anger")]
+    assert anger["present_concordant"] == 0 and anger["present_discordant"] >= 3
+
+
+def test_the_printed_report_shows_every_table_and_says_the_data_are_synthetic(study, tables):
+    text = format_report(study)
+    for heading in (
+        "Sessions by dyad type",
+        "Inter-rater reliability",
+        "Themes per session",
+        "Dyad comparison",
+    ):
+        assert heading in text
+    assert "SYNTHETIC data" in text and "seed" in text
+    anger = tables["dyad_comparison"].query("informant == 'therapist' and theme == 'anger'").iloc[0]
+    line = next(x for x in text.splitlines() if x.split()[:2] == ["therapist", "anger"])
+    assert f"{anger.present_concordant}/{anger.n_concordant}" in line
+    assert f"{anger.present_discordant}/{anger.n_discordant}" in line
+
+
+def test_print_report_on_a_valid_folder(capsys):
+    assert print_report(DATA) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Working-alliance study report")
+
+
+def test_a_copy_without_the_synthetic_marker_is_reported_as_real_data(tmp_path, capsys):
+    copy = shutil.copytree(DATA, tmp_path / "mine")
+    (copy / "datapackage.json").unlink()
+    assert print_report(copy) == 0
+    assert "real data" in capsys.readouterr().out
+
+
+def test_an_invalid_folder_prints_every_problem_and_no_report(tmp_path, capsys):
+    copy = shutil.copytree(DATA, tmp_path / "broken")
+    (copy / "datapackage.json").unlink()
+    ratings = (copy / "ratings.csv").read_text(encoding="utf-8").splitlines()
+    ratings[1] = ratings[1][:-1] + "2"
+    (copy / "ratings.csv").write_text("\n".join(ratings) + "\n", encoding="utf-8")
+    (copy / "clinics.csv").unlink()
+    assert print_report(copy) == 1
+    out = capsys.readouterr().out
+    assert "does not validate" in out and "Inter-rater reliability" not in out
+    assert "ratings.csv, line 2, column present, value '2'" in out
+    assert "clinics.csv: missing-file" in out

@@ -1,0 +1,244 @@
+"""The coding exercise: excerpts, blank sheet, scoring against sklearn, and clear sheet errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import cohen_kappa_score
+
+from alliance.codebook import THEMES, load_codebook
+from alliance.teaching import (
+    CodingSheetError,
+    blank_coding_sheet,
+    confusable_themes,
+    exercise_excerpts,
+    score_coding,
+    simulate_learner,
+    solution_sheet,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+DOWNLOAD = ROOT / "chapters" / "downloads" / "coding_sheet.csv"
+
+
+@pytest.fixture(scope="module")
+def exercise():
+    return exercise_excerpts()
+
+
+@pytest.fixture(scope="module")
+def learner(exercise):
+    return simulate_learner(exercise, accuracy=0.6, extra_rate=0.2, seed=7)
+
+
+def test_exercise_has_at_least_30_distinct_excerpts_of_every_theme(exercise):
+    assert len(exercise) >= 30
+    assert exercise["excerpt_id"].is_unique and exercise["text"].is_unique
+    counts = exercise["theme"].value_counts()
+    assert set(counts.index) == set(THEMES) and counts.min() >= 3
+    assert set(exercise["informant"]) == {"client", "therapist"}
+    assert exercise_excerpts().equals(exercise), "the exercise must be deterministic"
+
+
+def test_exercise_rows_are_excerpts_of_the_committed_data_without_facets(exercise):
+    data = pd.read_csv(ROOT / "data" / "excerpts.csv", dtype=str, keep_default_na=False)
+    merged = exercise.merge(data, on="excerpt_id", suffixes=("", "_data"), validate="1:1")
+    assert len(merged) == len(exercise)
+    for column in ("informant", "text", "theme"):
+        assert (merged[column] == merged[f"{column}_data"]).all(), column
+    assert (merged["facet"] == "").all()
+
+
+def test_the_downloadable_blank_sheet_is_fresh_and_has_no_codes(exercise):
+    fresh = blank_coding_sheet(exercise).to_csv(index=False, lineterminator="\n")
+    assert DOWNLOAD.read_text(encoding="utf-8") == fresh, (
+        "chapters/downloads/coding_sheet.csv is stale; regenerate it with "
+        "blank_coding_sheet().to_csv(path, index=False, lineterminator='\\n')"
+    )
+    committed = pd.read_csv(DOWNLOAD, dtype=str, keep_default_na=False)
+    assert list(committed.columns) == ["excerpt_id", "informant", "text", *THEMES]
+    assert (committed[list(THEMES)] == "").all().all()
+    assert "theme" not in committed.columns
+
+
+def test_the_reference_sheet_scores_perfectly(exercise):
+    score = score_coding(solution_sheet(exercise), exercise)
+    assert score.summary["exact_matches"].item() == len(exercise)
+    assert (score.themes["kappa"] == 1).all()
+    assert score.disagreements.empty
+
+
+def test_per_theme_agreement_matches_sklearn(exercise, learner):
+    score = score_coding(learner, exercise)
+    reference = solution_sheet(exercise)
+    for row in score.themes.itertuples():
+        truth, coded = reference[row.theme].to_numpy(), learner[row.theme].to_numpy()
+        assert row.kappa == pytest.approx(cohen_kappa_score(truth, coded))
+        assert row.percent_agreement == pytest.approx(np.mean(truth == coded))
+        assert row.missed == int(((truth == 1) & (coded == 0)).sum())
+        assert row.extra == int(((truth == 0) & (coded == 1)).sum())
+    cells = reference[list(THEMES)].to_numpy() == learner[list(THEMES)].to_numpy()
+    assert score.summary["cell_agreement"].item() == pytest.approx(cells.mean())
+    assert score.summary["exact_matches"].item() == int(cells.all(axis=1).sum())
+
+
+def test_confusions_count_every_code_against_the_reference_theme(exercise, learner):
+    score = score_coding(learner, exercise)
+    long = learner.melt(id_vars="excerpt_id", value_vars=list(THEMES), var_name="coded_theme")
+    long = long[long["value"] == 1].merge(exercise[["excerpt_id", "theme"]], on="excerpt_id")
+    expected = pd.crosstab(long["theme"], long["coded_theme"]).stack()
+    got = score.confusions.set_index(["reference_theme", "coded_theme"])["n"]
+    assert got.drop(index="(none)", level=1, errors="ignore").sort_index().to_dict() == (
+        expected[expected > 0].sort_index().to_dict()
+    )
+    uncoded = int((learner[list(THEMES)].sum(axis=1) == 0).sum())
+    none = got[got.index.get_level_values("coded_theme") == "(none)"].sum()
+    assert none == uncoded
+
+
+def test_each_disagreement_quotes_the_rule_that_decides_it(exercise, learner):
+    codebook = load_codebook()
+    themes = {t["id"]: t for t in codebook["themes"]}
+    score = score_coding(learner, exercise)
+    cells = (solution_sheet(exercise)[list(THEMES)] != learner[list(THEMES)]).to_numpy()
+    assert len(score.disagreements) == cells.sum() > 0
+    for row in score.disagreements.itertuples():
+        reference_theme = exercise.set_index("excerpt_id").at[row.excerpt_id, "theme"]
+        assert (row.kind == "missed") == (row.theme == reference_theme)
+        entry = themes[row.rule_theme]
+        if row.rule_kind == "exclude":
+            assert row.kind == "extra"
+            assert row.rule in entry["exclude"] and reference_theme in row.rule
+        else:
+            assert row.rule == entry["definition"]
+
+
+def test_coding_trust_for_a_comfortable_excerpt_cites_trusts_exclusion_rule(exercise):
+    sheet = solution_sheet(exercise)
+    excerpt = exercise.index[exercise["theme"] == "comfortable"][0]
+    sheet.loc[excerpt, ["comfortable", "trust"]] = [0, 1]
+    rows = score_coding(sheet, exercise).disagreements.set_index("theme")
+    trust_rule = next(r for r in load_codebook()["themes"][3]["exclude"] if "comfortable" in r)
+    assert rows.loc["trust", "rule"] == trust_rule
+    assert rows.loc["comfortable", "kind"] == "missed"
+
+
+def test_a_csv_file_with_shuffled_rows_and_notes_scores_like_the_frame(tmp_path, exercise, learner):
+    path = tmp_path / "my_sheet.csv"
+    learner.assign(notes="unsure").sample(frac=1, random_state=3).to_csv(path, index=False)
+    from_file = score_coding(path, exercise)
+    from_frame = score_coding(learner, exercise)
+    pd.testing.assert_frame_equal(from_file.themes, from_frame.themes)
+    pd.testing.assert_frame_equal(from_file.disagreements, from_frame.disagreements)
+
+
+def test_numeric_zero_one_cells_are_accepted_but_booleans_are_not(exercise):
+    sheet = solution_sheet(exercise)
+    as_float = sheet.assign(**{t: sheet[t].astype(float) for t in THEMES})
+    assert score_coding(as_float, exercise).summary["exact_matches"].item() == len(exercise)
+    as_bool = sheet.assign(trust=sheet["trust"].astype(bool))
+    with pytest.raises(CodingSheetError, match="column trust, value 'False'"):
+        score_coding(as_bool, exercise)
+
+
+def _write(tmp_path, frame: pd.DataFrame) -> Path:
+    path = tmp_path / "sheet.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("edit", "messages"),
+    [
+        (
+            lambda s: s.drop(index=[3, 10]),
+            ["missing row: this excerpt of the exercise is not coded"],
+        ),
+        (
+            lambda s: s.assign(hope=0),
+            ["header, column hope: unknown code: not a theme id"],
+        ),
+        (
+            lambda s: s.drop(columns="anger"),
+            ["header, column anger: missing column"],
+        ),
+        (
+            lambda s: s.astype({"trust": object}).assign(trust=["2"] + list(s["trust"])[1:]),
+            ["line 2 (excerpt", "column trust, value '2': not a code: must be 0"],
+        ),
+        (
+            lambda s: s.astype({"empathy": object}).assign(empathy=[""] * len(s)),
+            ["column empathy", "empty cell: code 1 (present) or 0 (absent)"],
+        ),
+        (
+            lambda s: pd.concat([s, s.iloc[[0]]]),
+            ["column excerpt_id", "duplicate row"],
+        ),
+        (
+            lambda s: s.assign(excerpt_id=["E9999"] + list(s["excerpt_id"])[1:]),
+            ["line 2, column excerpt_id, value 'E9999': unknown excerpt", "missing row"],
+        ),
+        (
+            lambda s: s.assign(text=list(s["text"])[::-1]),
+            ["column text", "were rows re-sorted without their excerpt_id"],
+        ),
+    ],
+)
+def test_bad_sheets_get_clear_errors_naming_row_and_column(tmp_path, exercise, edit, messages):
+    path = _write(tmp_path, edit(solution_sheet(exercise)))
+    with pytest.raises(CodingSheetError) as error:
+        score_coding(path, exercise)
+    text = str(error.value)
+    assert text.startswith(f"{len(error.value.problems)} problem")
+    assert str(path) in text
+    for message in messages:
+        assert message in text
+
+
+def test_every_problem_is_reported_at_once(tmp_path, exercise):
+    sheet = solution_sheet(exercise).astype(object)
+    sheet.loc[0, "trust"] = "yes"
+    sheet.loc[5, "anger"] = "0.5"
+    sheet = sheet.drop(index=7)
+    with pytest.raises(CodingSheetError) as error:
+        score_coding(_write(tmp_path, sheet), exercise)
+    problems = error.value.problems
+    assert set(problems["column"]) == {"trust", "anger", "excerpt_id"}
+    assert exercise.loc[7, "excerpt_id"] in set(problems["value"])
+
+
+def test_unreadable_files_get_clear_errors(tmp_path, exercise):
+    latin = tmp_path / "latin1.csv"
+    latin.write_bytes("excerpt_id,text\nE1,caf\xe9\n".encode("latin-1"))
+    with pytest.raises(CodingSheetError, match="(?s)latin1.csv.*not UTF-8.*CSV UTF-8"):
+        score_coding(latin, exercise)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(CodingSheetError, match="(?s)empty.csv:\n  not a CSV table"):
+        score_coding(empty, exercise)
+
+
+def test_the_simulated_learner_errs_where_the_codebook_warns(exercise):
+    confusable = confusable_themes()
+    valence = {t["id"]: t["valence"] for t in load_codebook()["themes"]}
+    wrong = []
+    for seed in range(20):
+        sheet = simulate_learner(exercise, accuracy=0.5, extra_rate=0.0, seed=seed)
+        coded = sheet[list(THEMES)].to_numpy().argmax(axis=1)
+        for reference, chosen in zip(exercise["theme"], coded, strict=True):
+            if THEMES[chosen] != reference:
+                wrong.append((reference, THEMES[chosen]))
+    assert len(wrong) > 100
+    for reference, chosen in wrong:
+        allowed = confusable[reference] or [t for t in THEMES if valence[t] == valence[reference]]
+        assert chosen in allowed
+    rate = len(wrong) / (20 * len(exercise))
+    assert rate == pytest.approx(0.5, abs=0.05)
+
+
+def test_simulate_learner_rejects_impossible_rates(exercise):
+    with pytest.raises(ValueError, match="accuracy must be between 0 and 1"):
+        simulate_learner(exercise, accuracy=1.5)
