@@ -7,6 +7,8 @@
  *   label disagree: the icons are decorative inside a labelled button.
  * - The search button is labelled "Search" but also shows its keyboard
  *   shortcut (Ctrl+K, or the Mac equivalent): the label now names both.
+ * - myst-nb labels every hide-input toggle "Toggle hidden content" while it
+ *   shows "Show code cell source": the visible text now names it.
  * - docutils renders the bibliography as role="list" whose children have the
  *   deprecated role "doc-biblioentry" instead of "listitem".
  */
@@ -31,6 +33,11 @@
         button.setAttribute("aria-label", "Search " + hint.innerText.replace(/\s+/g, ""));
       }
     });
+    document
+      .querySelectorAll('summary[aria-label="Toggle hidden content"]')
+      .forEach(function (summary) {
+        summary.removeAttribute("aria-label");
+      });
     document
       .querySelectorAll('[role="list"] > [role="doc-biblioentry"]')
       .forEach(function (entry) {

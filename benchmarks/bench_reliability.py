@@ -100,7 +100,7 @@ def ours_with_se(name: str, x: np.ndarray):
         design = reliability._LongDesign(coded, np.arange(coded.n), coded.n, None)
         return reliability._coefficient_rows(
             design, [name], categories=None, weights=None, level="nominal",
-            confidence=0.95, draws=None,
+            confidence=0.95, plan=None,
         )  # fmt: skip
 
     return run

@@ -102,6 +102,13 @@ def _write_accessibility_report(cache) -> None:
     ACCESSIBILITY_REPORT.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def test_vendored_front_end_files_are_the_pinned_versions():
+    pins = json.loads((ROOT / "package.json").read_text())["devDependencies"]
+    mathjax = (ROOT / "_vendor" / "_static" / "mathjax" / "tex-chtml-full.js").read_text()
+    assert f'.VERSION="{pins["mathjax"]}"' in mathjax, "run `make vendor`"
+    assert AXE.read_text().startswith(f"/*! axe v{pins['axe-core']}\n"), "run `make vendor`"
+
+
 def test_the_toc_lists_built_pages():
     missing = [page for page in PAGES if not (HTML / f"{page}.html").is_file()]
     assert not missing, f"pages in _toc.yml without HTML in {HTML}: {missing}"

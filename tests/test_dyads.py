@@ -12,7 +12,12 @@ import pytest
 from scipy import stats
 from sklearn.metrics import cohen_kappa_score
 
-from alliance.dyads import compare_dyad_types, facet_indicators, informant_congruence
+from alliance.dyads import (
+    compare_dyad_types,
+    facet_excerpts,
+    facet_indicators,
+    informant_congruence,
+)
 
 
 def make_dyads(n_concordant: int, n_discordant: int) -> pd.DataFrame:
@@ -275,3 +280,39 @@ def test_congruence_needs_both_informants():
     consensus = consensus_pairs([1, 0], [1, 1]).iloc[:-1]
     with pytest.raises(ValueError, match="lack a client or a therapist code"):
         informant_congruence(consensus)
+
+
+def test_facet_excerpts_pick_the_requested_group_valence_and_dyad_types():
+    dyads = make_dyads(2, 2)
+    facets = pd.DataFrame(
+        {
+            "session_id": ["S000", "S001", "S002", "S003", "S003"],
+            "informant": ["client"] * 4 + ["therapist"],
+            "facet": ["nonverbal_tone", "nonverbal_screen", "nonverbal_tone", "nonverbal_screen"]
+            + ["client_openness"],
+            "valence": ["negative", "positive", "negative", "negative", "negative"],
+        }
+    )
+    excerpts = pd.DataFrame(
+        {
+            "excerpt_id": ["E1", "E2", "E3", "E4", "E5", "E6"],
+            "session_id": ["S000", "S001", "S002", "S003", "S003", "S002"],
+            "informant": ["client"] * 4 + ["therapist", "client"],
+            "theme": ["anger", "trust", "anger", "frustration", "frustration", "trust"],
+            "facet": ["nonverbal_tone", "nonverbal_screen", "nonverbal_tone", "nonverbal_screen"]
+            + ["client_openness", ""],
+            "text": ["a", "b", "c", "d", "e", "f"],
+        }
+    )
+    chosen = facet_excerpts(excerpts, facets, DEFINITIONS, dyads, "nonverbal", "negative")
+    assert chosen["excerpt_id"].tolist() == ["E1", "E3", "E4"]
+    assert chosen["dyad_type"].tolist() == ["concordant", "discordant", "discordant"]
+    assert (chosen["valence"] == "negative").all()
+    one_each = facet_excerpts(
+        excerpts, facets, DEFINITIONS, dyads, "nonverbal", "negative", per_dyad_type=1
+    )
+    assert one_each["excerpt_id"].tolist() == ["E1", "E3"]
+    single = facet_excerpts(excerpts, facets, DEFINITIONS, dyads, "client_openness", "negative")
+    assert single["text"].tolist() == ["e"]
+    none = facet_excerpts(excerpts, facets, DEFINITIONS, dyads, "judgement", "positive")
+    assert none.empty and "text" in none.columns

@@ -113,7 +113,10 @@ def test_building_the_book_never_writes_inside_data():
 
 def _comparable_outputs(notebook: nbformat.NotebookNode) -> list:
     return [
-        [{k: v for k, v in out.items() if k != "execution_count"} for out in cell.get("outputs", [])]
+        [
+            {k: v for k, v in out.items() if k != "execution_count"}
+            for out in cell.get("outputs", [])
+        ]
         for cell in notebook.cells
         if cell.cell_type == "code"
     ]

@@ -95,7 +95,7 @@ def test_fleiss_1971_overall_kappa():
 
 
 def test_fleiss_1971_category_kappas():
-    # Fleiss (1971), category-specific kappas (eqs. 18-21), as also printed by R irr's
+    # Fleiss (1971), category-specific kappas, as also printed by R irr's
     # kappam.fleiss(diagnoses, detail = TRUE): .245 .245 .520 .471 .566.
     res = per_category_agreement(to_long(expand_counts(FLEISS_1971)), "unit", "rater", "code")
     assert res["estimate"].round(3).tolist() == [0.245, 0.245, 0.520, 0.471, 0.566]
@@ -510,7 +510,7 @@ def test_vectorised_bootstrap_equals_explicit_resampling():
     ratings = np.array(expand_counts(FLEISS_1971), dtype=float)
     ratings[[0, 4, 9], [1, 2, 5]] = nan
     clusters = np.arange(30) // 3
-    draws = rel._bootstrap_draws(10, 5, seed=3)
+    draws = rel._bootstrap_draws(10, 5, np.random.default_rng(3))
     coded = rel._code_ratings(ratings)
     for method in ("fleiss_kappa", "krippendorff_alpha", "conger_kappa", "light_kappa"):
         coef = rel._METHODS[method]
@@ -554,3 +554,14 @@ def test_per_category_binary_equals_overall_fleiss():
             to_long(ratings), "unit", "rater", "code", ci="bootstrap", seed=5
         )
     assert res["estimate"].tolist() == pytest.approx([fleiss_kappa(ratings)] * 2)
+
+
+def test_bootstrap_blocks_do_not_change_the_resamples(monkeypatch):
+    # Many clusters are resampled in blocks to bound memory; the blocks must draw the
+    # same resamples as a single block.
+    long = to_long(expand_counts(FLEISS_1971))
+    kwargs = dict(methods=["fleiss_kappa", "light_kappa"], ci="bootstrap", n_boot=200, seed=4)
+    whole = agreement(long, "unit", "rater", "code", **kwargs)
+    monkeypatch.setattr(rel, "_BLOCK_CELLS", 30 * 7)  # blocks of 7 resamples
+    blocked = agreement(long, "unit", "rater", "code", **kwargs)
+    pd.testing.assert_frame_equal(whole, blocked)

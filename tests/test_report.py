@@ -11,9 +11,11 @@ import pytest
 from scipy import stats
 from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
 
+from alliance.codebook import THEMES
 from alliance.dataset import load_study
 from alliance.published import figure
-from alliance.report import format_report, print_report, report_tables
+from alliance.report import datapackage_fields, format_report, print_report, report_tables
+from alliance.schema import TABLES, table_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -129,3 +131,27 @@ def test_an_invalid_folder_prints_every_problem_and_no_report(tmp_path, capsys):
     assert "does not validate" in out and "Inter-rater reliability" not in out
     assert "ratings.csv, line 2, column present, value '2'" in out
     assert "clinics.csv: missing-file" in out
+
+
+def test_datapackage_fields_render_the_committed_table_schemas():
+    fields = datapackage_fields(DATA)
+    for table in TABLES:
+        rows = fields[fields["table"] == f"{table}.csv"]
+        schema = table_schema(table)["fields"]
+        assert rows["field"].tolist() == [f["name"] for f in schema]
+        assert rows["type"].tolist() == [f["type"] for f in schema]
+        required = [f.get("constraints", {}).get("required", False) for f in schema]
+        assert rows["required"].tolist() == required
+    anger = fields[(fields["table"] == "ratings.csv") & (fields["field"] == "theme")].iloc[0]
+    assert all(theme in anger["constraints"] for theme in THEMES)
+
+
+def test_datapackage_fields_name_a_missing_or_broken_file(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        datapackage_fields(tmp_path)
+    (tmp_path / "datapackage.json").write_text("{not json")
+    with pytest.raises(ValueError, match=r"datapackage.json: not valid JSON \(line 1\)"):
+        datapackage_fields(tmp_path)
+    (tmp_path / "datapackage.json").write_text('{"resources": [{"path": "x.txt"}]}')
+    with pytest.raises(ValueError, match="no resource has a table schema"):
+        datapackage_fields(tmp_path)

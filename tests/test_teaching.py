@@ -171,7 +171,7 @@ def _write(tmp_path, frame: pd.DataFrame) -> Path:
         ),
         (
             lambda s: s.astype({"empathy": object}).assign(empathy=[""] * len(s)),
-            ["column empathy", "empty cell: code 1 (present) or 0 (absent)"],
+            ["column empathy: empty cells: put 0 where the theme is absent"],
         ),
         (
             lambda s: pd.concat([s, s.iloc[[0]]]),
@@ -242,3 +242,36 @@ def test_the_simulated_learner_errs_where_the_codebook_warns(exercise):
 def test_simulate_learner_rejects_impossible_rates(exercise):
     with pytest.raises(ValueError, match="accuracy must be between 0 and 1"):
         simulate_learner(exercise, accuracy=1.5)
+
+
+def test_a_sheet_with_only_the_ones_typed_needs_empty_as_absent(tmp_path, exercise):
+    sheet = solution_sheet(exercise).astype(object)
+    sheet[list(THEMES)] = sheet[list(THEMES)].replace({0: ""})
+    path = _write(tmp_path, sheet)
+    with pytest.raises(CodingSheetError) as error:
+        score_coding(path, exercise)
+    assert len(error.value.problems) == len(exercise), "one problem per row, not per cell"
+    assert "empty_as_absent=True" in str(error.value)
+    score = score_coding(path, exercise, empty_as_absent=True)
+    assert score.summary["exact_matches"].item() == len(exercise)
+
+
+def test_an_uncoded_row_is_an_error_even_with_empty_as_absent(tmp_path, exercise):
+    sheet = solution_sheet(exercise).astype(object)
+    sheet[list(THEMES)] = sheet[list(THEMES)].replace({0: ""})
+    sheet.loc[4, list(THEMES)] = ""
+    with pytest.raises(CodingSheetError) as error:
+        score_coding(_write(tmp_path, sheet), exercise, empty_as_absent=True)
+    (line,) = str(error.value).splitlines()[1:]
+    assert f"line 6 (excerpt {exercise.loc[4, 'excerpt_id']}), column every theme" in line
+    assert "not coded yet" in line
+
+
+def test_printing_a_score_shows_every_disagreement_with_its_rule(exercise, learner):
+    score = score_coding(learner, exercise)
+    text = str(score)
+    exact = score.summary["exact_matches"].item()
+    assert text.startswith(f"{exact} of {len(exercise)} excerpts coded exactly")
+    for row in score.disagreements.itertuples():
+        assert f"- {row.excerpt_id} ({row.informant}): {row.kind} {row.theme}" in text
+    assert " ".join(text.split()).count("rule:") == len(score.disagreements)

@@ -21,7 +21,9 @@ def _build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     synth = commands.add_parser("synth", help="write the synthetic study tables to a folder")
-    synth.add_argument("--out", type=Path, required=True, help="folder to write (created if needed)")
+    synth.add_argument(
+        "--out", type=Path, required=True, help="folder to write (created if needed)"
+    )
     synth.add_argument("--seed", type=int, default=None, help="random seed (default: the book's)")
     synth.add_argument("--scale", type=int, default=1, help="study size multiplier (default 1)")
 

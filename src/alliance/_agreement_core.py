@@ -177,8 +177,8 @@ def _grouped_counts(
 
 def _grouped_sums(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
     """Sum the rows of ``values`` within groups: a ``(n_groups, p)`` array."""
-    if n_groups == 1:
-        return values.sum(axis=0, keepdims=True)
+    if n_groups == 1:  # a BLAS product: much faster than sum(axis=0) on narrow arrays
+        return (np.ones(values.shape[0]) @ values)[None, :]
     return np.stack(
         [np.bincount(group, weights=col, minlength=n_groups) for col in values.T], axis=1
     )
@@ -190,7 +190,7 @@ def _grouped_sums(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.nd
 
 
 def _weight_matrix(coded: _Coded, weights: str | None) -> np.ndarray:
-    """Agreement weights (Gwet 2014, sec. 3.6; Cicchetti & Allison 1971; Fleiss & Cohen 1973).
+    """Agreement weights (Gwet 2014; Cicchetti & Allison 1971; Fleiss & Cohen 1973).
 
     ``linear``: :math:`1 - |x_k - x_l| / (x_{max} - x_{min})`; ``quadratic``:
     :math:`1 - (x_k - x_l)^2 / (x_{max} - x_{min})^2`, with :math:`x` the numeric
@@ -254,10 +254,10 @@ def _chance_corrected(pa: np.ndarray, pe: np.ndarray) -> np.ndarray:
     return np.where(degenerate, np.nan, out)
 
 
-def _gwet_linearised_variance(
+def _gwet_standard_error(
     est: float, pa_i: np.ndarray, two: np.ndarray, pe: float, pe_i: np.ndarray | None
 ) -> float:
-    """Gwet's (2008; 2014, ch. 5) variance of a multi-rater coefficient.
+    """Return a multi-rater coefficient's standard error (Gwet 2008; Gwet 2014).
 
     ``pa_i`` is each unit's observed agreement (0 for units with one rating),
     ``two`` flags units with two or more ratings, ``pe_i`` each unit's contribution
@@ -314,7 +314,7 @@ class _GwetFamily(_Coefficient):
 
     Per unit: ``[1, r_i >= 2, pa_i, r_ik / r_i ...]`` with
     :math:`pa_i = \sum_k r_{ik}(r^\star_{ik} - 1) / (r_i (r_i - 1))`,
-    :math:`r^\star_{ik} = \sum_l w_{kl} r_{il}` (Gwet 2014, eq. 2.8 and ch. 5).
+    :math:`r^\star_{ik} = \sum_l w_{kl} r_{il}` (Gwet 2014).
     """
 
     @staticmethod
@@ -357,7 +357,7 @@ class _GwetFamily(_Coefficient):
         pi = stats_[:, 3:].mean(axis=0)
         pe = float(self.chance(pi, spec.weights))
         pe_i = self.unit_chance(stats_[:, 3:], pi, spec.weights)
-        return _gwet_linearised_variance(est, stats_[:, 2], stats_[:, 1], pe, pe_i)
+        return _gwet_standard_error(est, stats_[:, 2], stats_[:, 1], pe, pe_i)
 
 
 class _PercentAgreement(_GwetFamily):
@@ -403,7 +403,7 @@ class _Conger(_Coefficient):
 
     Chance agreement is the mean over ordered rater pairs of
     :math:`\sum_{kl} w_{kl} p_{gk} p_{hl}`, with :math:`p_{gk}` the share of rater
-    g's ratings in category k (Gwet 2014, sec. 5.3; irrCAC ``conger.kappa.raw``).
+    g's ratings in category k (Gwet 2014; irrCAC ``conger.kappa.raw``).
     A rater without any rating has no margins and takes no part in the pairs.
     """
 
@@ -456,7 +456,7 @@ class _Conger(_Coefficient):
         own = np.where(rated, v[np.arange(r)[None, :], np.maximum(codes, 0)], 0.0)
         lam = (n / n_g) * (own - (rated - n_g / n) * c)
         pe_i = lam.sum(axis=1) / (r * (r - 1))
-        return _gwet_linearised_variance(est, unit[:, 2], unit[:, 1], pe, pe_i)
+        return _gwet_standard_error(est, unit[:, 2], unit[:, 1], pe, pe_i)
 
 
 class _Krippendorff(_Coefficient):
@@ -491,7 +491,7 @@ class _Krippendorff(_Coefficient):
         return np.where(expected > 0, alpha, np.nan)
 
     def standard_error(self, coded, spec, est):
-        """Gwet's (2014, sec. 5.5) variance, with weights ``1 - delta / max(delta)``."""
+        """Return Gwet's (2014) SE, as ``krippen.alpha.raw``, weights ``1 - delta/max(delta)``."""
         one = np.zeros(coded.n, dtype=np.int64)
         o = self.sums(coded, spec, one, 1)[0].reshape(coded.q, coded.q)
         delta = _alpha_distance(spec.level, coded.scores, o.sum(axis=1))

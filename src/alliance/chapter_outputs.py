@@ -22,7 +22,7 @@ TIMEOUT_SECONDS = 600
 
 
 def execute_chapter(path: Path, kernel_name: str = "python3") -> nbformat.NotebookNode:
-    """Execute one chapter notebook and return it with fresh outputs.
+    r"""Execute one chapter notebook and return it with fresh outputs.
 
     Parameters
     ----------
@@ -51,7 +51,7 @@ def execute_chapter(path: Path, kernel_name: str = "python3") -> nbformat.Notebo
     >>> path = Path(tempfile.mkdtemp()) / "demo.ipynb"
     >>> nbformat.write(nb, path)
     >>> execute_chapter(path).cells[0].outputs[0]["text"]
-    '42\\n'
+    '42\n'
     """
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(

@@ -415,9 +415,9 @@ def facet_excerpts(
     >>> excerpts = pd.DataFrame({"excerpt_id": ["E1"], "session_id": ["S1"],
     ...                          "informant": ["client"], "theme": ["anger"],
     ...                          "facet": ["nonverbal_tone"], "text": ["The tone was dry."]})
-    >>> facet_excerpts(excerpts, facets, definitions, dyads, "nonverbal", "negative")["text"]
-    0    The tone was dry.
-    Name: text, dtype: object
+    >>> chosen = facet_excerpts(excerpts, facets, definitions, dyads, "nonverbal", "negative")
+    >>> chosen["text"].tolist()
+    ['The tone was dry.']
     """
     _require_columns(facets, ["session_id", "informant", "facet", "valence"], "facets")
     _require_columns(definitions, ["facet", "group"], "definitions")

@@ -709,7 +709,7 @@ def plot_power_curve(
     power : float, default 0.8
         Target power, drawn as a horizontal reference line.
     observed : mapping of str to float, optional
-        Observed differences to mark as vertical lines, labelled near the top
+        Observed differences to mark as vertical lines, labelled low on the plot
         (staggered, on the side away from zero).
     title : str
         Figure title.
@@ -751,7 +751,7 @@ def plot_power_curve(
             ax.axvline(value, color=COLOURS["context"], linewidth=1)
             ax.annotate(
                 name,
-                xy=(value, 0.96 - 0.07 * number),
+                xy=(value, 0.3 - 0.07 * number),
                 xytext=(-4 if value < 0 else 4, 0),
                 textcoords="offset points",
                 ha="right" if value < 0 else "left",

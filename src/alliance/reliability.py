@@ -42,7 +42,7 @@ SAS Institute. PROC FREQ, "Tests and Measures of Agreement" (kappa ASE).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,9 +54,11 @@ from alliance._agreement_core import (
     _code_matrix,
     _code_ratings,
     _Coded,
+    _Coefficient,
     _encode_labels,
     _make_spec,
     _plain,
+    _Spec,
 )
 
 __all__ = [
@@ -154,7 +156,7 @@ def percent_agreement(ratings: object, categories: object = None) -> float:
 
     The mean, over units rated at least twice, of the share of agreeing rater pairs:
     :math:`p_a = \frac{1}{n'}\sum_i \sum_k r_{ik}(r_{ik}-1) / (r_i(r_i-1))`
-    (Gwet 2014, eq. 2.8).
+    (Gwet 2014; irrCAC's ``pa.coeff.raw``).
 
     Parameters
     ----------
@@ -216,7 +218,7 @@ def fleiss_kappa(ratings: object, categories: object = None, weights: str | None
     Observed agreement is the mean, over units rated at least twice, of the
     (weighted) proportion of agreeing rater pairs; chance agreement is
     :math:`p_e = \sum_{kl} w_{kl}\pi_k\pi_l` with :math:`\pi_k` the mean share of
-    category :math:`k` per unit (Fleiss 1971, eqs. 2-9; Gwet 2014, sec. 5.2, as
+    category :math:`k` per unit (Fleiss 1971; Gwet 2014, as
     irrCAC's ``fleiss.kappa.raw``). With complete data it equals Fleiss (1971).
 
     Parameters
@@ -252,7 +254,7 @@ def conger_kappa(ratings: object, categories: object = None, weights: str | None
     Chance agreement averages Cohen's chance agreement over all pairs of raters,
     :math:`p_e = \frac{1}{r(r-1)}\sum_{g \ne h}\sum_{kl} w_{kl} p_{gk} p_{hl}`, so with two
     raters and no missing rating it equals Cohen's kappa (Conger 1980; Gwet 2014,
-    sec. 5.3, as irrCAC's ``conger.kappa.raw``).
+    as irrCAC's ``conger.kappa.raw``).
 
     Parameters
     ----------
@@ -324,7 +326,7 @@ def gwet_ac1(ratings: object, categories: object = None, weights: str | None = N
 
     Chance agreement is :math:`p_e = \frac{T_w}{q(q-1)}\sum_k \pi_k(1-\pi_k)`, with
     :math:`T_w` the sum of the weights and :math:`\pi_k` as in Fleiss' kappa (Gwet 2008;
-    Gwet 2014, sec. 5.4, as irrCAC's ``gwet.ac1.raw``).
+    Gwet 2014, as irrCAC's ``gwet.ac1.raw``).
 
     Parameters
     ----------
@@ -357,7 +359,7 @@ def brennan_prediger(
 ) -> float:
     r"""Brennan-Prediger coefficient: chance agreement from uniform category use.
 
-    :math:`p_e = T_w / q^2` (Brennan & Prediger 1981; Gwet 2014, sec. 5.5). For binary
+    :math:`p_e = T_w / q^2` (Brennan & Prediger 1981; Gwet 2014). For binary
     codes this is the prevalence- and bias-adjusted kappa (PABAK), and for many raters
     Randolph's (2005) free-marginal multirater kappa.
 
@@ -539,10 +541,88 @@ def _check_options(ci: str, n_boot: int, confidence: float, cluster: str | None)
         raise ValueError(f"confidence must be between 0 and 1; got {confidence!r}")
 
 
-def _bootstrap_draws(n_groups: int, n_boot: int, seed: object) -> np.ndarray:
-    """How often each cluster enters each resample: a ``(n_boot, n_groups)`` count matrix."""
-    rng = np.random.default_rng(seed)
-    return rng.multinomial(n_groups, np.full(n_groups, 1.0 / n_groups), size=n_boot).astype(float)
+@dataclass(frozen=True)
+class _BootstrapPlan:
+    """Number of resamples and a fixed seed, so every coefficient sees the same resamples."""
+
+    n_boot: int
+    seed: int
+
+
+def _bootstrap_plan(ci: str, n_boot: int, seed: object) -> _BootstrapPlan | None:
+    if ci != "bootstrap":
+        return None
+    if isinstance(seed, np.random.Generator):
+        fixed = int(seed.integers(2**63))
+    else:
+        fixed = int(np.random.SeedSequence(seed).generate_state(1, np.uint64)[0])
+    return _BootstrapPlan(n_boot, fixed)
+
+
+_BLOCK_CELLS = 4_000_000  # resampling counts held in memory at once (32 MB)
+
+
+def _bootstrap_draws(n_groups: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    """How often each cluster enters each resample: a ``(size, n_groups)`` count matrix."""
+    return rng.multinomial(n_groups, np.full(n_groups, 1.0 / n_groups), size=size).astype(float)
+
+
+def _replicates(
+    parts: list[tuple[Callable[[np.ndarray], np.ndarray], np.ndarray]],
+    n_groups: int,
+    plan: _BootstrapPlan,
+) -> list[np.ndarray]:
+    """Bootstrap replicates of each ``(estimator, per-cluster sums)`` pair.
+
+    A resample re-weights the per-cluster sums by the cluster counts, so a block of
+    resamples is one matrix product; blocks only bound memory for many clusters (at the
+    study's size all resamples form one block).
+    """
+    rng = np.random.default_rng(plan.seed)
+    block = max(1, _BLOCK_CELLS // n_groups)
+    out: list[list[np.ndarray]] = [[] for _ in parts]
+    for start in range(0, plan.n_boot, block):
+        draws = _bootstrap_draws(n_groups, min(block, plan.n_boot - start), rng)
+        for reps, (estimate, sums) in zip(out, parts, strict=True):
+            reps.append(estimate(draws @ sums))
+    return [np.concatenate(reps) for reps in out]
+
+
+def _percentile_interval(
+    replicates: np.ndarray, est: float, tail: float, label: str, design: _LongDesign
+) -> tuple[float, float, float, str]:
+    finite = np.isfinite(replicates)
+    if np.isfinite(est) and not finite.all():
+        warnings.warn(
+            f"{int((~finite).sum())} of {len(replicates)} bootstrap resamples left {label} "
+            "undefined (for example, all in one category); the interval uses the others",
+            AgreementWarning,
+            stacklevel=4,
+        )
+    if np.isfinite(est) and finite.sum() >= 2:
+        se = float(np.std(replicates[finite], ddof=1))
+        low, high = np.quantile(replicates[finite], [tail, 1.0 - tail])
+    else:
+        se = low = high = float("nan")
+    unit = f"{design.cluster_name!r} clusters" if design.cluster_name else "units"
+    text = f"bootstrap percentile ({len(replicates)} resamples of {unit})"
+    return se, float(low), float(high), text
+
+
+def _analytic_interval(
+    coef: _Coefficient, coded: _Coded, spec: _Spec, est: float, tail: float
+) -> tuple[float, float, float, str]:
+    se = coef.standard_error(coded, spec, est) if np.isfinite(est) else float("nan")
+    if coef.interval == "none":
+        return se, float("nan"), float("nan"), "none (no closed-form variance; use ci='bootstrap')"
+    if coef.interval == "t":
+        df = coef.df(coded)
+        crit = stats.t.ppf(1.0 - tail, df) if df > 0 else float("nan")
+        text = f"analytic (Gwet 2014), t with {df} df"
+    else:
+        crit = stats.norm.ppf(1.0 - tail)
+        text = "analytic (asymptotic SE as SAS PROC FREQ), normal"
+    return se, est - crit * se, min(1.0, est + crit * se), text
 
 
 def _coefficient_rows(
@@ -553,62 +633,45 @@ def _coefficient_rows(
     weights: str | None,
     level: str,
     confidence: float,
-    draws: np.ndarray | None,
+    plan: _BootstrapPlan | None,
     context: str = "",
 ) -> list[dict]:
     """Estimate, standard error and interval of each method on one coded design."""
     coded, tail = design.coded, (1.0 - confidence) / 2.0
-    rows = []
+    if plan is None:  # only the totals are needed
+        group, n_groups = np.zeros(coded.n, dtype=np.int64), 1
+    else:
+        group, n_groups = design.group, design.n_groups
+    prepared = []
     for method in methods:
         coef = _METHODS[method]
         spec = _make_spec(method, coded, categories, weights, level)
-        if draws is None:  # only the totals are needed
-            sums = coef.sums(coded, spec, np.zeros(coded.n, dtype=np.int64), 1)
-        else:
-            sums = coef.sums(coded, spec, design.group, design.n_groups)
+        sums = coef.sums(coded, spec, group, n_groups)
         est = float(coef.estimate(sums.sum(axis=0), coded, spec))
         if np.isnan(est):
             _warn_undefined(f"{coef.label}{context}")
-        if draws is not None:
-            replicates = coef.estimate(draws @ sums, coded, spec)
-            finite = np.isfinite(replicates)
-            if np.isfinite(est) and not finite.all():
-                warnings.warn(
-                    f"{int((~finite).sum())} of {len(replicates)} bootstrap resamples left "
-                    f"{coef.label}{context} undefined (for example, all in one category); the "
-                    "interval uses the others",
-                    AgreementWarning,
-                    stacklevel=3,
-                )
-            if np.isfinite(est) and finite.sum() >= 2:
-                se = float(np.std(replicates[finite], ddof=1))
-                low, high = np.quantile(replicates[finite], [tail, 1.0 - tail])
-            else:
-                se = low = high = float("nan")
-            unit = f"{design.cluster_name!r} clusters" if design.cluster_name else "units"
-            method_text = f"bootstrap percentile ({len(replicates)} resamples of {unit})"
+        prepared.append((method, coef, spec, sums, est))
+    if plan is not None:
+        parts = [
+            (lambda x, coef=coef, spec=spec: coef.estimate(x, coded, spec), sums)
+            for _, coef, spec, sums, _ in prepared
+        ]
+        replicates = _replicates(parts, n_groups, plan)
+    rows = []
+    for k, (method, coef, spec, _, est) in enumerate(prepared):
+        if plan is None:
+            se, low, high, text = _analytic_interval(coef, coded, spec, est, tail)
         else:
-            se = coef.standard_error(coded, spec, est) if np.isfinite(est) else float("nan")
-            if coef.interval == "none":
-                low = high = float("nan")
-                method_text = "none (no closed-form variance; use ci='bootstrap')"
-            else:
-                df = coef.df(coded)
-                if coef.interval == "t":
-                    crit = stats.t.ppf(1.0 - tail, df) if df > 0 else float("nan")
-                    method_text = f"analytic (Gwet 2014), t with {df} df"
-                else:
-                    crit = stats.norm.ppf(1.0 - tail)
-                    method_text = "analytic (asymptotic SE as SAS PROC FREQ), normal"
-                low, high = est - crit * se, min(1.0, est + crit * se)
+            label = f"{coef.label}{context}"
+            se, low, high, text = _percentile_interval(replicates[k], est, tail, label, design)
         rows.append(
             {
                 "coefficient": method,
                 "estimate": est,
                 "se": se,
-                "ci_low": float(low),
-                "ci_high": float(high),
-                "ci_method": method_text,
+                "ci_low": low,
+                "ci_high": high,
+                "ci_method": text,
                 "n_units": coef.n_units(coded),
                 "n_raters": coded.r,
             }
@@ -655,7 +718,8 @@ def agreement(
         Cohen & Everitt 1969) and a normal interval; Light's kappa has no closed form.
         ``bootstrap``: percentile interval from ``n_boot`` resamples of ``cluster``
         (of units when ``cluster`` is None); ``se`` is the bootstrap standard deviation.
-        Resamples re-weight per-cluster sums in one matrix product, without a loop.
+        Resamples re-weight per-cluster sums by a matrix product, with no loop over
+        resamples; every coefficient sees the same resamples.
     n_boot : int
         Number of bootstrap resamples.
     cluster : str, optional
@@ -711,7 +775,7 @@ def agreement(
     design = _long_design(data, units, raters, ratings, categories, cluster)
     chosen = _resolve_methods(methods, design.coded.r)
     _check_pairable(design.coded)
-    draws = _bootstrap_draws(design.n_groups, n_boot, seed) if ci == "bootstrap" else None
+    plan = _bootstrap_plan(ci, n_boot, seed)
     rows = _coefficient_rows(
         design,
         chosen,
@@ -745,12 +809,12 @@ def per_category_agreement(
 
     Each category is recoded as "this code" versus "any other code" (missing stays
     missing) and the coefficient is computed on the binary ratings. For Fleiss' kappa
-    this is Fleiss' (1971, eqs. 18-21) category-specific kappa.
+    this is Fleiss' (1971) category-specific kappa.
 
     Parameters
     ----------
     data, units, raters, ratings, ci, n_boot, cluster, seed, confidence
-        As in :func:`agreement`. Bootstrap resamples are shared across categories.
+        As in :func:`agreement`. Every category sees the same bootstrap resamples.
     methods : str or list of str
         Coefficients to compute per category (default Fleiss' kappa).
     categories : sequence, optional
@@ -782,7 +846,7 @@ def per_category_agreement(
     design = _long_design(data, units, raters, ratings, categories, cluster)
     chosen = _resolve_methods(methods, design.coded.r)
     _check_pairable(design.coded)
-    draws = _bootstrap_draws(design.n_groups, n_boot, seed) if ci == "bootstrap" else None
+    plan = _bootstrap_plan(ci, n_boot, seed)
     coded = design.coded
     rated = coded.codes >= 0
     frames = []

@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -26,9 +27,16 @@ from alliance.coding_reliability import informant_agreement
 from alliance.dataset import Study, StudyValidationError, load_study
 from alliance.dyads import compare_dyad_types
 from alliance.sampling import attach_dyads
+from alliance.schema import DATAPACKAGE_FILE, _constraint_text
 from alliance.session_counts import summarise_counts, themes_per_session
 
-__all__ = ["RELIABILITY_METHODS", "format_report", "print_report", "report_tables"]
+__all__ = [
+    "RELIABILITY_METHODS",
+    "datapackage_fields",
+    "format_report",
+    "print_report",
+    "report_tables",
+]
 
 RELIABILITY_METHODS: tuple[str, ...] = ("fleiss_kappa", "gwet_ac1", "krippendorff_alpha")
 """Agreement coefficients the report shows (see :mod:`alliance.reliability`)."""
@@ -39,7 +47,7 @@ DECIMALS = 3
 
 def _provenance(study: Study) -> str:
     if study.synthetic is None:
-        return "real data (datapackage.json has no alliance:synthetic property, or there is none)"
+        return "real data (no alliance:synthetic property in datapackage.json)"
     made = ", ".join(f"{key} {value}" for key, value in sorted(study.synthetic.items()))
     return f"SYNTHETIC data ({made})"
 
@@ -181,7 +189,7 @@ def print_report(folder: Path | str) -> int:
     --------
     >>> import tempfile
     >>> print_report(tempfile.mkdtemp())  # doctest: +ELLIPSIS
-    The study folder does not validate, so there is no report ...
+    The study folder does not validate, so there is no report...
     1
     """
     try:
@@ -194,3 +202,57 @@ def print_report(folder: Path | str) -> int:
         return 1
     print(format_report(study), end="")
     return 0
+
+
+def datapackage_fields(folder: Path | str) -> pd.DataFrame:
+    """Read the table schemas of a study folder's ``datapackage.json`` as a data dictionary.
+
+    Parameters
+    ----------
+    folder : pathlib.Path or str
+        A study folder holding ``datapackage.json`` (e.g. the compendium's ``data/``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per column of every table resource, in file order: ``table``
+        (the CSV file), ``field``, ``type``, ``required`` (bool), ``constraints``
+        (in words) and ``description``, as the Frictionless Table Schemas in
+        the file state them.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the folder has no ``datapackage.json``.
+    ValueError
+        If the file is not JSON or has no table resources.
+
+    Examples
+    --------
+    >>> fields = datapackage_fields(load_study().path)
+    >>> print(fields.loc[fields["field"] == "present", ["table", "type"]].to_string(index=False))
+            table    type
+      ratings.csv integer
+    consensus.csv integer
+    """
+    path = Path(folder) / DATAPACKAGE_FILE
+    try:
+        package = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}: not valid JSON (line {error.lineno}): {error.msg}") from error
+    rows = [
+        {
+            "table": resource["path"],
+            "field": field["name"],
+            "type": field["type"],
+            "required": bool(field.get("constraints", {}).get("required", False)),
+            "constraints": _constraint_text(field),
+            "description": field.get("description", ""),
+        }
+        for resource in package.get("resources", [])
+        if "schema" in resource
+        for field in resource["schema"]["fields"]
+    ]
+    if not rows:
+        raise ValueError(f"{path}: no resource has a table schema")
+    return pd.DataFrame(rows)

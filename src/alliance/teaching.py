@@ -24,6 +24,7 @@ Examples
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -241,7 +242,7 @@ def _is_binary(value: object) -> bool:
 
 
 def _sheet_problems(
-    frame: pd.DataFrame, names: pd.Series, exercise: pd.DataFrame
+    frame: pd.DataFrame, names: pd.Series, exercise: pd.DataFrame, empty_as_absent: bool
 ) -> list[dict[str, str]]:
     problems: list[dict[str, str]] = []
 
@@ -277,18 +278,29 @@ def _sheet_problems(
                     f"the text is not that of excerpt {ids[index]}; were rows re-sorted "
                     "without their excerpt_id, or is the sheet from another exercise?",
                 )
-    for theme in THEMES:
-        if theme not in frame.columns:
-            continue
-        for index, value in frame[theme].items():
-            if not _is_binary(value):
+    themes = [theme for theme in THEMES if theme in frame.columns]
+    for index in frame.index:
+        where = f"{names[index]} (excerpt {ids[index]})"
+        values = frame.loc[index, themes]
+        empty = [theme for theme in themes if _is_empty(values[theme])]
+        if empty and (len(empty) == len(themes) or not empty_as_absent):
+            if len(empty) == len(themes):
+                columns, rule = "every theme", "not coded yet: put 1 or 0 in each theme column"
+            else:
+                columns = ", ".join(empty)
                 rule = (
-                    "empty cell: code 1 (present) or 0 (absent)"
-                    if value == ""
-                    else ("not a code: must be 0 (absent) or 1 (present)")
+                    "empty cells: put 0 where the theme is absent (or score with "
+                    "empty_as_absent=True if you left absent themes blank on purpose)"
                 )
-                add(f"{names[index]} (excerpt {ids[index]})", theme, value, rule)
+            add(where, columns, "", rule)
+        for theme in themes:
+            if not _is_empty(values[theme]) and not _is_binary(values[theme]):
+                add(where, theme, values[theme], "not a code: must be 0 (absent) or 1 (present)")
     return problems
+
+
+def _is_empty(value: object) -> bool:
+    return value == "" or (not isinstance(value, str) and bool(pd.isna(value)))
 
 
 @dataclass(frozen=True)
@@ -322,6 +334,37 @@ class CodingScore:
     confusions: pd.DataFrame
     disagreements: pd.DataFrame
 
+    def __str__(self) -> str:
+        """Return the whole score as readable text: ``print(score)``."""
+        summary = self.summary.iloc[0]
+        lines = [
+            f"{int(summary['exact_matches'])} of {int(summary['n_excerpts'])} excerpts coded "
+            "exactly as "
+            f"the reference; {summary['cell_agreement']:.0%} of excerpt x theme cells agree.",
+            "",
+            "Per theme (missed and extra codes, agreement, Cohen's kappa):",
+            self.themes.drop(columns="label").round(2).to_string(index=False),
+            "",
+            "Disagreements and the codebook rule that decides each:",
+        ]
+        if self.disagreements.empty:
+            lines.append("  none")
+        for row in self.disagreements.itertuples(index=False):
+            source = "definition" if row.rule_kind == "definition" else "do not code when"
+            lines += [
+                f"- {row.excerpt_id} ({row.informant}): {row.kind} {row.theme}",
+                textwrap.fill(
+                    row.text, width=88, initial_indent="    > ", subsequent_indent="    > "
+                ),
+                textwrap.fill(
+                    f"{row.rule_theme}, {source}: {row.rule}",
+                    width=88,
+                    initial_indent="    rule: ",
+                    subsequent_indent="          ",
+                ),
+            ]
+        return "\n".join(lines)
+
 
 def _mentions(rule: str, theme: str) -> bool:
     return re.search(rf"\b{re.escape(theme)}\b", rule) is not None
@@ -343,6 +386,8 @@ def score_coding(
     sheet: pd.DataFrame | Path | str,
     exercise: pd.DataFrame | None = None,
     codebook: Mapping[str, Any] | None = None,
+    *,
+    empty_as_absent: bool = False,
 ) -> CodingScore:
     """Compare a learner's coding sheet with the reference and explain each disagreement.
 
@@ -359,11 +404,16 @@ def score_coding(
     codebook : mapping, optional
         The codebook whose rules explain disagreements; defaults to the
         compendium's (:func:`alliance.codebook.load_codebook`).
+    empty_as_absent : bool, default False
+        Read an empty theme cell as 0 (absent), for learners who type only the
+        1s. A row whose theme cells are all empty is still an error (not yet
+        coded). By default every theme cell must hold 0 or 1.
 
     Returns
     -------
     CodingScore
-        ``summary``, ``themes``, ``confusions`` and ``disagreements`` tables.
+        ``summary``, ``themes``, ``confusions`` and ``disagreements`` tables;
+        ``print(score)`` shows them all as readable text.
 
     Raises
     ------
@@ -371,8 +421,8 @@ def score_coding(
         (a ``ValueError``) listing every problem at once, each naming the row
         (file line or DataFrame label, and excerpt) and column: a missing or
         unknown column (an unknown code), a missing, duplicated or unknown
-        excerpt, a text that does not belong to its excerpt id, or a cell that
-        is not 0 or 1.
+        excerpt, a text that does not belong to its excerpt id, a cell that is
+        not 0 or 1, or empty cells (one problem per row, naming the columns).
 
     Examples
     --------
@@ -393,16 +443,15 @@ def score_coding(
     exercise = exercise_excerpts() if exercise is None else exercise
     codebook = load_codebook() if codebook is None else codebook
     frame, source, names = _read_sheet(sheet)
-    problems = _sheet_problems(frame, names, exercise)
+    problems = _sheet_problems(frame, names, exercise, empty_as_absent)
     if problems:
         raise CodingSheetError(source, pd.DataFrame(problems))
-    coded = (
+    cells = (
         frame.assign(excerpt_id=frame["excerpt_id"].astype(str))
         .set_index("excerpt_id")
         .loc[exercise["excerpt_id"], list(THEMES)]
-        .astype(int)
-        .to_numpy()
     )
+    coded = cells.map(lambda value: 0 if _is_empty(value) else int(float(value))).to_numpy()
     reference = _reference_codes(exercise)
     labels = {t["id"]: t["label"] for t in codebook["themes"]}
     return CodingScore(
