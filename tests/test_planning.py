@@ -154,3 +154,31 @@ def test_power_grid_has_one_row_per_combination():
 def test_bad_arguments_get_clear_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_simulated_raters_reach_the_requested_population_kappa():
+    table = planning.simulate_agreement_precision(
+        400, 3, kappa=0.6, prevalence=0.25, methods=["fleiss_kappa"], n_sim=150, seed=2
+    )
+    # Mean of 150 estimates, each with SE ~0.05: the mean is within ~0.01 of the target.
+    assert table["mean_estimate"].item() == pytest.approx(0.6, abs=0.02)
+
+
+def test_interval_width_shrinks_like_one_over_root_n_and_with_more_raters():
+    table = planning.simulate_agreement_precision(
+        [60, 240], [2, 4], methods=["fleiss_kappa", "gwet_ac1"], n_sim=80, seed=4
+    )
+    widths = table.set_index(["coefficient", "n_raters", "n_units"])["median_width"]
+    for coefficient in ("fleiss_kappa", "gwet_ac1"):
+        for raters in (2, 4):
+            ratio = widths[(coefficient, raters, 240)] / widths[(coefficient, raters, 60)]
+            assert ratio == pytest.approx(0.5, abs=0.08)
+        assert widths[(coefficient, 4, 240)] < widths[(coefficient, 2, 240)]
+    assert (table["p90_width"] >= table["median_width"]).all()
+
+
+def test_agreement_precision_rejects_impossible_designs():
+    with pytest.raises(ValueError, match="at least 2 units and 2 raters"):
+        planning.simulate_agreement_precision(10, 1, n_sim=2)
+    with pytest.raises(ValueError, match="kappa must be strictly between 0 and 1"):
+        planning.simulate_agreement_precision(10, 2, kappa=1.0, n_sim=2)

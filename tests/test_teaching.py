@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import krippendorff
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import cohen_kappa_score
+from statsmodels.stats.inter_rater import aggregate_raters
+from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss
 
 from alliance.codebook import THEMES, load_codebook
 from alliance.teaching import (
     CodingSheetError,
     blank_coding_sheet,
+    compare_coefficients,
     confusable_themes,
     exercise_excerpts,
+    ratings_from_table,
     score_coding,
     simulate_learner,
     solution_sheet,
@@ -275,3 +280,45 @@ def test_printing_a_score_shows_every_disagreement_with_its_rule(exercise, learn
     for row in score.disagreements.itertuples():
         assert f"- {row.excerpt_id} ({row.informant}): {row.kind} {row.theme}" in text
     assert " ".join(text.split()).count("rule:") == len(score.disagreements)
+
+
+def test_ratings_from_table_expands_every_cell():
+    table = pd.DataFrame([[3, 1], [2, 4]], index=["yes", "no"], columns=["yes", "no"])
+    ratings = ratings_from_table(table)
+    assert ratings.shape == (10, 2)
+    again = pd.crosstab(ratings[:, 0], ratings[:, 1]).reindex(
+        index=["yes", "no"], columns=["yes", "no"]
+    )
+    assert again.to_numpy().tolist() == [[3, 1], [2, 4]]
+    with pytest.raises(ValueError, match="square"):
+        ratings_from_table([[1, 2, 3], [4, 5, 6]])
+    with pytest.raises(ValueError, match="same categories"):
+        ratings_from_table(pd.DataFrame([[1, 2], [3, 4]], index=[1, 0], columns=[0, 1]))
+    with pytest.raises(ValueError, match="non-negative whole numbers"):
+        ratings_from_table([[1, -2], [3, 4]])
+
+
+def test_compare_coefficients_matches_independent_implementations():
+    two = ratings_from_table(pd.DataFrame([[5, 10], [5, 80]], index=[1, 0], columns=[1, 0]))
+    rng = np.random.default_rng(1)
+    three = (rng.random((40, 3)) < 0.2).astype(int)
+    three[:25] = three[:25, :1]  # raters agree on most units
+    table = compare_coefficients({"two": two, "three": three}).set_index("example")
+    for name, ratings in (("two", two), ("three", three)):
+        row = table.loc[name]
+        counts, _ = aggregate_raters(ratings, n_cat=2)
+        assert row["fleiss_kappa"] == pytest.approx(statsmodels_fleiss(counts))
+        assert row["brennan_prediger"] == pytest.approx(statsmodels_fleiss(counts, "randolph"))
+        assert row["krippendorff_alpha"] == pytest.approx(
+            krippendorff.alpha(ratings.T, level_of_measurement="nominal")
+        )
+        # Gwet's AC1 for two categories: chance agreement 2 pi (1 - pi), pi the mean share.
+        r = ratings.shape[1]
+        agree = ((counts * (counts - 1)).sum(axis=1) / (r * (r - 1))).mean()
+        pi = counts[:, 1].sum() / counts.sum()
+        chance = 2 * pi * (1 - pi)
+        assert row["gwet_ac1"] == pytest.approx((agree - chance) / (1 - chance))
+        assert row["percent_agreement"] == pytest.approx(agree)
+        assert row["prevalence"] == pytest.approx(ratings.mean())
+    assert table.loc["two", "cohen_kappa"] == pytest.approx(cohen_kappa_score(two[:, 0], two[:, 1]))
+    assert np.isnan(table.loc["three", "cohen_kappa"])

@@ -535,8 +535,8 @@ def simulate_agreement_precision(
     >>> table = simulate_agreement_precision([50, 200], 3, methods=["fleiss_kappa"], n_sim=50)
     >>> print(table[["n_units", "median_width"]].round(2).to_string(index=False))
      n_units  median_width
-          50          0.32
-         200          0.16
+          50          0.34
+         200          0.17
     """
     from alliance.reliability import agreement
 

@@ -28,6 +28,7 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
@@ -135,15 +136,10 @@ def exercise_excerpts(
             for informant in ("client", "therapist")
         ]
         shuffled = [rng.permutation(group) for group in groups]
-        interleaved = [i for pair in _zip_longest(*shuffled) for i in pair if i is not None]
+        interleaved = [i for pair in zip_longest(*shuffled) for i in pair if i is not None]
         picks.extend(interleaved[:per_theme])
     chosen = pool.loc[rng.permutation(np.asarray(picks, dtype=int))]
     return chosen[["excerpt_id", "informant", "text", "theme"]].reset_index(drop=True)
-
-
-def _zip_longest(*groups: np.ndarray) -> list[tuple[Any, ...]]:
-    length = max((len(g) for g in groups), default=0)
-    return [tuple(g[i] if i < len(g) else None for g in groups) for i in range(length)]
 
 
 def blank_coding_sheet(exercise: pd.DataFrame | None = None) -> pd.DataFrame:
