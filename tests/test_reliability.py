@@ -565,3 +565,12 @@ def test_bootstrap_blocks_do_not_change_the_resamples(monkeypatch):
     monkeypatch.setattr(rel, "_BLOCK_CELLS", 30 * 7)  # blocks of 7 resamples
     blocked = agreement(long, "unit", "rater", "code", **kwargs)
     pd.testing.assert_frame_equal(whole, blocked)
+
+
+def test_undefined_estimate_gets_an_undefined_interval():
+    """All ratings in one category: the estimate is NaN, so neither limit may be a number."""
+    data = pd.DataFrame({"unit": [0, 0, 1, 1, 2, 2], "rater": ["a", "b"] * 3, "code": ["x"] * 6})
+    with pytest.warns(rel.AgreementWarning):
+        table = rel.agreement(data, "unit", "rater", "code", methods=["fleiss_kappa"])
+    row = table.iloc[0]
+    assert np.isnan(row["estimate"]) and np.isnan(row["ci_low"]) and np.isnan(row["ci_high"])

@@ -132,7 +132,6 @@ def test_themes_per_session_mean_and_population_sd_match(coded, informant):
     assert len(counts) == 55
     assert figure(f"themes_{informant}_mean").matches(counts.mean())
     assert figure(f"themes_{informant}_sd").matches(float(np.std(counts.to_numpy(), ddof=0)))
-    assert synth.THEMES_SD_DDOF == 0
 
 
 def test_no_whole_number_counts_give_the_therapist_sd_with_ddof_1():

@@ -33,8 +33,9 @@ import numpy as np
 import pandas as pd
 
 from alliance.codebook import THEMES
+from alliance.frames import require_columns
 from alliance.reliability import AgreementWarning, agreement
-from alliance.sampling import DYAD_TYPES, _require_columns
+from alliance.sampling import DYAD_TYPES
 
 __all__ = [
     "KAPPA_VARIANTS",
@@ -77,7 +78,7 @@ def _sort_rows(table: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
 
 def _check_ratings(ratings: pd.DataFrame) -> None:
     """Raise ``ValueError`` for missing columns or codes other than 0/1, naming the row."""
-    _require_columns(ratings, RATING_COLUMNS, "ratings")
+    require_columns(ratings, RATING_COLUMNS, "ratings")
     bad = ~ratings["present"].isin([0, 1])
     if bad.any():
         row = bad.idxmax()
@@ -411,7 +412,7 @@ def compare_consensus_majority(ratings: pd.DataFrame, consensus: pd.DataFrame) -
     0      1         0          1  added
     """
     keys = ["session_id", "informant", "theme"]
-    _require_columns(consensus, [*keys, "present"], "consensus")
+    require_columns(consensus, [*keys, "present"], "consensus")
     bad = ~consensus["present"].isin([0, 1])
     if bad.any():
         row = bad.idxmax()
@@ -480,7 +481,7 @@ def consensus_changes(
     0    client  trust        3      1        0           0        1          0.333
     """
     by = list(by)
-    _require_columns(comparison, [*by, "change"], "comparison")
+    require_columns(comparison, [*by, "change"], "comparison")
     flags = pd.DataFrame(
         {
             "n_units": 1,

@@ -36,20 +36,16 @@ from statsmodels.stats.proportion import confint_proportions_2indep
 
 from alliance.codebook import VALENCES
 from alliance.coding_reliability import _sort_rows, binary_agreement
-from alliance.sampling import DYAD_TYPES, _require_columns, attach_dyads
-from alliance.thematic import select_excerpts
+from alliance.frames import require_columns
+from alliance.sampling import DYAD_TYPES, attach_dyads
+from alliance.thematic import CODED_COLUMNS, select_excerpts
 
 __all__ = [
-    "CODED_COLUMNS",
     "compare_dyad_types",
     "facet_excerpts",
     "facet_indicators",
     "informant_congruence",
 ]
-
-CODED_COLUMNS: tuple[str, ...] = ("session_id", "informant", "theme", "present")
-"""Columns of a coded table such as ``Study.consensus``."""
-
 
 def _check_present(coded: pd.DataFrame, name: str) -> None:
     """Raise ``ValueError`` listing the rows whose ``present`` is not 0 or 1."""
@@ -64,8 +60,8 @@ def _check_present(coded: pd.DataFrame, name: str) -> None:
 
 def _counts_by_dyad(coded: pd.DataFrame, dyads: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
     """Count present codes and sessions per ``by`` group and dyad type (zero cells kept)."""
-    _require_columns(coded, ["session_id", *by, "present"], "coded")
-    _require_columns(dyads, ["session_id", "dyad_type"], "dyads")
+    require_columns(coded, ["session_id", *by, "present"], "coded")
+    require_columns(dyads, ["session_id", "dyad_type"], "dyads")
     _check_present(coded, "coded")
     unknown = ~dyads["dyad_type"].isin(DYAD_TYPES)
     if unknown.any():
@@ -237,9 +233,9 @@ def facet_indicators(
     """
     if level not in ("group", "facet"):
         raise ValueError(f"level must be 'group' or 'facet'; got {level!r}")
-    _require_columns(facets, ["session_id", "informant", "facet", "valence"], "facets")
-    _require_columns(dyads, ["session_id"], "dyads")
-    _require_columns(definitions, ["facet", "group", "informant"], "definitions")
+    require_columns(facets, ["session_id", "informant", "facet", "valence"], "facets")
+    require_columns(dyads, ["session_id"], "dyads")
+    require_columns(definitions, ["facet", "group", "informant"], "definitions")
     lookup = definitions.set_index("facet")
     known = facets["facet"].isin(lookup.index)
     if not known.all():
@@ -329,7 +325,7 @@ def informant_congruence(
        theme  n_sessions  both  client_only  therapist_only  neither  agreement  kappa
     0  trust           3     1            0               1        1       0.67    0.4
     """
-    _require_columns(consensus, CODED_COLUMNS, "consensus")
+    require_columns(consensus, CODED_COLUMNS, "consensus")
     _check_present(consensus, "consensus")
     keys = ["session_id", "theme"]
     if dyads is not None:
@@ -419,8 +415,8 @@ def facet_excerpts(
     >>> chosen["text"].tolist()
     ['The tone was dry.']
     """
-    _require_columns(facets, ["session_id", "informant", "facet", "valence"], "facets")
-    _require_columns(definitions, ["facet", "group"], "definitions")
+    require_columns(facets, ["session_id", "informant", "facet", "valence"], "facets")
+    require_columns(definitions, ["facet", "group"], "definitions")
     keys = ["session_id", "informant", "facet"]
     coded = facets[[*keys, "valence"]].merge(definitions[["facet", "group"]], on="facet")
     chosen = coded[((coded["group"] == group) | (coded["facet"] == group))]

@@ -35,6 +35,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from alliance.codebook import THEMES
+from alliance.frames import require_columns
 from alliance.sampling import DYAD_TYPES
 
 __all__ = [
@@ -117,13 +118,6 @@ def _legend_above(ax: mpl.axes.Axes, title: str) -> None:
     )
 
 
-def _require(table: pd.DataFrame, columns: Sequence[str], name: str) -> None:
-    """Raise ``ValueError`` naming the columns ``table`` lacks."""
-    missing = [column for column in columns if column not in table.columns]
-    if missing:
-        raise ValueError(f"{name} lacks required column(s) {missing}; it has {list(table.columns)}")
-
-
 # ---------------------------------------------------------------- sampling
 
 
@@ -148,7 +142,7 @@ def plot_caseloads(caseloads: pd.DataFrame) -> Figure:
     >>> [float(patch.get_width()) for patch in plot_caseloads(caseloads).axes[0].patches]
     [2.0, 1.0]
     """
-    _require(caseloads, ["therapist_id", "clinic_id", *DYAD_TYPES], "caseloads")
+    require_columns(caseloads, ["therapist_id", "clinic_id", *DYAD_TYPES], "caseloads")
     clinic_change = caseloads["clinic_id"].ne(caseloads["clinic_id"].shift()).cumsum() - 1
     positions = np.arange(len(caseloads)) + 0.8 * clinic_change.to_numpy()
     with book_style():
@@ -201,7 +195,9 @@ def plot_dyad_composition(composition: pd.DataFrame) -> Figure:
     >>> [float(patch.get_height()) for patch in plot_dyad_composition(composition).axes[0].patches]
     [3.0, 4.0]
     """
-    _require(composition, ["clinic_id", "setting", "n_therapists", *DYAD_TYPES], "composition")
+    require_columns(
+        composition, ["clinic_id", "setting", "n_therapists", *DYAD_TYPES], "composition"
+    )
     x = np.arange(len(composition))
     ticks = [
         f"{row.clinic_id}\n" + "\n".join(textwrap.wrap(str(row.setting), 12))
@@ -264,7 +260,7 @@ def plot_parent_study(parent_intakes: int, counts: pd.DataFrame) -> Figure:
     >>> [float(patch.get_width()) for patch in plot_parent_study(10, counts).axes[0].patches]
     [10.0, 2.0, 3.0]
     """
-    _require(counts, ["quantity", "n"], "counts")
+    require_columns(counts, ["quantity", "n"], "counts")
     n = counts.set_index("quantity")["n"]
     with book_style():
         fig = _figure(7.0, 2.6)
@@ -334,7 +330,7 @@ def plot_cooccurrence(
     >>> [text.get_text() for text in fig.axes[0].texts]
     ['3', '1', '2']
     """
-    _require(cooccurrence, [facet, "theme_a", "theme_b", value], "cooccurrence")
+    require_columns(cooccurrence, [facet, "theme_a", "theme_b", value], "cooccurrence")
     groups = list(dict.fromkeys(cooccurrence[facet]))
     mask = np.triu(np.ones((len(themes), len(themes)), dtype=bool), k=1)
     vmax = float(cooccurrence[value].max())
@@ -423,7 +419,7 @@ def plot_count_distribution(
     >>> [float(patch.get_height()) for patch in fig.axes[0].patches]
     [0.0, 1.0, 2.0, 0.0]
     """
-    _require(counts, ["informant", "n_themes", *([hue] if hue else [])], "counts")
+    require_columns(counts, ["informant", "n_themes", *([hue] if hue else [])], "counts")
     informants = sorted(counts["informant"].unique())
     values = np.arange(n_themes + 1)
     groups = sorted(counts[hue].unique()) if hue else [None]
@@ -508,7 +504,7 @@ def plot_paired_counts(counts: pd.DataFrame, n_themes: int = len(THEMES)) -> Fig
     >>> [text.get_text() for text in plot_paired_counts(counts, n_themes=4).axes[0].texts]
     ['2']
     """
-    _require(counts, ["session_id", "informant", "n_themes"], "counts")
+    require_columns(counts, ["session_id", "informant", "n_themes"], "counts")
     wide = counts.pivot(index="session_id", columns="informant", values="n_themes")
     cells = wide.groupby(["client", "therapist"]).size().rename("sessions").reset_index()
     with book_style():
@@ -619,7 +615,7 @@ def plot_interval_forest(
     ['n/a']
     """
     needed = [rows, estimate, low, high, *(c for c in (hue, panels) if c)]
-    _require(table, needed, "table")
+    require_columns(table, needed, "table")
     row_values = list(order) + sorted(set(table[rows]) - set(order))
     row_values = [value for value in row_values if value in set(table[rows])]
     position = {value: number for number, value in enumerate(row_values)}
@@ -727,7 +723,7 @@ def plot_power_curve(
     >>> [float(y) for y in plot_power_curve(curve).axes[0].lines[0].get_ydata()]
     [0.05, 0.31]
     """
-    _require(curve, ["difference", "power_simulated", "mc_se", "power_analytic"], "curve")
+    require_columns(curve, ["difference", "power_simulated", "mc_se", "power_analytic"], "curve")
     scenarios = list(dict.fromkeys(curve["scenario"])) if "scenario" in curve else [None]
     colours = _group_colours([str(s) for s in scenarios if s is not None])
     with book_style():

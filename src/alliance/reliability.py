@@ -622,7 +622,7 @@ def _analytic_interval(
     else:
         crit = stats.norm.ppf(1.0 - tail)
         text = "analytic (asymptotic SE as SAS PROC FREQ), normal"
-    return se, est - crit * se, min(1.0, est + crit * se), text
+    return se, est - crit * se, float(np.minimum(1.0, est + crit * se)), text
 
 
 def _coefficient_rows(

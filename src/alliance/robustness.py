@@ -45,12 +45,13 @@ from statsmodels.stats.contingency_tables import StratifiedTable
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from alliance.coding_reliability import _sort_rows
+from alliance.frames import require_columns
 from alliance.planning import (
     minimum_detectable_difference,
     prevalence_power,
     simulate_prevalence_power,
 )
-from alliance.sampling import DYAD_TYPES, _require_columns, attach_dyads
+from alliance.sampling import DYAD_TYPES, attach_dyads
 
 __all__ = [
     "cmh_by_therapist",
@@ -75,8 +76,8 @@ class _Design:
 def _design(coded: pd.DataFrame, dyads: pd.DataFrame, by: Sequence[str]) -> _Design:
     """Reshape tidy codes into a complete sessions x codes matrix, checking everything."""
     by = list(by)
-    _require_columns(coded, ["session_id", *by, "present"], "coded")
-    _require_columns(dyads, ["session_id", "therapist_id", "dyad_type"], "dyads")
+    require_columns(coded, ["session_id", *by, "present"], "coded")
+    require_columns(dyads, ["session_id", "therapist_id", "dyad_type"], "dyads")
     bad = ~coded["present"].isin([0, 1])
     if bad.any():
         row = bad.idxmax()
@@ -481,7 +482,7 @@ def detectable_differences(
     0  trust                    0.5             -0.1     -0.343       0.343
     """
     columns = [*by, "prevalence_concordant", "risk_difference", "n_concordant", "n_discordant"]
-    _require_columns(comparison, columns, "comparison")
+    require_columns(comparison, columns, "comparison")
     options = {"power": power, "alpha": alpha, "cluster_size": cluster_size, "icc": icc}
     rows = []
     for row in comparison.itertuples(index=False):
@@ -620,7 +621,7 @@ def equivalence_check(
     """
     if not margin > 0:
         raise ValueError(f"margin must be positive; got {margin!r}")
-    _require_columns(comparison, [*by, "risk_difference", "ci_low", "ci_high"], "comparison")
+    require_columns(comparison, [*by, "risk_difference", "ci_low", "ci_high"], "comparison")
     table = comparison[[*by, "risk_difference", "ci_low", "ci_high"]].reset_index(drop=True)
     table["smallest_margin"] = np.maximum(table["ci_low"].abs(), table["ci_high"].abs())
     inside = (table["ci_low"] > -margin) & (table["ci_high"] < margin)

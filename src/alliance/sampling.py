@@ -27,6 +27,8 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from alliance.frames import require_columns
+
 __all__ = [
     "CLIENT_VARIABLES",
     "DYAD_TYPES",
@@ -91,13 +93,6 @@ CHARACTERISTIC_COLUMNS: tuple[str, ...] = (
 """Columns of :func:`participant_characteristics`."""
 
 
-def _require_columns(table: pd.DataFrame, columns: Sequence[str], name: str) -> None:
-    """Raise ``ValueError`` naming the table and the columns it lacks."""
-    missing = [column for column in columns if column not in table.columns]
-    if missing:
-        raise ValueError(f"{name} lacks required column(s) {missing}; it has {list(table.columns)}")
-
-
 def _require_known(
     table: pd.DataFrame, column: str, known: pd.Series, name: str, reference: str
 ) -> None:
@@ -147,8 +142,8 @@ def attach_dyads(
     0         S2        1  discordant
     1         S1        0  concordant
     """
-    _require_columns(table, ["session_id"], "table")
-    _require_columns(dyads, ["session_id", *columns], "dyads")
+    require_columns(table, ["session_id"], "table")
+    require_columns(dyads, ["session_id", *columns], "dyads")
     repeated = dyads["session_id"].duplicated(keep=False)
     if repeated.any():
         sessions = sorted(set(dyads.loc[repeated, "session_id"]))
@@ -203,8 +198,8 @@ def sample_counts(
            n_concordant        Concordant dyads  1
            n_discordant        Discordant dyads  1
     """
-    _require_columns(clients, ["client_id", "ethnicity"], "clients")
-    _require_columns(dyads, ["session_id", "dyad_type"], "dyads")
+    require_columns(clients, ["client_id", "ethnicity"], "clients")
+    require_columns(dyads, ["session_id", "dyad_type"], "dyads")
     rows = [
         ("n_clinics", "Clinics", len(clinics)),
         ("n_therapists", "Therapists", len(therapists)),
@@ -322,8 +317,8 @@ def participant_characteristics(
     1     client  Ashkenazi      age         0      NaN   NaN          1
     2     client    Mizrahi      age         2      NaN  35.0          0
     """
-    _require_columns(therapists, ["ethnicity", *therapist_variables], "therapists")
-    _require_columns(clients, ["ethnicity", *client_variables], "clients")
+    require_columns(therapists, ["ethnicity", *therapist_variables], "therapists")
+    require_columns(clients, ["ethnicity", *client_variables], "clients")
     levels: dict[str, list[str]] = {}
     for people, variables in ((therapists, therapist_variables), (clients, client_variables)):
         for variable, kind in variables.items():
@@ -377,7 +372,7 @@ def table_one(
     age, mean (SD)                                         35.0 (7.1)
     age: missing                                                    1
     """
-    _require_columns(characteristics, CHARACTERISTIC_COLUMNS, "characteristics")
+    require_columns(characteristics, CHARACTERISTIC_COLUMNS, "characteristics")
     cells: dict[str, dict[str, str]] = {}
     variable_of: dict[str, str] = {}
     groups = characteristics.groupby(["role", "ethnicity", "variable"], sort=False)
@@ -444,8 +439,8 @@ def therapist_caseloads(therapists: pd.DataFrame, dyads: pd.DataFrame) -> pd.Dat
     0          T01        C1           0           0      0
     1          T02        C2           0           2      2
     """
-    _require_columns(therapists, ["therapist_id", "clinic_id"], "therapists")
-    _require_columns(dyads, ["therapist_id", "dyad_type"], "dyads")
+    require_columns(therapists, ["therapist_id", "clinic_id"], "therapists")
+    require_columns(dyads, ["therapist_id", "dyad_type"], "dyads")
     _require_known(dyads, "therapist_id", therapists["therapist_id"], "dyads", "therapists")
     _require_known(dyads, "dyad_type", pd.Series(DYAD_TYPES), "dyads", "DYAD_TYPES")
     counts = pd.crosstab(dyads["therapist_id"], dyads["dyad_type"])
@@ -481,7 +476,7 @@ def caseload_summary(caseloads: pd.DataFrame) -> pd.DataFrame:
        n_therapists      mean  n_single  n_both_types
     0             3  1.666667         1             1
     """
-    _require_columns(caseloads, [*DYAD_TYPES, "total"], "caseloads")
+    require_columns(caseloads, [*DYAD_TYPES, "total"], "caseloads")
     total = caseloads["total"]
     both = (caseloads[list(DYAD_TYPES)] > 0).all(axis=1)
     return pd.DataFrame(
@@ -534,9 +529,9 @@ def dyad_composition(
     {'clinic_id': 'C1', 'setting': 'community', 'n_therapists': 1, 'concordant': 1, \
 'discordant': 3, 'n_dyads': 4, 'percent_discordant': 75.0}
     """
-    _require_columns(clinics, ["clinic_id", "setting"], "clinics")
-    _require_columns(therapists, ["therapist_id", "clinic_id"], "therapists")
-    _require_columns(dyads, ["clinic_id", "dyad_type"], "dyads")
+    require_columns(clinics, ["clinic_id", "setting"], "clinics")
+    require_columns(therapists, ["therapist_id", "clinic_id"], "therapists")
+    require_columns(dyads, ["clinic_id", "dyad_type"], "dyads")
     _require_known(therapists, "clinic_id", clinics["clinic_id"], "therapists", "clinics")
     _require_known(dyads, "clinic_id", clinics["clinic_id"], "dyads", "clinics")
     _require_known(dyads, "dyad_type", pd.Series(DYAD_TYPES), "dyads", "DYAD_TYPES")

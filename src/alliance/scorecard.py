@@ -25,10 +25,10 @@ import pandas as pd
 
 from alliance.coding_reliability import kappa_variants
 from alliance.dataset import Study
-from alliance.published import DOI, PUBLISHED, round_half_up
+from alliance.published import DOI, PUBLISHED, THEMES_SD_DDOF, round_half_up
 from alliance.sampling import sample_counts
-from alliance.session_counts import themes_per_session
-from alliance.synth import GENERATOR, THEMES_SD_DDOF
+from alliance.session_counts import summarise_counts, themes_per_session
+from alliance.synth import GENERATOR
 
 __all__ = [
     "MATCH",
@@ -123,16 +123,18 @@ def _kappas(study: Study) -> dict[str, tuple[float, str]]:
 
 def _themes_per_session(study: Study) -> dict[str, tuple[float, str]]:
     counts = themes_per_session(study.consensus)
+    population = summarise_counts(counts, ddof=THEMES_SD_DDOF).set_index("informant")
+    sample = summarise_counts(counts, ddof=1).set_index("informant")
     rows = {}
-    for informant, values in counts.groupby("informant")["n_themes"]:
+    for informant, summary in population.iterrows():
         rows[f"themes_{informant}_mean"] = (
-            float(values.mean()),
-            f"consensus themes per {informant} interview, n = {len(values)}",
+            float(summary["mean"]),
+            f"consensus themes per {informant} interview, n = {int(summary['n'])}",
         )
         rows[f"themes_{informant}_sd"] = (
-            float(values.std(ddof=THEMES_SD_DDOF)),
+            float(summary["sd"]),
             f"SD with ddof={THEMES_SD_DDOF}; the sample SD (ddof=1) is "
-            f"{values.std(ddof=1):.2f} (see the themes-per-session chapter)",
+            f"{sample.loc[informant, 'sd']:.2f} (see the themes-per-session chapter)",
         )
     return rows
 

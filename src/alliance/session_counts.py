@@ -30,6 +30,7 @@ import pandas as pd
 import pingouin as pg
 
 from alliance.codebook import THEMES
+from alliance.frames import require_complete
 from alliance.thematic import coding_matrix
 
 __all__ = [
@@ -81,20 +82,6 @@ def themes_per_session(coded: pd.DataFrame, themes: Sequence[str] = THEMES) -> p
     return matrix.sum(axis=1).rename("n_themes").reset_index()
 
 
-def _require(table: pd.DataFrame, columns: Sequence[str], name: str) -> None:
-    """Raise ``ValueError`` naming the columns ``table`` lacks or leaves empty."""
-    missing = [column for column in columns if column not in table.columns]
-    if missing:
-        raise ValueError(f"{name} lacks required column(s) {missing}; it has {list(table.columns)}")
-    blank = table[list(columns)].isna().any(axis=1)
-    if blank.any():
-        row = blank.idxmax()
-        raise ValueError(
-            f"{name}: empty value in column(s) {list(columns)} at row {row} "
-            f"({int(blank.sum())} such row(s)); nothing is dropped silently"
-        )
-
-
 def summarise_counts(
     counts: pd.DataFrame, by: Sequence[str] = ("informant",), ddof: int = 1
 ) -> pd.DataFrame:
@@ -130,7 +117,7 @@ def summarise_counts(
     1.2472
     """
     by = list(by)
-    _require(counts, [*by, "n_themes"], "counts")
+    require_complete(counts, [*by, "n_themes"], "counts")
     grouped = counts.assign(_square=counts["n_themes"] ** 2).groupby(by, sort=True)
     table = grouped["n_themes"].agg(
         n="size",
@@ -243,7 +230,7 @@ def count_summary_consistency(
 
 def _paired_wide(counts: pd.DataFrame) -> pd.DataFrame:
     """One row per session with the client's and the therapist's count side by side."""
-    _require(counts, ["session_id", "informant", "n_themes"], "counts")
+    require_complete(counts, ["session_id", "informant", "n_themes"], "counts")
     repeated = counts.duplicated(["session_id", "informant"], keep=False)
     if repeated.any():
         raise ValueError(
@@ -382,7 +369,7 @@ def compare_counts_between(
     0    client  concordant    3     2.0     4.0  0.5
     """
     by = list(by)
-    _require(counts, [*by, between, "n_themes"], "counts")
+    require_complete(counts, [*by, between, "n_themes"], "counts")
     groups = sorted(counts[between].unique())
     if len(groups) != 2:
         raise ValueError(f"counts: column {between} must have exactly two groups, has {groups}")

@@ -26,6 +26,7 @@ import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
 from alliance.codebook import THEMES
+from alliance.frames import require_columns
 
 __all__ = [
     "codebook_markdown",
@@ -43,12 +44,7 @@ CODED_COLUMNS: tuple[str, ...] = ("session_id", "informant", "theme", "present")
 
 def _check_coded(coded: pd.DataFrame, by: Sequence[str], themes: Sequence[str]) -> None:
     """Raise ``ValueError`` naming rows that would make counts wrong."""
-    required = dict.fromkeys((*CODED_COLUMNS, *by))
-    missing = [column for column in required if column not in coded.columns]
-    if missing:
-        raise ValueError(
-            f"coded table lacks required column(s) {missing}; it has {list(coded.columns)}"
-        )
+    require_columns(coded, list(dict.fromkeys((*CODED_COLUMNS, *by))), "coded table")
     bad_present = ~coded["present"].isin([0, 1])
     if bad_present.any():
         row = bad_present.idxmax()
