@@ -52,15 +52,18 @@ book: install
 	fi
 	@# Execute new or changed chapters in parallel, one per core, into the same
 	@# jupyter-cache; jupyter-book then finds them cached (it would run them one
-	@# by one). Skipped when no notebook changed since the last run. A chapter
-	@# that fails here is not cached, so jupyter-book re-runs it and fails loudly.
+	@# by one). Only worth it when two or more notebooks changed since the last
+	@# run (or the cache was cleared); jupyter-book runs a single one itself. A
+	@# chapter that fails here is not cached: jupyter-book re-runs it and fails.
 	@stamp=_build/.jupyter_cache/.parallel-run; \
-	if [ ! -e "$$stamp" ] || [ -n "$$(find chapters -name '*.ipynb' -newer "$$stamp")" ]; then \
+	changed=$$(if [ -e "$$stamp" ]; then find chapters -name '*.ipynb' -newer "$$stamp" | wc -l; \
+	  else echo all; fi); \
+	if [ "$$changed" = all ] || [ "$$changed" -gt 1 ]; then \
 	  printf 'y\n' | $(BIN)/jcache notebook -p _build/.jupyter_cache add chapters/*.ipynb > /dev/null; \
 	  $(BIN)/jcache project -p _build/.jupyter_cache execute --executor local-parallel \
 	    --timeout $(EXECUTION_TIMEOUT) --verbosity WARNING; \
-	  touch "$$stamp"; \
-	fi
+	fi; \
+	touch "$$stamp"
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
 
 test: book

@@ -235,3 +235,18 @@ def test_any_one_line_texts_survive_the_round_trip(
     path = export_codebook(tmp_path / "h.qdc", codebook)
     schema.validate(path)
     assert import_codebook(path) == codebook
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda c: c["themes"][0].update(id="feel:understood"), r"themes\[0\].id.*colons"),
+        (lambda c: c["facets"][1].update(id=" tone"), r"facets\[1\].id.*surrounding spaces"),
+        (lambda c: c["themes"][2].pop("id"), r"themes\[2\].*missing \['id'\]"),
+    ],
+)
+def test_identifiers_that_would_break_the_id_lines_are_refused(tmp_path, change, message):
+    codebook = copy.deepcopy(load_codebook())
+    change(codebook)
+    with pytest.raises(ValueError, match=message):
+        export_codebook(tmp_path / "x.qdc", codebook)

@@ -322,3 +322,14 @@ def test_compare_coefficients_matches_independent_implementations():
         assert row["prevalence"] == pytest.approx(ratings.mean())
     assert table.loc["two", "cohen_kappa"] == pytest.approx(cohen_kappa_score(two[:, 0], two[:, 1]))
     assert np.isnan(table.loc["three", "cohen_kappa"])
+
+
+def test_a_frame_with_repeated_labels_and_missing_values_gets_clear_errors(exercise):
+    sheet = solution_sheet(exercise)
+    repeated = pd.concat([sheet, sheet.iloc[[0]]])  # index label 0 twice
+    with pytest.raises(CodingSheetError, match="row 0, column excerpt_id.*duplicate row"):
+        score_coding(repeated, exercise)
+    missing = sheet.astype(object)
+    missing.loc[3, "trust"] = pd.NA
+    with pytest.raises(CodingSheetError, match=r"row 3 \(excerpt .*\), column trust: empty cells"):
+        score_coding(missing, exercise)

@@ -90,6 +90,17 @@ def _text(value: object, where: str) -> str:
     return value
 
 
+def _identifier(value: object, where: str) -> str:
+    """Check an id, valence or level: it becomes part of an ``Id:`` line split at colons."""
+    text = _text(value, where)
+    if not text or ":" in text or text != text.strip():
+        raise ValueError(
+            f"codebook {where} = {text!r} cannot be used as an identifier in a .qdc file: "
+            "it must be non-empty, without colons or surrounding spaces"
+        )
+    return text
+
+
 def _description(paragraphs: list[str], kind_id: str) -> str:
     return "\n\n".join([*paragraphs, _ID_LINE + kind_id])
 
@@ -143,6 +154,7 @@ def _facet_placements(codebook: Mapping[str, Any]) -> dict[str, list[tuple[Mappi
     for position, facet in enumerate(codebook["facets"]):
         where = f"facets[{position}]"
         _check_keys(facet, _FACET_KEYS, where)
+        _identifier(facet["id"], f"{where}.id")
         parents, examples = facet["parent_themes"], facet["examples"]
         if not isinstance(parents, Mapping) or not isinstance(examples, Mapping):
             raise ValueError(f"codebook {where}: parent_themes and examples must be mappings")
@@ -153,6 +165,7 @@ def _facet_placements(codebook: Mapping[str, Any]) -> dict[str, list[tuple[Mappi
                 "cannot be placed under a theme"
             )
         for valence, theme_ids in parents.items():
+            _identifier(valence, f"{where}.parent_themes valence")
             ordered = [theme for theme in themes if theme in theme_ids]
             if list(theme_ids) != ordered or len(set(theme_ids)) != len(theme_ids):
                 raise ValueError(
@@ -168,24 +181,26 @@ def _codebook_element(codebook: Mapping[str, Any]) -> ET.Element:
     _check_keys(codebook, _REQUIRED_TOP, "top level")
     root = ET.Element("CodeBook", {"xmlns": NAMESPACE, "origin": ORIGIN})
     codes = ET.SubElement(root, "Codes")
+    for position, theme in enumerate(codebook["themes"]):
+        _check_keys(theme, _THEME_KEYS, f"themes[{position}]")
+        _identifier(theme["id"], f"themes[{position}].id")
     children = _facet_placements(codebook)
     for position, theme in enumerate(codebook["themes"]):
         where = f"themes[{position}]"
-        _check_keys(theme, _THEME_KEYS, where)
         paragraphs = [
             _text(theme["definition"], f"{where}.definition"),
             *_bullets("Code when:", theme["include"], f"{where}.include"),
             *_bullets("Do not code when:", theme["exclude"], f"{where}.exclude"),
             "Example: " + _text(theme["example"], f"{where}.example"),
         ]
-        kind_id = f"theme:{_text(theme['id'], f'{where}.id')}"
+        kind_id = f"theme:{theme['id']}"
         attributes = {"guid": _guid(kind_id), "name": _text(theme["label"], f"{where}.label")}
         attributes["isCodable"] = "true"
         if theme["valence"] in COLOURS:
             attributes["color"] = COLOURS[theme["valence"]]
         code = _add(codes, "Code", _description(paragraphs, kind_id), **attributes)
         for facet, valence in children[theme["id"]]:
-            facet_id = f"facet:{facet['id']}:{valence}"
+            facet_id = f"facet:{facet['id']}:{valence}"  # checked in _facet_placements
             paragraphs = [_text(facet["definition"], f"facet {facet['id']!r} definition")]
             if valence in facet["examples"]:
                 example = _text(facet["examples"][valence], f"facet {facet['id']!r} example")
@@ -236,7 +251,7 @@ def _add_sets(sets: ET.Element, codebook: Mapping[str, Any]) -> None:
                 _text(grouping["note"], "valence_grouping.note"),
                 "Grouping: " + _text(grouping["source"], "valence_grouping.source"),
             ],
-            f"valence:{valence}",
+            f"valence:{_identifier(valence, 'theme valence')}",
             [f"theme:{theme['id']}" for theme in themes if theme["valence"] == valence],
         )
     levels = codebook["difficulty_levels"]
@@ -250,7 +265,7 @@ def _add_sets(sets: ET.Element, codebook: Mapping[str, Any]) -> None:
             sets,
             f"difficulty: {_text(level, 'difficulty level')}",
             [_text(meaning, f"difficulty_levels.{level}")],
-            f"difficulty:{level}",
+            f"difficulty:{_identifier(level, 'difficulty level')}",
             [f"theme:{theme['id']}" for theme in themes if theme["difficulty"] == level],
         )
     groups = [f["group"] for f in codebook["facets"]]
@@ -270,7 +285,7 @@ def _add_sets(sets: ET.Element, codebook: Mapping[str, Any]) -> None:
                 _text(group["definition"], f"facet_groups[{position}].definition"),
                 "Informant: " + _text(group["informant"], f"facet_groups[{position}].informant"),
             ],
-            f"facet-group:{_text(group['id'], f'facet_groups[{position}].id')}",
+            f"facet-group:{_identifier(group['id'], f'facet_groups[{position}].id')}",
             members,
         )
     orphans = sorted(set(groups) - {g["id"] for g in codebook["facet_groups"]})

@@ -203,8 +203,8 @@ class CodingSheetError(ValueError):
 def _read_sheet(sheet: pd.DataFrame | Path | str) -> tuple[pd.DataFrame, str, pd.Series]:
     """Return the sheet, its name, and how to name each row in an error."""
     if isinstance(sheet, pd.DataFrame):
-        names = pd.Series([f"row {label}" for label in sheet.index], index=sheet.index)
-        return sheet, "sheet", names
+        names = pd.Series([f"row {label}" for label in sheet.index])
+        return sheet.reset_index(drop=True), "sheet", names
     path = Path(sheet)
     try:
         frame = pd.read_csv(
@@ -296,7 +296,9 @@ def _sheet_problems(
 
 
 def _is_empty(value: object) -> bool:
-    return value == "" or (not isinstance(value, str) and bool(pd.isna(value)))
+    if isinstance(value, str):
+        return value == ""
+    return bool(pd.isna(value))
 
 
 @dataclass(frozen=True)
