@@ -69,7 +69,7 @@ def test_themes_per_session_match_an_independent_count(tables):
     for (informant, dyad_type), group in per_interview.groupby(["informant", "dyad_type"]):
         row = shown.loc[(informant, dyad_type)]
         assert row["mean"] == pytest.approx(group["present"].mean())
-        assert row["sd"] == pytest.approx(group["present"].std(ddof=1))
+        assert row["sd"] == pytest.approx(group["present"].std(ddof=0))
     for informant in ("client", "therapist"):
         overall = shown.loc[(informant, "all"), "mean"]
         assert figure(f"themes_{informant}_mean").matches(overall)

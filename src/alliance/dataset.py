@@ -736,7 +736,9 @@ def validation_report(path: str | Path | None = None) -> int:
         f"therapists, {len(study.clients)} clients, {len(study.sessions)} sessions, {raters} "
         f"raters, {len(study.facets)} facets, {len(study.excerpts)} excerpts."
     )
-    if study.synthetic is None:
+    if not (study.path / DATAPACKAGE_FILE).is_file():
+        print("No datapackage.json: file hashes were not checked; treated as real data.")
+    elif study.synthetic is None:
         print("datapackage.json has no alliance:synthetic property: treated as real data.")
     else:
         made = ", ".join(f"{key} {value}" for key, value in sorted(study.synthetic.items()))

@@ -26,8 +26,9 @@ import pandas as pd
 from alliance.coding_reliability import informant_agreement
 from alliance.dataset import Study, StudyValidationError, load_study
 from alliance.dyads import compare_dyad_types
+from alliance.published import THEMES_SD_DDOF
 from alliance.sampling import attach_dyads
-from alliance.schema import DATAPACKAGE_FILE, _constraint_text
+from alliance.schema import DATAPACKAGE_FILE, data_dictionary
 from alliance.session_counts import summarise_counts, themes_per_session
 
 __all__ = [
@@ -89,8 +90,8 @@ def report_tables(study: Study) -> dict[str, pd.DataFrame]:
     counts = attach_dyads(themes_per_session(study.consensus), dyads, columns=["dyad_type"])
     per_session = pd.concat(
         [
-            summarise_counts(counts, by=["informant"]).assign(dyad_type="all"),
-            summarise_counts(counts, by=["informant", "dyad_type"]),
+            summarise_counts(counts, by=["informant"], ddof=THEMES_SD_DDOF).assign(dyad_type="all"),
+            summarise_counts(counts, by=["informant", "dyad_type"], ddof=THEMES_SD_DDOF),
         ],
         ignore_index=True,
     )
@@ -159,7 +160,8 @@ def format_report(study: Study) -> str:
             reliability.round(DECIMALS).to_string(index=False),
         ),
         (
-            "Themes per session (consensus coding; SD with ddof=1)",
+            f"Themes per session (consensus coding; SD with ddof={THEMES_SD_DDOF}, "
+            "the article's convention)",
             tables["themes_per_session"].round(DECIMALS).to_string(index=False),
         ),
         (
@@ -240,19 +242,7 @@ def datapackage_fields(folder: Path | str) -> pd.DataFrame:
         package = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
         raise ValueError(f"{path}: not valid JSON (line {error.lineno}): {error.msg}") from error
-    rows = [
-        {
-            "table": resource["path"],
-            "field": field["name"],
-            "type": field["type"],
-            "required": bool(field.get("constraints", {}).get("required", False)),
-            "constraints": _constraint_text(field),
-            "description": field.get("description", ""),
-        }
-        for resource in package.get("resources", [])
-        if "schema" in resource
-        for field in resource["schema"]["fields"]
-    ]
-    if not rows:
+    fields = data_dictionary(package)
+    if fields.empty:
         raise ValueError(f"{path}: no resource has a table schema")
-    return pd.DataFrame(rows)
+    return fields

@@ -368,8 +368,15 @@ def _constraint_text(field: Mapping[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def data_dictionary() -> pd.DataFrame:
+def data_dictionary(package: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Return the data dictionary: one row per column of every study table.
+
+    Parameters
+    ----------
+    package : mapping, optional
+        A parsed ``datapackage.json``. By default the dictionary describes this
+        package's own schemas; given a package, it describes that package's table
+        resources as they state themselves (``table`` is then the CSV file).
 
     Returns
     -------
@@ -384,6 +391,14 @@ def data_dictionary() -> pd.DataFrame:
     >>> dd.loc[dd["field"] == "present", ["table", "type", "constraints"]].values.tolist()
     [['ratings', 'integer', 'one of 0, 1'], ['consensus', 'integer', 'one of 0, 1']]
     """
+    if package is None:
+        tables = [(table, _RESOURCES[table]["fields"]) for table in TABLES]
+    else:
+        tables = [
+            (resource["path"], resource["schema"]["fields"])
+            for resource in package.get("resources", [])
+            if "schema" in resource
+        ]
     rows = [
         {
             "table": table,
@@ -391,10 +406,10 @@ def data_dictionary() -> pd.DataFrame:
             "type": field["type"],
             "required": bool(field.get("constraints", {}).get("required", False)),
             "constraints": _constraint_text(field),
-            "description": field["description"],
+            "description": field.get("description", ""),
         }
-        for table in TABLES
-        for field in _RESOURCES[table]["fields"]
+        for table, fields in tables
+        for field in fields
     ]
     return pd.DataFrame(rows)
 
