@@ -17,10 +17,14 @@ from alliance.coding_reliability import (
     compare_consensus_majority,
     consensus_changes,
     informant_agreement,
+    kappa_reproduction,
     kappa_variants,
     majority_vote,
+    prevalence_paradox,
     theme_agreement,
+    theme_agreement_table,
 )
+from alliance.published import PUBLISHED
 
 RATERS = ("R1", "R2", "R3")
 THEMES = ("understood", "trust", "anger")
@@ -184,7 +188,7 @@ def test_majority_vote_counts_votes_by_hand():
 
 def test_majority_vote_rejects_double_coding():
     ratings = simulated_ratings(9)
-    with pytest.raises(ValueError, match="more than once"):
+    with pytest.raises(ValueError, match="more than one row per .* and rater"):
         majority_vote(pd.concat([ratings, ratings.iloc[[0]]]))
 
 
@@ -226,3 +230,87 @@ def test_consensus_and_ratings_must_cover_the_same_units():
         compare_consensus_majority(ratings, consensus.iloc[1:])
     with pytest.raises(ValueError, match="0 or 1"):
         compare_consensus_majority(ratings, consensus.assign(present=2))
+
+
+def test_kappa_reproduction_rounds_half_away_from_zero_against_published():
+    published = {item.key: item.value for item in PUBLISHED}
+    variants = pd.DataFrame(
+        {
+            "informant": ["client", "client", "therapist", "therapist"],
+            "estimate": [0.695, 0.6949, 0.7249, 0.7151],
+        }
+    )
+    table = kappa_reproduction(variants)
+    assert table["rounded"].tolist() == ["0.70", "0.69", "0.72", "0.72"]
+    assert table["published"].tolist() == [
+        f"{published['kappa_client']:.2f}",
+        f"{published['kappa_client']:.2f}",
+        f"{published['kappa_therapist']:.2f}",
+        f"{published['kappa_therapist']:.2f}",
+    ]
+    expected = [
+        "yes" if rounded == shown else "no"
+        for rounded, shown in zip(table["rounded"], table["published"], strict=True)
+    ]
+    assert table["reproduces"].tolist() == expected
+    with pytest.raises(KeyError):
+        kappa_reproduction(pd.DataFrame({"informant": ["observer"], "estimate": [0.5]}))
+
+
+def test_theme_agreement_table_holds_the_long_estimates():
+    ratings = simulated_ratings(4)
+    ratings.loc[ratings["theme"] == "anger", "present"] = 0
+    methods = ["percent_agreement", "fleiss_kappa", "gwet_ac1"]
+    per_theme = theme_agreement(ratings, methods=methods)
+    table = theme_agreement_table(per_theme)
+    assert list(table.columns) == [
+        "informant",
+        "theme",
+        "prevalence",
+        "percent_agreement",
+        "fleiss_kappa",
+        "kappa 95% CI",
+        "gwet_ac1",
+    ]
+    assert len(table) == 2 * len(THEMES)
+    for row in table.itertuples(index=False):
+        for method in methods:
+            long = per_theme[
+                (per_theme["informant"] == row.informant)
+                & (per_theme["theme"] == row.theme)
+                & (per_theme["coefficient"] == method)
+            ].iloc[0]
+            assert getattr(row, method) == pytest.approx(long["estimate"], nan_ok=True)
+            if method == "fleiss_kappa":
+                interval = row[5]
+                if np.isnan(long["estimate"]):
+                    assert interval == "n/a"
+                else:
+                    low, high = (float(part) for part in interval.split(" to "))
+                    assert low == pytest.approx(long["ci_low"], abs=0.005)
+                    assert high == pytest.approx(long["ci_high"], abs=0.005)
+    with pytest.raises(ValueError, match="fleiss_kappa"):
+        theme_agreement_table(per_theme[per_theme["coefficient"] != "fleiss_kappa"])
+
+
+def test_prevalence_paradox_chance_agreement_explains_fleiss_kappa():
+    ratings = simulated_ratings(6, n_sessions=60)
+    per_theme = theme_agreement(ratings, methods=["percent_agreement", "fleiss_kappa"])
+    paradox = prevalence_paradox(per_theme, informant="client", theme="anger")
+    assert paradox["theme"].iloc[0] == "anger"
+    client = per_theme[
+        (per_theme["informant"] == "client") & (per_theme["coefficient"] == "percent_agreement")
+    ].set_index("theme")["estimate"]
+    gaps = {
+        theme: abs(client[theme] - client["anger"]) for theme in client.index if theme != "anger"
+    }
+    assert paradox["theme"].iloc[1] == min(sorted(gaps), key=gaps.get)
+    for row in paradox.itertuples(index=False):
+        matrix = wide(ratings, "client", row.theme)
+        kappa = statsmodels_fleiss(matrix)
+        observed = row.percent_agreement
+        assert (observed - row.chance_agreement) / (1 - row.chance_agreement) == pytest.approx(
+            kappa
+        )
+    with pytest.raises(ValueError, match="'hope'"):
+        prevalence_paradox(per_theme, theme="hope")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import warnings
 
 import numpy as np
@@ -16,6 +17,7 @@ from alliance.dyads import (
     compare_dyad_types,
     facet_excerpts,
     facet_indicators,
+    format_dyad_comparison,
     informant_congruence,
 )
 
@@ -316,3 +318,20 @@ def test_facet_excerpts_pick_the_requested_group_valence_and_dyad_types():
     assert single["text"].tolist() == ["e"]
     none = facet_excerpts(excerpts, facets, DEFINITIONS, dyads, "judgement", "positive")
     assert none.empty and "text" in none.columns
+
+
+def test_format_dyad_comparison_text_reads_back_as_the_numbers():
+    dyads = make_dyads(7, 9)
+    coded = coded_from_counts(dyads, {("client", "trust"): (2, 6), ("therapist", "anger"): (5, 1)})
+    comparison = compare_dyad_types(coded, dyads)
+    shown = format_dyad_comparison(comparison)
+    pattern = r"^([+-]\d+)% \(([+-]\d+)% to ([+-]\d+)%\)$"
+    for row in shown.itertuples(index=False):
+        assert row.concordant == f"{round(100 * row.prevalence_concordant)}%"
+        assert row.discordant == f"{round(100 * row.prevalence_discordant)}%"
+        parts = [int(part) for part in re.match(pattern, row.difference).groups()]
+        for part, value in zip(parts, (row.risk_difference, row.ci_low, row.ci_high), strict=True):
+            assert abs(part - 100 * value) <= 0.5 + 1e-9
+    assert list(shown.columns[: len(comparison.columns)]) == list(comparison.columns)
+    with pytest.raises(ValueError, match="ci_low"):
+        format_dyad_comparison(comparison.drop(columns="ci_low"))

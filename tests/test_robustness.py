@@ -10,12 +10,14 @@ import pytest
 from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import proportion_effectsize
 
+from alliance.dyads import compare_dyad_types
 from alliance.robustness import (
     cmh_by_therapist,
     detectable_differences,
     equivalence_check,
     gee_by_therapist,
     permutation_within_therapist,
+    robustness_summary,
     simulated_power_curve,
 )
 
@@ -288,3 +290,30 @@ def test_clustered_analyses_reject_incomplete_coding(function):
         function(coded.iloc[1:], dyads)
     with pytest.raises(ValueError, match="therapist_id"):
         function(coded, dyads.drop(columns="therapist_id"))
+
+
+def test_robustness_summary_lines_up_each_analysis_by_code():
+    coded, dyads = random_study(5, n_therapists=10)
+    comparison = compare_dyad_types(coded, dyads)
+    gee = gee_by_therapist(coded, dyads)
+    cmh = cmh_by_therapist(coded, dyads)
+    permutation = permutation_within_therapist(coded, dyads, n_perm=200, seed=1)
+    summary = robustness_summary(comparison, gee, cmh, permutation.iloc[::-1])
+    assert summary[["informant", "theme"]].values.tolist() == (
+        comparison[["informant", "theme"]].values.tolist()
+    )
+    sources = {
+        "p_fisher": (comparison, "p_fisher"),
+        "gee_rd": (gee, "risk_difference"),
+        "gee_low": (gee, "ci_low"),
+        "p_gee": (gee, "p_value"),
+        "mh_odds_ratio": (cmh, "mh_odds_ratio"),
+        "p_cmh": (cmh, "p_value"),
+        "p_permutation": (permutation, "p_value"),
+    }
+    for row in summary.itertuples(index=False):
+        for column, (table, source) in sources.items():
+            match = table[(table["informant"] == row.informant) & (table["theme"] == row.theme)]
+            assert getattr(row, column) == pytest.approx(match[source].iloc[0], nan_ok=True)
+    with pytest.raises(ValueError, match="mh_odds_ratio"):
+        robustness_summary(comparison, gee, cmh.drop(columns="mh_odds_ratio"), permutation)

@@ -49,7 +49,7 @@ INFORMANTS: tuple[str, ...] = ("client", "therapist")
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """The C implementation of PyYAML's safe loader when available (same result, faster)."""
 
-_THEME_KEYS = (
+THEME_KEYS: tuple[str, ...] = (
     "id",
     "label",
     "valence",
@@ -59,7 +59,19 @@ _THEME_KEYS = (
     "exclude",
     "example",
 )
-_FACET_KEYS = ("id", "group", "label", "informant", "definition", "parent_themes", "examples")
+"""Keys every theme entry of ``codebook.yaml`` has."""
+
+FACET_KEYS: tuple[str, ...] = (
+    "id",
+    "group",
+    "label",
+    "informant",
+    "definition",
+    "parent_themes",
+    "examples",
+)
+"""Keys every facet entry of ``codebook.yaml`` has."""
+
 _TOP_KEYS = ("valence_grouping", "themes", "facet_groups", "facets")
 
 
@@ -127,7 +139,7 @@ def _codebook_problems(codebook: object) -> list[str]:
     assert isinstance(codebook, Mapping)
     themes = codebook["themes"]
     for position, theme in enumerate(themes):
-        problems += _missing_keys(theme, _THEME_KEYS, f"themes[{position}]")
+        problems += _missing_keys(theme, THEME_KEYS, f"themes[{position}]")
     if problems:
         return problems
     ids = tuple(theme["id"] for theme in themes)
@@ -141,7 +153,7 @@ def _codebook_problems(codebook: object) -> list[str]:
     groups = {group["id"]: group for group in codebook["facet_groups"]}
     for position, facet in enumerate(codebook["facets"]):
         where = f"facets[{position}]"
-        missing = _missing_keys(facet, _FACET_KEYS, where)
+        missing = _missing_keys(facet, FACET_KEYS, where)
         if missing:
             problems += missing
             continue
@@ -160,6 +172,15 @@ def _codebook_problems(codebook: object) -> list[str]:
             if unknown:
                 problems.append(f"{where} has unknown parent theme(s) {unknown}")
     return problems
+
+
+def _entry_table(
+    codebook: Mapping[str, Any] | None, section: str, id_column: str, keys: list[str]
+) -> pd.DataFrame:
+    """One row per entry of a codebook section: its ``id`` as ``id_column``, then ``keys``."""
+    codebook = load_codebook() if codebook is None else codebook
+    rows = [[entry["id"], *(entry[key] for key in keys)] for entry in codebook[section]]
+    return pd.DataFrame(rows, columns=[id_column, *keys])
 
 
 def theme_table(codebook: Mapping[str, Any] | None = None) -> pd.DataFrame:
@@ -181,13 +202,9 @@ def theme_table(codebook: Mapping[str, Any] | None = None) -> pd.DataFrame:
     >>> theme_table()[["theme", "valence"]].head(2).values.tolist()
     [['understood', 'positive'], ['comfortable', 'positive']]
     """
-    codebook = load_codebook() if codebook is None else codebook
-    columns = ["theme", "label", "valence", "difficulty", "definition"]
-    rows = [
-        [theme["id"], theme["label"], theme["valence"], theme["difficulty"], theme["definition"]]
-        for theme in codebook["themes"]
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    return _entry_table(
+        codebook, "themes", "theme", ["label", "valence", "difficulty", "definition"]
+    )
 
 
 def theme_labels(codebook: Mapping[str, Any] | None = None) -> dict[str, str]:
@@ -223,13 +240,7 @@ def facet_table(codebook: Mapping[str, Any] | None = None) -> pd.DataFrame:
     >>> facets.groupby("group")["informant"].unique().map(list).to_dict()
     {'judgement': ['therapist'], 'nonverbal': ['client']}
     """
-    codebook = load_codebook() if codebook is None else codebook
-    columns = ["facet", "group", "label", "informant", "definition"]
-    rows = [
-        [facet["id"], facet["group"], facet["label"], facet["informant"], facet["definition"]]
-        for facet in codebook["facets"]
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    return _entry_table(codebook, "facets", "facet", ["group", "label", "informant", "definition"])
 
 
 def facet_parent_themes(codebook: Mapping[str, Any] | None = None) -> pd.DataFrame:

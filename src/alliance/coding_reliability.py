@@ -33,7 +33,8 @@ import numpy as np
 import pandas as pd
 
 from alliance.codebook import THEMES
-from alliance.frames import require_columns
+from alliance.frames import require_binary, require_columns, require_unique
+from alliance.published import figure, round_half_up
 from alliance.reliability import AgreementWarning, agreement
 from alliance.sampling import DYAD_TYPES
 
@@ -44,9 +45,12 @@ __all__ = [
     "compare_consensus_majority",
     "consensus_changes",
     "informant_agreement",
+    "kappa_reproduction",
     "kappa_variants",
     "majority_vote",
+    "prevalence_paradox",
     "theme_agreement",
+    "theme_agreement_table",
 ]
 
 RATING_COLUMNS: tuple[str, ...] = ("session_id", "informant", "rater", "theme", "present")
@@ -79,13 +83,7 @@ def _sort_rows(table: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
 def _check_ratings(ratings: pd.DataFrame) -> None:
     """Raise ``ValueError`` for missing columns or codes other than 0/1, naming the row."""
     require_columns(ratings, RATING_COLUMNS, "ratings")
-    bad = ~ratings["present"].isin([0, 1])
-    if bad.any():
-        row = bad.idxmax()
-        raise ValueError(
-            f"ratings: column present must be 0 or 1; row {row} has "
-            f"{ratings.loc[row, 'present']!r} ({int(bad.sum())} such row(s))"
-        )
+    require_binary(ratings, "present", "ratings")
 
 
 def binary_agreement(
@@ -264,6 +262,132 @@ def theme_agreement(
     return _sort_rows(pd.concat(frames, ignore_index=True), ["informant", "theme"])
 
 
+def theme_agreement_table(per_theme: pd.DataFrame) -> pd.DataFrame:
+    """Lay out :func:`theme_agreement` as one row per informant and theme.
+
+    Parameters
+    ----------
+    per_theme : pandas.DataFrame
+        The output of :func:`theme_agreement`, computed with ``fleiss_kappa``
+        among its methods.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``informant``, ``theme``, ``prevalence``, then one column of estimates
+        per coefficient (in the order they appear), with ``kappa 95% CI``
+        (Fleiss' kappa interval as text, ``"n/a"`` where kappa is undefined)
+        right after ``fleiss_kappa``. Rows in the order of ``per_theme``.
+
+    Raises
+    ------
+    ValueError
+        If a column is missing or ``per_theme`` has no Fleiss' kappa.
+
+    Examples
+    --------
+    >>> per_theme = pd.DataFrame({
+    ...     "informant": "client", "theme": ["trust", "trust", "anger", "anger"],
+    ...     "prevalence": [0.5, 0.5, 0.0, 0.0],
+    ...     "coefficient": ["percent_agreement", "fleiss_kappa"] * 2,
+    ...     "estimate": [0.9, 0.8, 1.0, float("nan")], "ci_low": [0.8, 0.6, 1.0, float("nan")],
+    ...     "ci_high": [1.0, 1.0, 1.0, float("nan")], "note": ["", "", "", "undefined"]})
+    >>> print(theme_agreement_table(per_theme).to_string(index=False))
+    informant theme  prevalence  percent_agreement  fleiss_kappa kappa 95% CI
+       client trust         0.5                0.9           0.8 0.60 to 1.00
+       client anger         0.0                1.0           NaN          n/a
+    """
+    keys = ["informant", "theme", "prevalence"]
+    require_columns(
+        per_theme, [*keys, "coefficient", "estimate", "ci_low", "ci_high", "note"], "per_theme"
+    )
+    coefficients = list(per_theme["coefficient"].unique())
+    if "fleiss_kappa" not in coefficients:
+        raise ValueError(f"per_theme has no fleiss_kappa rows; coefficients are {coefficients}")
+    table = per_theme.pivot_table(
+        index=keys, columns="coefficient", values="estimate", sort=False
+    ).reset_index()
+    kappa = per_theme.query("coefficient == 'fleiss_kappa'")
+    interval = [
+        "n/a" if row.note else f"{row.ci_low:.2f} to {row.ci_high:.2f}"
+        for row in kappa.itertuples()
+    ]
+    table = table.merge(kappa[keys].assign(**{"kappa 95% CI": interval}), on=keys, how="left")
+    position = coefficients.index("fleiss_kappa") + 1
+    columns = [*coefficients[:position], "kappa 95% CI", *coefficients[position:]]
+    table = table[[*keys, *columns]]
+    table.columns.name = None
+    return table
+
+
+def prevalence_paradox(
+    per_theme: pd.DataFrame, informant: str = "therapist", theme: str = "anger"
+) -> pd.DataFrame:
+    """Set a theme beside the one whose raw agreement is closest to it, with chance agreement.
+
+    Two themes with nearly the same percent agreement can have very different
+    kappas when one is rare: chance agreement :math:`p^2 + (1 - p)^2` (with
+    :math:`p` the share of ratings coding the theme present, as in Fleiss'
+    kappa) is close to 1 for a rare theme and leaves kappa little room.
+
+    Parameters
+    ----------
+    per_theme : pandas.DataFrame
+        The output of :func:`theme_agreement`, with ``percent_agreement``
+        among its methods.
+    informant : str, default "therapist"
+        Whose narratives to look at.
+    theme : str, default "anger"
+        The theme to explain; its twin is the other theme of ``informant``
+        whose percent agreement is closest (the first alphabetically
+        on a tie).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Two rows, ``theme`` then its twin: ``theme``, ``prevalence``, one
+        column per coefficient and ``chance_agreement``.
+
+    Raises
+    ------
+    ValueError
+        If a column is missing, or ``theme`` has no ``percent_agreement`` for
+        ``informant`` or no other theme to compare with.
+
+    Examples
+    --------
+    >>> per_theme = pd.DataFrame({
+    ...     "informant": "therapist", "theme": ["anger", "trust", "openness"],
+    ...     "prevalence": [0.05, 0.5, 0.4], "coefficient": "percent_agreement",
+    ...     "estimate": [0.9, 0.7, 0.88]})
+    >>> print(prevalence_paradox(per_theme).to_string(index=False))
+       theme  prevalence  percent_agreement  chance_agreement
+       anger        0.05               0.90             0.905
+    openness        0.40               0.88             0.520
+    """
+    require_columns(
+        per_theme, ["informant", "theme", "prevalence", "coefficient", "estimate"], "per_theme"
+    )
+    rows = per_theme[per_theme["informant"] == informant]
+    wide = rows.pivot_table(
+        index=["theme", "prevalence"], columns="coefficient", values="estimate"
+    ).reset_index()
+    if "percent_agreement" not in wide.columns or theme not in set(wide["theme"]):
+        raise ValueError(
+            f"per_theme has no percent_agreement of theme {theme!r} for informant {informant!r}"
+        )
+    target = wide[wide["theme"] == theme].iloc[0]
+    others = wide[wide["theme"] != theme]
+    if others.empty:
+        raise ValueError(f"per_theme has no theme besides {theme!r} for informant {informant!r}")
+    gap = (others["percent_agreement"] - target["percent_agreement"]).abs()
+    twin = others.loc[gap.idxmin(), "theme"]
+    paradox = wide.set_index("theme").loc[[theme, twin]].reset_index()
+    paradox["chance_agreement"] = paradox["prevalence"] ** 2 + (1 - paradox["prevalence"]) ** 2
+    paradox.columns.name = None
+    return paradox
+
+
 def kappa_variants(ratings: pd.DataFrame) -> pd.DataFrame:
     """Compute every common reading of "the kappa of three raters" for each informant.
 
@@ -327,6 +451,53 @@ def kappa_variants(ratings: pd.DataFrame) -> pd.DataFrame:
     return table[["informant", "variant", "description", "estimate", "n_units"]]
 
 
+def kappa_reproduction(variants: pd.DataFrame) -> pd.DataFrame:
+    """Set each kappa variant beside the kappa the article published for its informant.
+
+    Parameters
+    ----------
+    variants : pandas.DataFrame
+        The output of :func:`kappa_variants` (at least ``informant`` and
+        ``estimate``; informants ``client`` and ``therapist``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``variants`` with three text columns added: ``rounded`` (the estimate at
+        the published two decimals, rounded half away from zero), ``published``
+        (:func:`alliance.published.figure` ``kappa_<informant>``, as printed)
+        and ``reproduces`` (``"yes"`` when the estimate rounds to it, else ``"no"``).
+
+    Raises
+    ------
+    ValueError
+        If a column is missing.
+    KeyError
+        If an informant has no published kappa.
+
+    Examples
+    --------
+    >>> variants = pd.DataFrame({"informant": ["client", "therapist"],
+    ...                          "estimate": [0.7049, 0.7251]})
+    >>> print(kappa_reproduction(variants).to_string(index=False))
+    informant  estimate rounded published reproduces
+       client    0.7049    0.70      0.70        yes
+    therapist    0.7251    0.73      0.72         no
+    """
+    require_columns(variants, ["informant", "estimate"], "variants")
+    published = {
+        informant: figure(f"kappa_{informant}") for informant in variants["informant"].unique()
+    }
+    table = variants.copy()
+    table["rounded"] = [f"{round_half_up(value, 2):.2f}" for value in table["estimate"]]
+    table["published"] = table["informant"].map(lambda informant: published[informant].formatted())
+    table["reproduces"] = [
+        "yes" if published[informant].matches(value) else "no"
+        for informant, value in zip(table["informant"], table["estimate"], strict=True)
+    ]
+    return table
+
+
 def majority_vote(ratings: pd.DataFrame) -> pd.DataFrame:
     """Code each session x informant x theme as the majority of the raters would.
 
@@ -360,12 +531,7 @@ def majority_vote(ratings: pd.DataFrame) -> pd.DataFrame:
     """
     _check_ratings(ratings)
     keys = ["session_id", "informant", "theme"]
-    repeated = ratings.duplicated([*keys, "rater"], keep=False)
-    if repeated.any():
-        raise ValueError(
-            "ratings: a rater codes the same session, informant and theme more than once "
-            f"in rows {list(ratings.index[repeated][:10])}"
-        )
+    require_unique(ratings, [*keys, "rater"], "ratings")
     votes = ratings.groupby(keys, sort=False)["present"].agg(votes="sum", n_raters="size")
     votes = votes.reset_index().astype({"votes": int, "n_raters": int})
     twice = 2 * votes["votes"]
@@ -413,16 +579,8 @@ def compare_consensus_majority(ratings: pd.DataFrame, consensus: pd.DataFrame) -
     """
     keys = ["session_id", "informant", "theme"]
     require_columns(consensus, [*keys, "present"], "consensus")
-    bad = ~consensus["present"].isin([0, 1])
-    if bad.any():
-        row = bad.idxmax()
-        raise ValueError(
-            f"consensus: column present must be 0 or 1; row {row} has "
-            f"{consensus.loc[row, 'present']!r}"
-        )
-    if consensus.duplicated(keys).any():
-        row = consensus.index[consensus.duplicated(keys)][0]
-        raise ValueError(f"consensus: row {row} repeats a session, informant and theme")
+    require_binary(consensus, "present", "consensus")
+    require_unique(consensus, keys, "consensus")
     votes = majority_vote(ratings)
     merged = votes.merge(
         consensus[[*keys, "present"]].rename(columns={"present": "consensus"}),

@@ -36,7 +36,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep
 
 from alliance.codebook import VALENCES
 from alliance.coding_reliability import _sort_rows, binary_agreement
-from alliance.frames import require_columns
+from alliance.frames import require_binary, require_columns, require_unique, require_values
 from alliance.sampling import DYAD_TYPES, attach_dyads
 from alliance.thematic import CODED_COLUMNS, select_excerpts
 
@@ -44,39 +44,34 @@ __all__ = [
     "compare_dyad_types",
     "facet_excerpts",
     "facet_indicators",
+    "format_dyad_comparison",
     "informant_congruence",
 ]
 
-def _check_present(coded: pd.DataFrame, name: str) -> None:
-    """Raise ``ValueError`` listing the rows whose ``present`` is not 0 or 1."""
-    bad = ~coded["present"].isin([0, 1])
-    if bad.any():
-        rows = ", ".join(
-            f"row {row} (present={value!r})"
-            for row, value in coded.loc[bad, "present"].head(10).items()
-        )
-        raise ValueError(f"{name}: present must be 0 or 1; {int(bad.sum())} row(s) are not: {rows}")
+
+def _coded_with_dyad_type(
+    coded: pd.DataFrame,
+    dyads: pd.DataFrame,
+    by: Sequence[str],
+    dyad_columns: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Check 0/1 codes (one row per session and ``by`` group) and attach each dyad type.
+
+    ``dyads`` needs ``session_id``, ``dyad_type`` and ``dyad_columns``; every
+    session of ``coded`` must be one of its sessions.
+    """
+    require_columns(coded, ["session_id", *by, "present"], "coded")
+    require_columns(dyads, ["session_id", *dyad_columns, "dyad_type"], "dyads")
+    require_binary(coded, "present", "coded")
+    require_values(dyads, "dyad_type", DYAD_TYPES, "dyads")
+    joined = attach_dyads(coded, dyads, columns=["dyad_type"])
+    require_unique(joined, ["session_id", *by], "coded")
+    return joined
 
 
 def _counts_by_dyad(coded: pd.DataFrame, dyads: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
     """Count present codes and sessions per ``by`` group and dyad type (zero cells kept)."""
-    require_columns(coded, ["session_id", *by, "present"], "coded")
-    require_columns(dyads, ["session_id", "dyad_type"], "dyads")
-    _check_present(coded, "coded")
-    unknown = ~dyads["dyad_type"].isin(DYAD_TYPES)
-    if unknown.any():
-        row = unknown.idxmax()
-        raise ValueError(
-            f"dyads: row {row} has dyad_type={dyads.loc[row, 'dyad_type']!r}; "
-            f"expected one of {list(DYAD_TYPES)}"
-        )
-    joined = attach_dyads(coded, dyads, columns=["dyad_type"])
-    repeated = joined.duplicated(["session_id", *by], keep=False)
-    if repeated.any():
-        rows = list(joined.index[repeated][:10])
-        raise ValueError(
-            f"coded has more than one row per session for the same {list(by)}: rows {rows}"
-        )
+    joined = _coded_with_dyad_type(coded, dyads, by)
     counts = joined.groupby([*by, "dyad_type"], sort=False)["present"].agg(
         n_present="sum", n_sessions="size"
     )
@@ -176,6 +171,50 @@ def compare_dyad_types(
     return _sort_rows(table, by)
 
 
+def format_dyad_comparison(comparison: pd.DataFrame) -> pd.DataFrame:
+    """Add percentage text to a dyad comparison, for tables that readers scan.
+
+    Parameters
+    ----------
+    comparison : pandas.DataFrame
+        The output of :func:`compare_dyad_types`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``comparison`` with ``concordant`` and ``discordant`` (prevalences as
+        whole percentages) and ``difference`` (the signed risk difference with
+        its interval, e.g. ``"+12% (-8% to +31%)"``) added as text.
+
+    Raises
+    ------
+    ValueError
+        If ``comparison`` lacks a prevalence, the risk difference or its interval.
+
+    Examples
+    --------
+    >>> comparison = pd.DataFrame({"theme": ["trust"], "prevalence_concordant": [0.5],
+    ...     "prevalence_discordant": [0.62], "risk_difference": [0.12],
+    ...     "ci_low": [-0.08], "ci_high": [0.314]})
+    >>> format_dyad_comparison(comparison)[["concordant", "discordant", "difference"]]
+      concordant discordant          difference
+    0        50%        62%  +12% (-8% to +31%)
+    """
+    require_columns(
+        comparison,
+        ["prevalence_concordant", "prevalence_discordant", "risk_difference", "ci_low", "ci_high"],
+        "comparison",
+    )
+    return comparison.assign(
+        concordant=comparison["prevalence_concordant"].map("{:.0%}".format),
+        discordant=comparison["prevalence_discordant"].map("{:.0%}".format),
+        difference=[
+            f"{row.risk_difference:+.0%} ({row.ci_low:+.0%} to {row.ci_high:+.0%})"
+            for row in comparison.itertuples()
+        ],
+    )
+
+
 def facet_indicators(
     facets: pd.DataFrame,
     dyads: pd.DataFrame,
@@ -253,13 +292,7 @@ def facet_indicators(
             f"{facets.loc[row, 'informant']!r}; the codebook assigns it to "
             f"{expected[np.argmax(wrong)]!r}"
         )
-    bad_valence = ~facets["valence"].isin(VALENCES)
-    if bad_valence.any():
-        row = bad_valence.idxmax()
-        raise ValueError(
-            f"facets: row {row} has valence={facets.loc[row, 'valence']!r}; "
-            f"expected one of {list(VALENCES)}"
-        )
+    require_values(facets, "valence", VALENCES, "facets")
     attach_dyads(facets, dyads, columns=[])
     code_of = lookup["group"] if level == "group" else pd.Series(lookup.index, lookup.index)
     codes = (
@@ -326,7 +359,7 @@ def informant_congruence(
     0  trust           3     1            0               1        1       0.67    0.4
     """
     require_columns(consensus, CODED_COLUMNS, "consensus")
-    _check_present(consensus, "consensus")
+    require_binary(consensus, "present", "consensus")
     keys = ["session_id", "theme"]
     if dyads is not None:
         consensus = attach_dyads(consensus, dyads, columns=["dyad_type"])

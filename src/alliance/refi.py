@@ -45,7 +45,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from alliance.codebook import load_codebook
+from alliance.codebook import FACET_KEYS, THEME_KEYS, load_codebook
 
 __all__ = ["NAMESPACE", "GUID_NAMESPACE", "export_codebook", "import_codebook"]
 
@@ -133,17 +133,6 @@ def _check_keys(entry: object, keys: tuple[str, ...], where: str) -> Mapping[str
     return entry
 
 
-_THEME_KEYS = (
-    "id",
-    "label",
-    "valence",
-    "difficulty",
-    "definition",
-    "include",
-    "exclude",
-    "example",
-)
-_FACET_KEYS = ("id", "group", "label", "informant", "definition", "parent_themes", "examples")
 _GROUP_KEYS = ("id", "label", "informant", "definition")
 
 
@@ -153,7 +142,7 @@ def _facet_placements(codebook: Mapping[str, Any]) -> dict[str, list[tuple[Mappi
     children: dict[str, list[tuple[Mapping, str]]] = {theme: [] for theme in themes}
     for position, facet in enumerate(codebook["facets"]):
         where = f"facets[{position}]"
-        _check_keys(facet, _FACET_KEYS, where)
+        _check_keys(facet, FACET_KEYS, where)
         _identifier(facet["id"], f"{where}.id")
         parents, examples = facet["parent_themes"], facet["examples"]
         if not isinstance(parents, Mapping) or not isinstance(examples, Mapping):
@@ -182,7 +171,7 @@ def _codebook_element(codebook: Mapping[str, Any]) -> ET.Element:
     root = ET.Element("CodeBook", {"xmlns": NAMESPACE, "origin": ORIGIN})
     codes = ET.SubElement(root, "Codes")
     for position, theme in enumerate(codebook["themes"]):
-        _check_keys(theme, _THEME_KEYS, f"themes[{position}]")
+        _check_keys(theme, THEME_KEYS, f"themes[{position}]")
         _identifier(theme["id"], f"themes[{position}].id")
     children = _facet_placements(codebook)
     for position, theme in enumerate(codebook["themes"]):

@@ -45,13 +45,13 @@ from statsmodels.stats.contingency_tables import StratifiedTable
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from alliance.coding_reliability import _sort_rows
+from alliance.dyads import _coded_with_dyad_type
 from alliance.frames import require_columns
 from alliance.planning import (
     minimum_detectable_difference,
     prevalence_power,
     simulate_prevalence_power,
 )
-from alliance.sampling import DYAD_TYPES, attach_dyads
 
 __all__ = [
     "cmh_by_therapist",
@@ -59,6 +59,7 @@ __all__ = [
     "equivalence_check",
     "gee_by_therapist",
     "permutation_within_therapist",
+    "robustness_summary",
     "simulated_power_curve",
 ]
 
@@ -76,28 +77,7 @@ class _Design:
 def _design(coded: pd.DataFrame, dyads: pd.DataFrame, by: Sequence[str]) -> _Design:
     """Reshape tidy codes into a complete sessions x codes matrix, checking everything."""
     by = list(by)
-    require_columns(coded, ["session_id", *by, "present"], "coded")
-    require_columns(dyads, ["session_id", "therapist_id", "dyad_type"], "dyads")
-    bad = ~coded["present"].isin([0, 1])
-    if bad.any():
-        row = bad.idxmax()
-        raise ValueError(
-            f"coded: present must be 0 or 1; row {row} has {coded.loc[row, 'present']!r}"
-        )
-    unknown = ~dyads["dyad_type"].isin(DYAD_TYPES)
-    if unknown.any():
-        row = unknown.idxmax()
-        raise ValueError(
-            f"dyads: row {row} has dyad_type={dyads.loc[row, 'dyad_type']!r}; "
-            f"expected one of {list(DYAD_TYPES)}"
-        )
-    attach_dyads(coded, dyads, columns=[])
-    repeated = coded.duplicated(["session_id", *by], keep=False)
-    if repeated.any():
-        raise ValueError(
-            f"coded has more than one row per session for the same {by}: "
-            f"rows {list(coded.index[repeated][:10])}"
-        )
+    _coded_with_dyad_type(coded, dyads, by, dyad_columns=["therapist_id"])
     codes = _sort_rows(coded[by].drop_duplicates(), by)
     wide = coded.pivot(index="session_id", columns=by, values="present")
     wide = wide.reindex(columns=pd.MultiIndex.from_frame(codes) if len(by) > 1 else codes[by[0]])
@@ -431,6 +411,80 @@ def permutation_within_therapist(
         }
     )
     return pd.concat([design.codes.reset_index(drop=True), table], axis=1)
+
+
+def robustness_summary(
+    comparison: pd.DataFrame,
+    gee: pd.DataFrame,
+    cmh: pd.DataFrame,
+    permutation: pd.DataFrame,
+    by: Sequence[str] = ("informant", "theme"),
+) -> pd.DataFrame:
+    """Put the unadjusted comparison and the three therapist-aware analyses side by side.
+
+    Parameters
+    ----------
+    comparison : pandas.DataFrame
+        :func:`alliance.dyads.compare_dyad_types` (``risk_difference``, ``p_fisher``).
+    gee : pandas.DataFrame
+        :func:`gee_by_therapist` (``risk_difference``, ``ci_low``, ``ci_high``, ``p_value``).
+    cmh : pandas.DataFrame
+        :func:`cmh_by_therapist` (``mh_odds_ratio``, ``p_value``).
+    permutation : pandas.DataFrame
+        :func:`permutation_within_therapist` (``p_value``).
+    by : sequence of str, default ("informant", "theme")
+        The columns identifying a code, present in all four tables.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per code in the order of ``comparison`` (codes missing from any
+        table are left out): the ``by`` columns, ``risk_difference``,
+        ``p_fisher``, ``gee_rd``, ``gee_low``, ``gee_high``, ``p_gee``,
+        ``mh_odds_ratio``, ``p_cmh`` and ``p_permutation``.
+
+    Raises
+    ------
+    ValueError
+        If one of the four tables lacks a column listed above; the message names it.
+
+    Examples
+    --------
+    >>> code = {"theme": ["trust"]}
+    >>> table = robustness_summary(
+    ...     pd.DataFrame({**code, "risk_difference": [0.2], "p_fisher": [0.1]}),
+    ...     pd.DataFrame({**code, "risk_difference": [0.18], "ci_low": [-0.02],
+    ...                   "ci_high": [0.38], "p_value": [0.08]}),
+    ...     pd.DataFrame({**code, "mh_odds_ratio": [2.1], "p_value": [0.12]}),
+    ...     pd.DataFrame({**code, "p_value": [0.15]}), by=["theme"])
+    >>> table.drop(columns="theme").iloc[0].to_numpy().tolist()
+    [0.2, 0.1, 0.18, -0.02, 0.38, 0.08, 2.1, 0.12, 0.15]
+    >>> list(table.columns[-4:])
+    ['p_gee', 'mh_odds_ratio', 'p_cmh', 'p_permutation']
+    """
+    keys = list(by)
+    require_columns(comparison, [*keys, "risk_difference", "p_fisher"], "comparison")
+    require_columns(gee, [*keys, "risk_difference", "ci_low", "ci_high", "p_value"], "gee")
+    require_columns(cmh, [*keys, "mh_odds_ratio", "p_value"], "cmh")
+    require_columns(permutation, [*keys, "p_value"], "permutation")
+    gee = gee[[*keys, "risk_difference", "ci_low", "ci_high", "p_value"]].rename(
+        columns={
+            "risk_difference": "gee_rd",
+            "ci_low": "gee_low",
+            "ci_high": "gee_high",
+            "p_value": "p_gee",
+        }
+    )
+    return (
+        comparison[[*keys, "risk_difference", "p_fisher"]]
+        .merge(gee, on=keys)
+        .merge(
+            cmh[[*keys, "mh_odds_ratio", "p_value"]].rename(columns={"p_value": "p_cmh"}), on=keys
+        )
+        .merge(
+            permutation[[*keys, "p_value"]].rename(columns={"p_value": "p_permutation"}), on=keys
+        )
+    )
 
 
 def detectable_differences(

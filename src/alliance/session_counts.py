@@ -30,7 +30,7 @@ import pandas as pd
 import pingouin as pg
 
 from alliance.codebook import THEMES
-from alliance.frames import require_complete
+from alliance.frames import require_complete, require_unique, require_values
 from alliance.thematic import coding_matrix
 
 __all__ = [
@@ -231,19 +231,8 @@ def count_summary_consistency(
 def _paired_wide(counts: pd.DataFrame) -> pd.DataFrame:
     """One row per session with the client's and the therapist's count side by side."""
     require_complete(counts, ["session_id", "informant", "n_themes"], "counts")
-    repeated = counts.duplicated(["session_id", "informant"], keep=False)
-    if repeated.any():
-        raise ValueError(
-            f"counts: more than one row per session and informant in rows "
-            f"{list(counts.index[repeated])}"
-        )
-    unknown = ~counts["informant"].isin(INFORMANT_PAIR)
-    if unknown.any():
-        row = unknown.idxmax()
-        raise ValueError(
-            f"counts: column informant has {counts.loc[row, 'informant']!r} in row {row}; "
-            f"expected one of {list(INFORMANT_PAIR)}"
-        )
+    require_unique(counts, ["session_id", "informant"], "counts")
+    require_values(counts, "informant", INFORMANT_PAIR, "counts")
     wide = counts.pivot(index="session_id", columns="informant", values="n_themes")
     wide = wide.reindex(columns=list(INFORMANT_PAIR))
     unpaired = wide.isna().any(axis=1)

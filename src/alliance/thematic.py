@@ -26,7 +26,13 @@ import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
 from alliance.codebook import THEMES
-from alliance.frames import require_columns
+from alliance.frames import (
+    require_binary,
+    require_columns,
+    require_complete,
+    require_unique,
+    require_values,
+)
 
 __all__ = [
     "codebook_markdown",
@@ -45,34 +51,10 @@ CODED_COLUMNS: tuple[str, ...] = ("session_id", "informant", "theme", "present")
 def _check_coded(coded: pd.DataFrame, by: Sequence[str], themes: Sequence[str]) -> None:
     """Raise ``ValueError`` naming rows that would make counts wrong."""
     require_columns(coded, list(dict.fromkeys((*CODED_COLUMNS, *by))), "coded table")
-    bad_present = ~coded["present"].isin([0, 1])
-    if bad_present.any():
-        row = bad_present.idxmax()
-        raise ValueError(
-            f"coded table: column present must be 0 or 1; row {row} has "
-            f"{coded.loc[row, 'present']!r} ({int(bad_present.sum())} such row(s))"
-        )
-    unknown = ~coded["theme"].isin(themes)
-    if unknown.any():
-        row = unknown.idxmax()
-        raise ValueError(
-            f"coded table: column theme has {coded.loc[row, 'theme']!r} in row {row}, "
-            f"which is not one of {list(themes)}"
-        )
-    blank = coded[list(by)].isna().any(axis=1)
-    if blank.any():
-        row = blank.idxmax()
-        raise ValueError(
-            f"coded table: grouping column(s) {list(by)} are empty in row {row} "
-            f"({int(blank.sum())} such row(s)); fill them in rather than drop the rows"
-        )
-    key = ["session_id", "informant", "theme"]
-    repeated = coded.duplicated(key, keep=False)
-    if repeated.any():
-        rows = list(coded.index[repeated])
-        raise ValueError(
-            f"coded table: more than one row per session, informant and theme in rows {rows}"
-        )
+    require_binary(coded, "present", "coded table")
+    require_values(coded, "theme", themes, "coded table")
+    require_complete(coded, by, "coded table")
+    require_unique(coded, ["session_id", "informant", "theme"], "coded table")
 
 
 def theme_prevalence(
@@ -303,18 +285,10 @@ def select_excerpts(
     0         E2    b
     """
     required = ["excerpt_id", "session_id", "informant", "theme", "facet", "text", *by]
-    missing = [column for column in dict.fromkeys(required) if column not in excerpts.columns]
-    if missing:
-        raise ValueError(f"excerpts lacks required column(s) {missing}")
+    require_columns(excerpts, list(dict.fromkeys(required)), "excerpts")
     if per_group < 1:
         raise ValueError(f"per_group must be at least 1, got {per_group}")
-    unknown = ~excerpts["theme"].isin(themes)
-    if unknown.any():
-        row = unknown.idxmax()
-        raise ValueError(
-            f"excerpts: column theme has {excerpts.loc[row, 'theme']!r} in row {row}, "
-            f"which is not one of {list(themes)}"
-        )
+    require_values(excerpts, "theme", themes, "excerpts")
     by = list(by)
     ranked = excerpts.assign(
         _facet=excerpts["facet"].fillna("").ne(""),
