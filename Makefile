@@ -11,6 +11,10 @@ LOCK := requirements.lock
 INSTALLED := $(VENV)/.installed.sha256
 INPUTS_HASH := _build/.inputs.sha256
 JB_FLAGS := -W -n --keep-going
+# Chapters run from chapters/, so a relative study folder is made absolute here.
+ifdef ALLIANCE_DATA
+export ALLIANCE_DATA := $(abspath $(ALLIANCE_DATA))
+endif
 # Seconds per notebook, as execute.timeout in _config.yml.
 EXECUTION_TIMEOUT := 600
 

@@ -50,6 +50,7 @@ __all__ = [
     "plot_paired_counts",
     "plot_parent_study",
     "plot_power_curve",
+    "plot_precision_widths",
 ]
 
 # ---------------------------------------------------------------- style
@@ -764,4 +765,64 @@ def plot_power_curve(
             ax.legend(title="Scenario", loc="lower right")
         if title:
             ax.set_title(title)
+    return fig
+
+
+# ---------------------------------------------------------------- agreement precision
+
+_COEFFICIENT_TITLES: Mapping[str, str] = {"fleiss_kappa": "Fleiss' kappa", "gwet_ac1": "Gwet's AC1"}
+
+
+def plot_precision_widths(precision: pd.DataFrame, target_width: float) -> Figure:
+    """Median interval width against the number of units, one panel per coefficient.
+
+    Parameters
+    ----------
+    precision : pandas.DataFrame
+        :func:`alliance.planning.simulate_agreement_precision` (``coefficient``,
+        ``n_raters``, ``n_units``, ``median_width``); panels follow the order in
+        which the coefficients first appear.
+    target_width : float
+        Target width, drawn as a dashed horizontal line.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One line per number of raters, units on a log scale, shared y axis.
+
+    Raises
+    ------
+    ValueError
+        If a column listed above is missing; the message names it.
+
+    Examples
+    --------
+    >>> precision = pd.DataFrame({"coefficient": ["fleiss_kappa"] * 2 + ["gwet_ac1"] * 2,
+    ...                           "n_raters": [2] * 4, "n_units": [25, 50] * 2,
+    ...                           "median_width": [0.6, 0.4, 0.5, 0.3]})
+    >>> fig = plot_precision_widths(precision, 0.2)
+    >>> [ax.get_title() for ax in fig.axes]
+    ["Fleiss' kappa", "Gwet's AC1"]
+    >>> [float(y) for y in fig.axes[1].lines[0].get_ydata()]
+    [0.5, 0.3]
+    """
+    require_columns(
+        precision, ["coefficient", "n_raters", "n_units", "median_width"], "precision"
+    )
+    groups = list(precision.groupby("coefficient", sort=False))
+    units = sorted(precision["n_units"].unique())
+    with book_style():
+        fig = _figure(7.5, 3.4, ncols=len(groups), sharey=True)
+        axes = fig.axes
+        for ax, (coefficient, rows) in zip(axes, groups, strict=True):
+            for raters, line in rows.groupby("n_raters"):
+                ax.plot(line["n_units"], line["median_width"], marker="o", label=f"{raters} raters")
+            ax.axhline(target_width, color="#BBBBBB", linestyle="--", linewidth=1)
+            ax.set_xscale("log")
+            ax.minorticks_off()
+            ax.set_xticks(units, labels=[str(n) for n in units])
+            ax.set_title(_COEFFICIENT_TITLES.get(coefficient, coefficient))
+            ax.set_xlabel("Units coded (log scale)")
+        axes[0].set_ylabel("Median width of the 95% interval")
+        axes[-1].legend(title="Raters")
     return fig

@@ -37,13 +37,18 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from alliance.frames import require_columns
+
 __all__ = [
     "design_effect",
+    "false_positive_rates",
+    "mean_narrowing",
     "minimum_detectable_difference",
     "power_grid",
     "prevalence_power",
     "sessions_needed",
     "simulate_prevalence_power",
+    "units_for_precision",
 ]
 
 
@@ -590,3 +595,153 @@ def simulate_agreement_precision(
                 }
             )
     return pd.DataFrame(rows)
+
+
+def false_positive_rates(
+    prevalence: float,
+    n_per_group: int,
+    cluster_sizes: Iterable[float],
+    icc: float,
+    *,
+    alpha: float = 0.05,
+    n_sim: int = 20000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Type I error of the clustering-adjusted and the naive test, by cluster size.
+
+    Both groups share the same true ``prevalence``, so every rejection by
+    :func:`simulate_prevalence_power` is a false positive. The naive test
+    analyses the clustered sessions as if they were independent.
+
+    Parameters
+    ----------
+    prevalence : float
+        True prevalence in both groups.
+    n_per_group : int
+        Sessions per group.
+    cluster_sizes : iterable of float
+        Mean sessions per therapist, one pair of rows each.
+    icc : float
+        Intra-class correlation within therapist.
+    alpha : float, default 0.05
+        Two-sided nominal level.
+    n_sim : int, default 20000
+        Simulated studies per row.
+    seed : int, default 0
+        Seed of every simulation (the two tests see the same studies).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``intakes_per_therapist``, ``test`` (``adjusted`` then ``naive``)
+        and ``false_positive_rate``.
+
+    Examples
+    --------
+    >>> false_positive_rates(0.5, 200, [4.0], icc=0.3, n_sim=4000, seed=1).round(2)
+       intakes_per_therapist      test  false_positive_rate
+    0                    4.0  adjusted                 0.05
+    1                    4.0     naive                 0.15
+    """
+    rows = [
+        {
+            "intakes_per_therapist": cluster_size,
+            "test": "adjusted" if adjusted else "naive",
+            "false_positive_rate": simulate_prevalence_power(
+                prevalence,
+                prevalence,
+                n_per_group,
+                n_per_group,
+                alpha=alpha,
+                cluster_size=cluster_size,
+                icc=icc,
+                n_sim=n_sim,
+                seed=seed,
+                adjust_for_clustering=adjusted,
+            ),
+        }
+        for cluster_size in cluster_sizes
+        for adjusted in (True, False)
+    ]
+    return pd.DataFrame(rows)
+
+
+def units_for_precision(precision: pd.DataFrame, target_width: float) -> pd.DataFrame:
+    """Smallest number of units whose median interval is no wider than ``target_width``.
+
+    Parameters
+    ----------
+    precision : pandas.DataFrame
+        :func:`simulate_agreement_precision` (``coefficient``, ``n_raters``,
+        ``n_units``, ``median_width``).
+    target_width : float
+        Largest acceptable median width of the 95% interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``coefficient``, one column per ``n_raters``; a design that never
+        reaches the target among the simulated sizes is missing (NaN).
+
+    Raises
+    ------
+    ValueError
+        If a column listed above is missing; the message names it.
+
+    Examples
+    --------
+    >>> precision = pd.DataFrame({"coefficient": ["kappa"] * 4, "n_raters": [2, 2, 3, 3],
+    ...                           "n_units": [50, 100, 50, 100],
+    ...                           "median_width": [0.3, 0.2, 0.19, 0.12]})
+    >>> units_for_precision(precision, 0.2).loc["kappa"].to_dict()
+    {2: 100, 3: 50}
+    """
+    require_columns(
+        precision, ["coefficient", "n_raters", "n_units", "median_width"], "precision"
+    )
+    enough = precision[precision["median_width"] <= target_width]
+    return enough.groupby(["coefficient", "n_raters"])["n_units"].min().unstack("n_raters")
+
+
+def mean_narrowing(precision: pd.DataFrame) -> float:
+    """Mean relative narrowing of the interval from one simulated number of units to the next.
+
+    For every coefficient and number of raters, the median width at each
+    number of units is compared with the width at the next smaller number
+    simulated; the result averages ``1 - wider_sample / smaller_sample``. On a
+    grid of doublings the square-root law predicts ``1 - 1 / sqrt(2)``, about 0.29.
+
+    Parameters
+    ----------
+    precision : pandas.DataFrame
+        :func:`simulate_agreement_precision` (``coefficient``, ``n_raters``,
+        ``n_units``, ``median_width``) with at least two numbers of units.
+
+    Returns
+    -------
+    float
+        Mean share by which the median width shrinks per step of the grid.
+
+    Raises
+    ------
+    ValueError
+        If a column is missing or fewer than two numbers of units were simulated.
+
+    Examples
+    --------
+    >>> precision = pd.DataFrame({"coefficient": ["kappa"] * 3, "n_raters": [2] * 3,
+    ...                           "n_units": [25, 50, 100], "median_width": [0.4, 0.3, 0.15]})
+    >>> round(mean_narrowing(precision), 3)
+    0.375
+    """
+    require_columns(
+        precision, ["coefficient", "n_raters", "n_units", "median_width"], "precision"
+    )
+    widths = precision.pivot_table(
+        index=["coefficient", "n_raters"], columns="n_units", values="median_width"
+    )
+    sizes = sorted(widths.columns)
+    if len(sizes) < 2:
+        raise ValueError(f"precision needs at least two values of n_units; got {sizes}")
+    narrowing = 1 - (widths[sizes[1:]].to_numpy() / widths[sizes[:-1]].to_numpy())
+    return float(narrowing.mean())

@@ -59,8 +59,11 @@ __all__ = [
     "equivalence_check",
     "gee_by_therapist",
     "permutation_within_therapist",
+    "power_curves_by_icc",
+    "robustness_highlights",
     "robustness_summary",
     "simulated_power_curve",
+    "smallest_powered_difference",
 ]
 
 
@@ -684,3 +687,172 @@ def equivalence_check(
         [inside, excludes_zero], ["equivalent", "different"], default="inconclusive"
     )
     return table
+
+
+def power_curves_by_icc(
+    baseline: float,
+    n_concordant: int,
+    n_discordant: int,
+    differences: Sequence[float],
+    iccs: Sequence[float],
+    cluster_size: float = 1.0,
+    n_sim: int = 2000,
+    seed: int = 0,
+    scenario: str = "ICC = {icc:g}",
+) -> pd.DataFrame:
+    """Stack :func:`simulated_power_curve` for several intra-class correlations.
+
+    Parameters
+    ----------
+    baseline : float
+        Prevalence in concordant dyads.
+    n_concordant, n_discordant : int
+        Group sizes (sessions).
+    differences : sequence of float
+        Discordant minus concordant prevalence.
+    iccs : sequence of float
+        Intra-class correlations, one curve each, in this order.
+    cluster_size : float, default 1.0
+        Sessions per therapist.
+    n_sim : int, default 2000
+        Simulated studies per point.
+    seed : int, default 0
+        Base seed, the same for every curve (see :func:`simulated_power_curve`).
+    scenario : str, default "ICC = {icc:g}"
+        Format string for the ``scenario`` label of each curve; ``{icc}`` is the ICC.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`simulated_power_curve` plus ``scenario``, curves
+        stacked in the order of ``iccs`` with a fresh index.
+
+    Examples
+    --------
+    >>> curves = power_curves_by_icc(0.5, 26, 29, [0.0, 0.4], iccs=[0.0, 0.2],
+    ...                              cluster_size=2.5, n_sim=200, seed=1)
+    >>> curves[["scenario", "difference", "power_analytic"]].round(2)
+        scenario  difference  power_analytic
+    0    ICC = 0         0.0            0.05
+    1    ICC = 0         0.4            0.93
+    2  ICC = 0.2         0.0            0.05
+    3  ICC = 0.2         0.4            0.85
+    """
+    return pd.concat(
+        [
+            simulated_power_curve(
+                baseline,
+                n_concordant,
+                n_discordant,
+                differences,
+                cluster_size=cluster_size,
+                icc=icc,
+                n_sim=n_sim,
+                seed=seed,
+            ).assign(scenario=scenario.format(icc=icc))
+            for icc in iccs
+        ],
+        ignore_index=True,
+    )
+
+
+def smallest_powered_difference(curves: pd.DataFrame, power: float = 0.8) -> pd.Series:
+    """Smallest positive difference whose simulated power reaches ``power``, per scenario.
+
+    Parameters
+    ----------
+    curves : pandas.DataFrame
+        :func:`power_curves_by_icc` (``scenario``, ``difference``, ``power_simulated``).
+    power : float, default 0.8
+        Power to reach.
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by ``scenario`` (sorted); the difference as a proportion. A scenario
+        in which no positive difference reaches ``power`` is missing.
+
+    Raises
+    ------
+    ValueError
+        If a column listed above is missing; the message names it.
+
+    Examples
+    --------
+    >>> curves = pd.DataFrame({"scenario": ["a"] * 4 + ["b"] * 2,
+    ...                        "difference": [-0.4, 0.1, 0.2, 0.3, 0.2, 0.4],
+    ...                        "power_simulated": [0.9, 0.3, 0.85, 0.95, 0.5, 0.8]})
+    >>> smallest_powered_difference(curves).to_dict()
+    {'a': 0.2, 'b': 0.4}
+    """
+    require_columns(curves, ["scenario", "difference", "power_simulated"], "curves")
+    reached = curves[(curves["power_simulated"] >= power) & (curves["difference"] > 0)]
+    return reached.groupby("scenario")["difference"].min()
+
+
+def robustness_highlights(
+    robust: pd.DataFrame,
+    gee: pd.DataFrame,
+    cmh: pd.DataFrame,
+    n_perm: int,
+    alpha: float = 0.05,
+) -> dict[str, int | float | str]:
+    """The numbers the robustness chapter quotes about its four analyses.
+
+    Parameters
+    ----------
+    robust : pandas.DataFrame
+        :func:`robustness_summary`.
+    gee : pandas.DataFrame
+        :func:`gee_by_therapist` (``within_therapist_corr``).
+    cmh : pandas.DataFrame
+        :func:`cmh_by_therapist` (``n_strata``).
+    n_perm : int
+        Number of permutations used for ``robust``.
+    alpha : float, default 0.05
+        Level below which a p-value counts.
+
+    Returns
+    -------
+    dict
+        In this order: ``n_below_fisher``, ``n_below_gee``, ``n_below_cmh``,
+        ``n_below_permutation`` (codes with p < ``alpha``), ``n_tests`` (codes),
+        ``n_perm`` (with a thousands separator, for prose), ``max_shift`` (largest
+        absolute change of the risk difference by the GEE, in percentage points),
+        ``n_strata`` (therapists in the stratified test) and ``corr_mean``,
+        ``corr_min``, ``corr_max`` (the within-therapist correlation over the codes).
+
+    Raises
+    ------
+    ValueError
+        If a column listed above is missing; the message names it.
+
+    Examples
+    --------
+    >>> robust = pd.DataFrame({"risk_difference": [0.1, -0.2], "gee_rd": [0.12, -0.15],
+    ...                        "p_fisher": [0.01, 0.5], "p_gee": [0.2, 0.04],
+    ...                        "p_cmh": [0.3, 0.6], "p_permutation": [0.03, 0.02]})
+    >>> gee = pd.DataFrame({"within_therapist_corr": [0.1, -0.1]})
+    >>> values = robustness_highlights(robust, gee, pd.DataFrame({"n_strata": [7, 7]}), 999)
+    >>> {name: round(value, 3) for name, value in values.items() if name != "n_perm"}
+    {'n_below_fisher': 1, 'n_below_gee': 1, 'n_below_cmh': 0, 'n_below_permutation': 2, \
+'n_tests': 2, 'max_shift': 5.0, 'n_strata': 7, 'corr_mean': 0.0, 'corr_min': -0.1, 'corr_max': 0.1}
+    """
+    methods = {"fisher": "p_fisher", "gee": "p_gee", "cmh": "p_cmh", "permutation": "p_permutation"}
+    require_columns(robust, [*methods.values(), "risk_difference", "gee_rd"], "robust")
+    require_columns(gee, ["within_therapist_corr"], "gee")
+    require_columns(cmh, ["n_strata"], "cmh")
+    values: dict[str, int | float | str] = {
+        f"n_below_{name}": int((robust[column] < alpha).sum()) for name, column in methods.items()
+    }
+    corr = gee["within_therapist_corr"]
+    values |= {
+        "n_tests": len(robust),
+        "n_perm": f"{n_perm:,}",
+        "max_shift": 100 * float((robust["gee_rd"] - robust["risk_difference"]).abs().max()),
+        "n_strata": int(cmh["n_strata"].iloc[0]),
+        "corr_mean": float(corr.mean()),
+        "corr_min": float(corr.min()),
+        "corr_max": float(corr.max()),
+    }
+    return values

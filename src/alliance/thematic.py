@@ -40,8 +40,10 @@ __all__ = [
     "excerpts_markdown",
     "select_excerpts",
     "theme_cooccurrence",
+    "theme_extremes",
     "theme_prevalence",
     "valence_counts",
+    "valence_mix",
 ]
 
 CODED_COLUMNS: tuple[str, ...] = ("session_id", "informant", "theme", "present")
@@ -474,3 +476,102 @@ def excerpts_markdown(
                 f"excerpt {row.excerpt_id}{suffix}*"
             )
     return "\n\n".join(parts)
+
+
+def theme_extremes(prevalence: pd.DataFrame, by: str = "informant") -> pd.DataFrame:
+    """The most and the least often coded theme in each group.
+
+    Themes are ranked by ``n_present``; ties keep the order of ``prevalence``
+    (the published theme order), so the first of tied themes counts as the
+    most common and the last as the rarest.
+
+    Parameters
+    ----------
+    prevalence : pandas.DataFrame
+        :func:`theme_prevalence` (``by``, ``theme``, ``n_interviews``,
+        ``n_present``, ``prevalence``).
+    by : str, default "informant"
+        The grouping column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group, sorted: ``by``, ``n_interviews``, ``top_theme``,
+        ``top_prevalence``, ``rare_theme`` and ``rare_prevalence``.
+
+    Raises
+    ------
+    ValueError
+        If a column listed above is missing; the message names it.
+
+    Examples
+    --------
+    >>> prevalence = pd.DataFrame({"informant": ["client"] * 3,
+    ...                            "theme": ["trust", "anger", "empathy"],
+    ...                            "n_interviews": [4] * 3, "n_present": [2, 1, 2],
+    ...                            "prevalence": [0.5, 0.25, 0.5]})
+    >>> theme_extremes(prevalence)
+      informant  n_interviews top_theme  top_prevalence rare_theme  rare_prevalence
+    0    client             4     trust             0.5      anger             0.25
+    """
+    require_columns(
+        prevalence, [by, "theme", "n_interviews", "n_present", "prevalence"], "prevalence"
+    )
+    rows = []
+    for group, table in prevalence.groupby(by, observed=True):
+        ranked = table.sort_values("n_present", ascending=False, kind="stable")
+        top, rare = ranked.iloc[0], ranked.iloc[-1]
+        rows.append(
+            {
+                by: group,
+                "n_interviews": int(top["n_interviews"]),
+                "top_theme": top["theme"],
+                "top_prevalence": float(top["prevalence"]),
+                "rare_theme": rare["theme"],
+                "rare_prevalence": float(rare["prevalence"]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def valence_mix(profile: pd.DataFrame, by: str = "informant") -> pd.DataFrame:
+    """Share of interviews with a negative theme, with both valences, and with none.
+
+    Parameters
+    ----------
+    profile : pandas.DataFrame
+        :func:`valence_counts` (``by``, ``positive``, ``negative``).
+    by : str, default "informant"
+        The grouping column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group, sorted: ``by``, ``any_negative`` (at least one
+        negative theme), ``mixed`` (at least one of each valence) and ``none``
+        (no theme coded), each a share of the group's interviews.
+
+    Raises
+    ------
+    ValueError
+        If a column listed above is missing; the message names it.
+
+    Examples
+    --------
+    >>> profile = pd.DataFrame({"informant": ["client"] * 4, "positive": [2, 0, 1, 0],
+    ...                         "negative": [1, 1, 0, 0]})
+    >>> valence_mix(profile)
+      informant  any_negative  mixed  none
+    0    client           0.5   0.25  0.25
+    """
+    require_columns(profile, [by, "positive", "negative"], "profile")
+    negative, positive = profile["negative"] > 0, profile["positive"] > 0
+    flags = pd.DataFrame(
+        {
+            by: profile[by],
+            "any_negative": negative,
+            "mixed": negative & positive,
+            "none": (profile["positive"] + profile["negative"]) == 0,
+        }
+    )
+    return flags.groupby(by, observed=True).mean().reset_index()
