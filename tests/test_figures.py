@@ -21,6 +21,7 @@ from alliance.figures import (
     plot_dyad_composition,
     plot_paired_counts,
     plot_parent_study,
+    plot_precision_widths,
 )
 
 CASELOADS = pd.DataFrame(
@@ -171,3 +172,23 @@ def test_figures_are_deterministic(draw):
 def test_missing_columns_are_named():
     with pytest.raises(ValueError, match=r"caseloads lacks required column\(s\) \['discordant'\]"):
         plot_caseloads(CASELOADS.drop(columns="discordant"))
+
+
+def test_precision_widths_draw_one_line_per_rater_count_and_the_target():
+    precision = pd.DataFrame(
+        {
+            "n_units": [25, 25, 50, 50] * 2,
+            "n_raters": [2, 3] * 4,
+            "coefficient": ["fleiss_kappa"] * 4 + ["gwet_ac1"] * 4,
+            "median_width": [0.6, 0.5, 0.42, 0.35, 0.45, 0.4, 0.3, 0.28],
+        }
+    )
+    fig = plot_precision_widths(precision, 0.3)
+    assert [ax.get_title() for ax in fig.axes] == ["Fleiss' kappa", "Gwet's AC1"]
+    for ax, (_, rows) in zip(fig.axes, precision.groupby("coefficient"), strict=True):
+        drawn = {line.get_label(): list(line.get_ydata()) for line in ax.lines[:2]}
+        for raters in (2, 3):
+            expected = rows[rows["n_raters"] == raters]["median_width"].tolist()
+            assert drawn[f"{raters} raters"] == expected
+        assert list(ax.lines[2].get_ydata()) == [0.3, 0.3]
+    assert _png(fig) == _png(plot_precision_widths(precision, 0.3))

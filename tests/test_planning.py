@@ -6,9 +6,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats
 from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import proportion_effectsize
 
@@ -182,3 +184,55 @@ def test_agreement_precision_rejects_impossible_designs():
         planning.simulate_agreement_precision(10, 1, n_sim=2)
     with pytest.raises(ValueError, match="kappa must be strictly between 0 and 1"):
         planning.simulate_agreement_precision(10, 2, kappa=1.0, n_sim=2)
+
+
+def test_false_positive_rates_follow_the_design_effect():
+    table = planning.false_positive_rates(0.4, 200, [1.0, 4.0], icc=0.3, n_sim=8000, seed=2)
+    assert table[["intakes_per_therapist", "test"]].values.tolist() == [
+        [1.0, "adjusted"],
+        [1.0, "naive"],
+        [4.0, "adjusted"],
+        [4.0, "naive"],
+    ]
+    rates = table.set_index(["intakes_per_therapist", "test"])["false_positive_rate"]
+    for m in (1.0, 4.0):
+        assert rates[(m, "adjusted")] == pytest.approx(0.05, abs=_mc_tolerance(0.05, 8000) + 0.005)
+    # Ignoring a design effect of 1.9 tests at z = 1.96 / sqrt(1.9) in truth.
+    deff = 1 + (4 - 1) * 0.3
+    naive = 2 * stats.norm.sf(stats.norm.isf(0.025) / math.sqrt(deff))
+    assert rates[(4.0, "naive")] == pytest.approx(naive, abs=_mc_tolerance(naive, 8000) + 0.02)
+
+
+def _precision_table(widths):
+    rows = [
+        {"coefficient": c, "n_raters": r, "n_units": n, "median_width": w}
+        for (c, r), by_units in widths.items()
+        for n, w in by_units.items()
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_units_for_precision_is_the_smallest_size_under_the_target():
+    rng = np.random.default_rng(1)
+    sizes = [25, 50, 100, 200]
+    widths = {
+        (c, r): dict(zip(sizes, sorted(rng.uniform(0.05, 0.6, 4), reverse=True), strict=True))
+        for c in ("kappa", "ac1")
+        for r in (2, 3)
+    }
+    table = planning.units_for_precision(_precision_table(widths), 0.25)
+    for (c, r), by_units in widths.items():
+        enough = [n for n, w in by_units.items() if w <= 0.25]
+        if enough:
+            assert table.loc[c, r] == min(enough)
+        else:
+            assert c not in table.index or np.isnan(table.loc[c, r])
+
+
+def test_mean_narrowing_is_one_minus_one_over_root_two_under_the_square_root_law():
+    sizes = [25, 50, 100, 200, 400]
+    widths = {(c, r): {n: r / math.sqrt(n) for n in sizes} for c in ("a", "b") for r in (2, 5)}
+    precision = _precision_table(widths)
+    assert planning.mean_narrowing(precision) == pytest.approx(1 - 1 / math.sqrt(2))
+    with pytest.raises(ValueError, match="at least two values of n_units"):
+        planning.mean_narrowing(precision[precision["n_units"] == 25])

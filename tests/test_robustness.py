@@ -17,8 +17,11 @@ from alliance.robustness import (
     equivalence_check,
     gee_by_therapist,
     permutation_within_therapist,
+    power_curves_by_icc,
+    robustness_highlights,
     robustness_summary,
     simulated_power_curve,
+    smallest_powered_difference,
 )
 
 
@@ -317,3 +320,64 @@ def test_robustness_summary_lines_up_each_analysis_by_code():
             assert getattr(row, column) == pytest.approx(match[source].iloc[0], nan_ok=True)
     with pytest.raises(ValueError, match="mh_odds_ratio"):
         robustness_summary(comparison, gee, cmh.drop(columns="mh_odds_ratio"), permutation)
+
+
+def test_power_curves_by_icc_label_each_curve_and_match_statsmodels_without_clustering():
+    curves = power_curves_by_icc(
+        0.5,
+        26,
+        29,
+        [-0.2, 0.3],
+        iccs=[0.0, 0.2],
+        cluster_size=2.5,
+        n_sim=500,
+        seed=4,
+        scenario="ICC {icc:g}",
+    )
+    assert curves["scenario"].tolist() == ["ICC 0", "ICC 0", "ICC 0.2", "ICC 0.2"]
+    assert curves.index.tolist() == [0, 1, 2, 3]
+    independent = curves[curves["scenario"] == "ICC 0"]
+    for row in independent.itertuples():
+        effect = proportion_effectsize(0.5, 0.5 + row.difference)
+        expected = NormalIndPower().power(effect, nobs1=26, alpha=0.05, ratio=29 / 26)
+        assert row.power_analytic == pytest.approx(expected, rel=1e-9)
+    clustered = curves[curves["scenario"] == "ICC 0.2"]["power_analytic"].to_numpy()
+    assert (clustered < independent["power_analytic"].to_numpy()).all()
+
+
+def test_smallest_powered_difference_matches_a_loop():
+    rng = np.random.default_rng(8)
+    curves = pd.DataFrame(
+        {
+            "scenario": np.repeat(["x", "y"], 9),
+            "difference": np.tile(np.round(np.linspace(-0.4, 0.4, 9), 2), 2),
+            "power_simulated": rng.uniform(0, 1, 18),
+        }
+    )
+    result = smallest_powered_difference(curves, power=0.6)
+    for scenario in ("x", "y"):
+        candidates = [
+            d for s, d, p in curves.itertuples(index=False) if s == scenario and d > 0 and p >= 0.6
+        ]
+        assert result.get(scenario, None) == (min(candidates) if candidates else None)
+
+
+def test_robustness_highlights_count_and_summarise_by_hand():
+    rng = np.random.default_rng(6)
+    columns = ["p_fisher", "p_gee", "p_cmh", "p_permutation"]
+    robust = pd.DataFrame(rng.uniform(0, 0.2, (10, 4)), columns=columns).assign(
+        risk_difference=rng.normal(0, 0.2, 10), gee_rd=rng.normal(0, 0.2, 10)
+    )
+    gee = pd.DataFrame({"within_therapist_corr": rng.uniform(-0.2, 0.3, 10)})
+    cmh = pd.DataFrame({"n_strata": [9] * 10})
+    values = robustness_highlights(robust, gee, cmh, 12345)
+    for name, column in zip(["fisher", "gee", "cmh", "permutation"], columns, strict=True):
+        assert values[f"n_below_{name}"] == sum(p < 0.05 for p in robust[column])
+    shifts = [abs(a - b) for a, b in zip(robust["gee_rd"], robust["risk_difference"], strict=True)]
+    assert values["max_shift"] == pytest.approx(100 * max(shifts))
+    assert (values["n_tests"], values["n_perm"], values["n_strata"]) == (10, "12,345", 9)
+    corr = gee["within_therapist_corr"].tolist()
+    assert values["corr_mean"] == pytest.approx(sum(corr) / len(corr))
+    assert (values["corr_min"], values["corr_max"]) == (min(corr), max(corr))
+    with pytest.raises(ValueError, match="n_strata"):
+        robustness_highlights(robust, gee, cmh.drop(columns="n_strata"), 10)

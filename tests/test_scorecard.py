@@ -11,6 +11,7 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
 
@@ -24,6 +25,7 @@ from alliance.scorecard import (
     recompute_published,
     reproduces_article,
     reproduction_scorecard,
+    scorecard_verdict,
 )
 
 COMMITTED_DATA = Path(__file__).resolve().parents[1] / "data"
@@ -113,3 +115,15 @@ def test_recomputed_text_uses_published_precision(study):
     for row in card.itertuples():
         digits = row.recomputed.partition(".")[2]
         assert len(digits) == decimals[row.key], row.key
+
+
+@pytest.mark.parametrize(
+    ("matches", "applicable", "verdict"),
+    [
+        ([MATCH] * 3, True, "all 3 published figures are reproduced"),
+        ([MATCH, MISMATCH, MISMATCH], True, "2 of 3 published figures are NOT reproduced"),
+        ([NOT_APPLICABLE] * 2, False, "the comparison does not apply to these data"),
+    ],
+)
+def test_scorecard_verdict_names_what_the_card_shows(matches, applicable, verdict):
+    assert scorecard_verdict(pd.DataFrame({"match": matches}), applicable) == verdict

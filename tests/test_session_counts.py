@@ -19,6 +19,7 @@ from alliance.session_counts import (
     compare_counts_between,
     count_summary_consistency,
     paired_comparison,
+    paired_highlights,
     summarise_counts,
     themes_per_session,
 )
@@ -230,3 +231,26 @@ def test_summary_reports_sum_of_squares_and_population_sd():
     summary = summarise_counts(counts, ddof=0).set_index("informant")
     assert summary.loc["client", "sd"] == pytest.approx(statistics.pstdev(CLIENT))
     assert summary.loc["client", "sum_squares"] == sum(x * x for x in CLIENT)
+
+
+def test_paired_highlights_agree_with_scipy_and_a_loop():
+    rng = np.random.default_rng(12)
+    client, therapist = rng.integers(0, 6, 30), rng.integers(0, 6, 30)
+    sessions = [f"S{i:02d}" for i in range(30)]
+    counts = pd.DataFrame(
+        {
+            "session_id": sessions * 2,
+            "informant": ["client"] * 30 + ["therapist"] * 30,
+            "n_themes": np.concatenate([client, therapist]),
+        }
+    )
+    values = paired_highlights(paired_comparison(counts), counts)
+    assert values["n_client_more"] == sum(c > t for c, t in zip(client, therapist, strict=True))
+    assert values["n_therapist_more"] == sum(c < t for c, t in zip(client, therapist, strict=True))
+    assert values["n_tied"] == 30 - values["n_client_more"] - values["n_therapist_more"]
+    assert values["mean_difference"] == pytest.approx(np.mean(client - therapist))
+    t_test = stats.ttest_rel(client, therapist)
+    assert values["ttest_t"] == pytest.approx(t_test.statistic)
+    assert values["ttest_p"] == pytest.approx(t_test.pvalue)
+    with pytest.raises(ValueError, match="missing test"):
+        paired_highlights(paired_comparison(counts).iloc[:1], counts)

@@ -16,8 +16,10 @@ from alliance.thematic import (
     excerpts_markdown,
     select_excerpts,
     theme_cooccurrence,
+    theme_extremes,
     theme_prevalence,
     valence_counts,
+    valence_mix,
 )
 
 
@@ -207,3 +209,33 @@ def test_excerpts_markdown_quotes_every_chosen_excerpt():
         assert f"excerpt {row.excerpt_id} (synthetic)" in text
     assert text.index("**Trust**") < text.index("**Anger**")
     assert "no excerpts" in excerpts_markdown(EXCERPTS.iloc[:0])
+
+
+def test_theme_extremes_match_a_loop_over_counts():
+    prevalence = theme_prevalence(_random_coding(n_sessions=15, seed=9))
+    table = theme_extremes(prevalence).set_index("informant")
+    for informant, rows in prevalence.groupby("informant"):
+        counts = dict(zip(rows["theme"], rows["n_present"], strict=True))
+        top = next(t for t in THEMES if counts[t] == max(counts.values()))
+        rare = [t for t in THEMES if counts[t] == min(counts.values())][-1]
+        row = table.loc[informant]
+        assert (row["top_theme"], row["rare_theme"]) == (top, rare)
+        assert row["top_prevalence"] == counts[top] / row["n_interviews"]
+        assert row["rare_prevalence"] == counts[rare] / row["n_interviews"]
+        assert row["n_interviews"] == rows["n_interviews"].iloc[0]
+
+
+def test_valence_mix_matches_a_loop_over_interviews():
+    valence = {theme: ("positive" if i < 5 else "negative") for i, theme in enumerate(THEMES)}
+    profile = valence_counts(_random_coding(n_sessions=20, seed=4), valence)
+    table = valence_mix(profile).set_index("informant")
+    for informant, rows in profile.groupby("informant"):
+        pairs = list(zip(rows["positive"], rows["negative"], strict=True))
+        expected = (
+            sum(n > 0 for _, n in pairs) / len(pairs),
+            sum(p > 0 and n > 0 for p, n in pairs) / len(pairs),
+            sum(p + n == 0 for p, n in pairs) / len(pairs),
+        )
+        assert tuple(table.loc[informant, ["any_negative", "mixed", "none"]]) == expected
+    with pytest.raises(ValueError, match="negative"):
+        valence_mix(profile.drop(columns="negative"))

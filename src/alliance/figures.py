@@ -806,9 +806,7 @@ def plot_precision_widths(precision: pd.DataFrame, target_width: float) -> Figur
     >>> [float(y) for y in fig.axes[1].lines[0].get_ydata()]
     [0.5, 0.3]
     """
-    require_columns(
-        precision, ["coefficient", "n_raters", "n_units", "median_width"], "precision"
-    )
+    require_columns(precision, ["coefficient", "n_raters", "n_units", "median_width"], "precision")
     groups = list(precision.groupby("coefficient", sort=False))
     units = sorted(precision["n_units"].unique())
     with book_style():

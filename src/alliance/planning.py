@@ -696,9 +696,7 @@ def units_for_precision(precision: pd.DataFrame, target_width: float) -> pd.Data
     >>> units_for_precision(precision, 0.2).loc["kappa"].to_dict()
     {2: 100, 3: 50}
     """
-    require_columns(
-        precision, ["coefficient", "n_raters", "n_units", "median_width"], "precision"
-    )
+    require_columns(precision, ["coefficient", "n_raters", "n_units", "median_width"], "precision")
     enough = precision[precision["median_width"] <= target_width]
     return enough.groupby(["coefficient", "n_raters"])["n_units"].min().unstack("n_raters")
 
@@ -734,9 +732,7 @@ def mean_narrowing(precision: pd.DataFrame) -> float:
     >>> round(mean_narrowing(precision), 3)
     0.375
     """
-    require_columns(
-        precision, ["coefficient", "n_raters", "n_units", "median_width"], "precision"
-    )
+    require_columns(precision, ["coefficient", "n_raters", "n_units", "median_width"], "precision")
     widths = precision.pivot_table(
         index=["coefficient", "n_raters"], columns="n_units", values="median_width"
     )

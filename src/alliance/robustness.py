@@ -797,7 +797,7 @@ def robustness_highlights(
     n_perm: int,
     alpha: float = 0.05,
 ) -> dict[str, int | float | str]:
-    """The numbers the robustness chapter quotes about its four analyses.
+    """Summarise the four analyses in the numbers the robustness chapter quotes.
 
     Parameters
     ----------

@@ -37,6 +37,7 @@ __all__ = [
     "recompute_published",
     "reproduces_article",
     "reproduction_scorecard",
+    "scorecard_verdict",
 ]
 
 MATCH = "✓"
@@ -231,3 +232,36 @@ def reproduction_scorecard(study: Study) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def scorecard_verdict(card: pd.DataFrame, applicable: bool) -> str:
+    """Say in a phrase what the scorecard shows.
+
+    Parameters
+    ----------
+    card : pandas.DataFrame
+        :func:`reproduction_scorecard` (``match``).
+    applicable : bool
+        First element of :func:`reproduces_article`.
+
+    Returns
+    -------
+    str
+        "all N published figures are reproduced" when every row matches; else
+        "the comparison does not apply to these data" when it is not
+        applicable; else how many of the figures are NOT reproduced.
+
+    Examples
+    --------
+    >>> card = pd.DataFrame({"match": [MATCH, MISMATCH, MATCH]})
+    >>> scorecard_verdict(card, applicable=True)
+    '1 of 3 published figures are NOT reproduced'
+    >>> scorecard_verdict(card.iloc[[0, 2]], applicable=True)
+    'all 2 published figures are reproduced'
+    """
+    matched = card["match"] == MATCH
+    if matched.all():
+        return f"all {len(card)} published figures are reproduced"
+    if not applicable:
+        return "the comparison does not apply to these data"
+    return f"{int((~matched).sum())} of {len(card)} published figures are NOT reproduced"

@@ -30,13 +30,14 @@ import pandas as pd
 import pingouin as pg
 
 from alliance.codebook import THEMES
-from alliance.frames import require_complete, require_unique, require_values
+from alliance.frames import require_columns, require_complete, require_unique, require_values
 from alliance.thematic import coding_matrix
 
 __all__ = [
     "compare_counts_between",
     "count_summary_consistency",
     "paired_comparison",
+    "paired_highlights",
     "summarise_counts",
     "themes_per_session",
 ]
@@ -384,3 +385,62 @@ def compare_counts_between(
             }
         )
     return pd.DataFrame(rows)
+
+
+def paired_highlights(paired: pd.DataFrame, counts: pd.DataFrame) -> dict[str, int | float]:
+    """Collect the numbers the text quotes about the paired comparison.
+
+    Parameters
+    ----------
+    paired : pandas.DataFrame
+        :func:`paired_comparison` of ``counts``.
+    counts : pandas.DataFrame
+        :func:`themes_per_session` (``session_id``, ``informant``, ``n_themes``),
+        both interviews of every session.
+
+    Returns
+    -------
+    dict
+        In this order: ``n_pairs``, ``n_tied``, ``n_client_more`` and
+        ``n_therapist_more`` (sessions in which that informant described more
+        themes), ``mean_difference``, ``wilcoxon_w``, ``wilcoxon_p``,
+        ``wilcoxon_r`` (rank-biserial), ``ttest_t``, ``ttest_p`` and ``ttest_d``.
+
+    Raises
+    ------
+    ValueError
+        If ``paired`` lacks a column or a test, or a session lacks one interview.
+
+    Examples
+    --------
+    >>> counts = pd.DataFrame({"session_id": ["S1", "S1", "S2", "S2", "S3", "S3"],
+    ...                        "informant": ["client", "therapist"] * 3,
+    ...                        "n_themes": [3, 1, 2, 2, 4, 2]})
+    >>> values = paired_highlights(paired_comparison(counts), counts)
+    >>> [values[k] for k in ("n_pairs", "n_tied", "n_client_more", "n_therapist_more")]
+    [3, 1, 2, 0]
+    """
+    require_columns(
+        paired,
+        ["test", "n_pairs", "n_tied", "mean_difference", "statistic", "p_value", "effect_size"],
+        "paired",
+    )
+    tests = paired.set_index("test")
+    missing = {"wilcoxon", "paired t"} - set(tests.index)
+    if missing:
+        raise ValueError(f"paired: missing test(s) {sorted(missing)}")
+    wide = _paired_wide(counts)
+    wilcoxon, t_test = tests.loc["wilcoxon"], tests.loc["paired t"]
+    return {
+        "n_pairs": int(wilcoxon["n_pairs"]),
+        "n_tied": int(wilcoxon["n_tied"]),
+        "n_client_more": int((wide["client"] > wide["therapist"]).sum()),
+        "n_therapist_more": int((wide["client"] < wide["therapist"]).sum()),
+        "mean_difference": float(wilcoxon["mean_difference"]),
+        "wilcoxon_w": float(wilcoxon["statistic"]),
+        "wilcoxon_p": float(wilcoxon["p_value"]),
+        "wilcoxon_r": float(wilcoxon["effect_size"]),
+        "ttest_t": float(t_test["statistic"]),
+        "ttest_p": float(t_test["p_value"]),
+        "ttest_d": float(t_test["effect_size"]),
+    }

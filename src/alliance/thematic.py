@@ -479,7 +479,7 @@ def excerpts_markdown(
 
 
 def theme_extremes(prevalence: pd.DataFrame, by: str = "informant") -> pd.DataFrame:
-    """The most and the least often coded theme in each group.
+    """Find the most and the least often coded theme in each group.
 
     Themes are ranked by ``n_present``; ties keep the order of ``prevalence``
     (the published theme order), so the first of tied themes counts as the
