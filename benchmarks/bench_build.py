@@ -26,8 +26,9 @@ import time
 from pathlib import Path
 
 import nbformat
-import yaml
 from jupyter_client.manager import start_new_kernel
+
+from alliance.chapter_outputs import toc_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 EDITED_CHAPTER = "chapters/03_reliability"
@@ -37,18 +38,7 @@ TARGET_NO_CHANGE_SECONDS = 5.0
 
 def chapter_notebooks(root: Path) -> list[Path]:
     """Notebooks listed in _toc.yml that have code, in reading order."""
-    toc = yaml.safe_load((root / "_toc.yml").read_text())
-    files = [toc["root"]]
-
-    def walk(entries):
-        for entry in entries:
-            if "file" in entry:
-                files.append(entry["file"])
-            for key in ("parts", "chapters", "sections"):
-                walk(entry.get(key, []))
-
-    walk(toc.get("parts", []) + toc.get("chapters", []))
-    paths = [root / Path(f).with_suffix(".ipynb") for f in files]
+    paths = [root / f"{page}.ipynb" for page in toc_pages(root)]
     return [p for p in paths if p.is_file() and has_code(p)]
 
 

@@ -18,8 +18,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-import yaml
-
 # Flags that keep Chromium from phoning home (the machine's network is closed)
 # and let it run as root in a container.
 CHROMIUM_ARGS = [
@@ -76,33 +74,6 @@ async () => {
   }));
 }
 """
-
-
-def toc_pages(root: Path) -> list[str]:
-    """Return the document names listed in ``_toc.yml``, in reading order.
-
-    Parameters
-    ----------
-    root : pathlib.Path
-        The repository (folder holding ``_toc.yml``).
-
-    Returns
-    -------
-    list of str
-        Names without suffix, e.g. ``"chapters/intro"``.
-    """
-    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
-    pages = [toc["root"]]
-
-    def walk(entries: list[dict]) -> None:
-        for entry in entries:
-            if "file" in entry:
-                pages.append(entry["file"])
-            for key in ("parts", "chapters", "sections"):
-                walk(entry.get(key, []))
-
-    walk(toc.get("parts", []) + toc.get("chapters", []))
-    return [str(Path(page).with_suffix("")) for page in pages]
 
 
 class _AnchorCollector(HTMLParser):

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import nbformat
+import yaml
 from nbclient import NotebookClient
 
 TIMEOUT_SECONDS = 600
@@ -65,6 +66,45 @@ def execute_chapter(path: Path, kernel_name: str = "python3") -> nbformat.Notebo
     for cell in notebook.cells:
         cell.metadata.pop("execution", None)
     return notebook
+
+
+def toc_pages(root: Path) -> list[str]:
+    r"""Return the document names listed in the book's ``_toc.yml``, in reading order.
+
+    Parameters
+    ----------
+    root : pathlib.Path
+        The book's folder (the one holding ``_toc.yml``).
+
+    Returns
+    -------
+    list of str
+        Names without suffix, root page first, e.g. ``"chapters/intro"``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> root = Path(tempfile.mkdtemp())
+    >>> _ = (root / "_toc.yml").write_text(
+    ...     "root: intro\nparts:\n  - chapters:\n      - file: a.ipynb\n"
+    ...     "        sections:\n          - file: b\n"
+    ... )
+    >>> toc_pages(root)
+    ['intro', 'a', 'b']
+    """
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    pages = [toc["root"]]
+
+    def walk(entries: list[dict]) -> None:
+        for entry in entries:
+            if "file" in entry:
+                pages.append(entry["file"])
+            for key in ("parts", "chapters", "sections"):
+                walk(entry.get(key, []))
+
+    walk(toc.get("parts", []) + toc.get("chapters", []))
+    return [str(Path(page).with_suffix("")) for page in pages]
 
 
 def refresh_outputs(paths: Sequence[Path]) -> None:
