@@ -26,10 +26,10 @@ from browser_support import (
     CHROMIUM_ARGS,
     broken_internal_link,
     serve,
-    toc_pages,
     visit,
 )
 
+from alliance.chapter_outputs import toc_pages
 from alliance.published import figure
 
 ROOT = Path(__file__).resolve().parents[1]
