@@ -77,7 +77,7 @@ test: book
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg chapters
 
 outputs: install
-	$(BIN)/python -m alliance.chapter_outputs chapters/*.ipynb
+	$(BIN)/python -m alliance.book.chapter_outputs chapters/*.ipynb
 
 bench: install
 	@for script in benchmarks/bench_*.py; do $(BIN)/python "$$script"; done

@@ -28,7 +28,7 @@ from pathlib import Path
 import nbformat
 from jupyter_client.manager import start_new_kernel
 
-from alliance.chapter_outputs import toc_pages
+from alliance.book.chapter_outputs import toc_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 EDITED_CHAPTER = "chapters/03_reliability"

@@ -1,4 +1,4 @@
-"""Time alliance.reliability against the peer packages and print measured ratios.
+"""Time alliance.stats.agreement against the peer packages and print measured ratios.
 
 Run as ``python benchmarks/bench_reliability.py`` (``make bench`` runs every
 ``benchmarks/bench_*.py``). Single-threaded BLAS, so the numbers are for one core.
@@ -38,7 +38,7 @@ from statsmodels.stats.inter_rater import (  # noqa: E402
 )
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss  # noqa: E402
 
-from alliance import reliability  # noqa: E402
+from alliance.stats import agreement as reliability  # noqa: E402
 
 try:  # irrCAC's Python port pins old pandas/scipy; it is optional
     from irrCAC.raw import CAC
@@ -254,7 +254,7 @@ def package_version(name: str) -> str:
 
 def main() -> None:
     warnings.simplefilter("ignore")
-    print("Agreement statistics benchmark (alliance.reliability)")
+    print("Agreement statistics benchmark (alliance.stats.agreement)")
     print(
         f"python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}, "
         f"statsmodels {package_version('statsmodels')}, scikit-learn "

@@ -29,8 +29,8 @@ from browser_support import (
     visit,
 )
 
-from alliance.chapter_outputs import toc_pages
-from alliance.published import figure
+from alliance.book.chapter_outputs import toc_pages
+from alliance.data.published import figure
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"

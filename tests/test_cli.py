@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from alliance.__main__ import main
-from alliance.codebook import codebook_text
-from alliance.schema import TABLES, table_schema
+from alliance.data.codebook import codebook_text
+from alliance.data.schema import TABLES, table_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "templates" / "study"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from alliance.codebook import (
+from alliance.data.codebook import (
     THEMES,
     codebook_text,
     facet_parent_themes,
@@ -16,7 +16,7 @@ from alliance.codebook import (
     theme_labels,
     theme_table,
 )
-from alliance.published import PUBLISHED_THEME_LABELS, figure
+from alliance.data.published import PUBLISHED_THEME_LABELS, figure
 
 NONVERBAL_CUES = {"eye contact", "tone of voice", "posture", "note-taking", "looking at the screen"}
 

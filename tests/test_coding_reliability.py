@@ -1,4 +1,4 @@
-"""Tests of alliance.coding_reliability against independent implementations and hand counts."""
+"""Tests of alliance.study.reliability against independent implementations and hand counts."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import pytest
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
 
-from alliance.coding_reliability import (
+from alliance.data.published import PUBLISHED
+from alliance.study.reliability import (
     KAPPA_VARIANTS,
     compare_consensus_majority,
     consensus_changes,
@@ -24,7 +25,6 @@ from alliance.coding_reliability import (
     theme_agreement,
     theme_agreement_table,
 )
-from alliance.published import PUBLISHED
 
 RATERS = ("R1", "R2", "R3")
 THEMES = ("understood", "trust", "anger")

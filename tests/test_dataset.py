@@ -1,7 +1,7 @@
 """Loading the committed study: it validates, matches the published sample and stays untouched.
 
 The sample sizes are compared with the published figures of
-``alliance.published``, the dyad types are recomputed here from the raw CSV
+``alliance.data.published``, the dyad types are recomputed here from the raw CSV
 files, and the hashes of ``data/datapackage.json`` are recomputed with hashlib.
 """
 
@@ -18,9 +18,9 @@ import pytest
 
 import alliance
 from alliance.__main__ import main
-from alliance.dataset import Study, load_study, validation_report
-from alliance.published import figure
-from alliance.schema import TABLES, datapackage, table_schema
+from alliance.data.dataset import Study, load_study, validation_report
+from alliance.data.published import figure
+from alliance.data.schema import TABLES, datapackage, table_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"

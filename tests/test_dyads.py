@@ -1,4 +1,4 @@
-"""Tests of alliance.dyads against textbook values and independent implementations."""
+"""Tests of alliance.study.dyads against textbook values and independent implementations."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from scipy import stats
 from sklearn.metrics import cohen_kappa_score
 
-from alliance.dyads import (
+from alliance.study.dyads import (
     compare_dyad_types,
     facet_excerpts,
     facet_indicators,

@@ -11,8 +11,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from alliance.codebook import THEMES
-from alliance.figures import (
+from alliance.book.figures import (
     COLOURS,
     book_style,
     plot_caseloads,
@@ -23,6 +22,7 @@ from alliance.figures import (
     plot_parent_study,
     plot_precision_widths,
 )
+from alliance.data.codebook import THEMES
 
 CASELOADS = pd.DataFrame(
     {

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alliance.figures import COLOURS, EXTRA_COLOURS, plot_interval_forest, plot_power_curve
+from alliance.book.figures import COLOURS, EXTRA_COLOURS, plot_interval_forest, plot_power_curve
 
 TABLE = pd.DataFrame(
     {

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 import alliance
-from alliance.chapter_outputs import execute_chapter
+from alliance.book.chapter_outputs import execute_chapter
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,7 +14,7 @@ from scipy import stats
 from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import proportion_effectsize
 
-from alliance import planning
+from alliance.stats import planning
 
 proportions = st.floats(0.02, 0.98)
 sizes = st.integers(5, 400)

@@ -13,8 +13,8 @@ import xmlschema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from alliance.codebook import THEMES, facet_parent_themes, load_codebook
-from alliance.refi import NAMESPACE, export_codebook, import_codebook
+from alliance.data.codebook import THEMES, facet_parent_themes, load_codebook
+from alliance.exchange.refi import NAMESPACE, export_codebook, import_codebook
 
 ROOT = Path(__file__).resolve().parents[1]
 XSD = Path(__file__).with_name("refi") / "Codebook.xsd"
@@ -52,7 +52,7 @@ def test_export_is_deterministic_and_the_book_links_a_fresh_copy(tmp_path, expor
     assert exported.read_bytes() == again.read_bytes()
     assert DOWNLOAD.read_bytes() == exported.read_bytes(), (
         "chapters/downloads/alliance_codebook.qdc is stale; regenerate it with "
-        'python -c "from alliance.refi import export_codebook; '
+        'python -c "from alliance.exchange.refi import export_codebook; '
         "export_codebook('chapters/downloads/alliance_codebook.qdc')\""
     )
 

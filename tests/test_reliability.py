@@ -1,4 +1,4 @@
-"""alliance.reliability against published reference values, and its hard cases.
+"""alliance.stats.agreement against published reference values, and its hard cases.
 
 Every expected number below is printed in a cited source, compared at the decimals
 the source prints. Cross-checks against independent implementations on random data
@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alliance import reliability as rel
-from alliance.reliability import (
+from alliance.stats import agreement as rel
+from alliance.stats.agreement import (
     AgreementWarning,
     agreement,
     brennan_prediger,

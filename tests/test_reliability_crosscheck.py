@@ -1,4 +1,4 @@
-"""alliance.reliability against independent implementations on random ratings.
+"""alliance.stats.agreement against independent implementations on random ratings.
 
 Peers and where their definitions coincide with ours:
 
@@ -30,7 +30,7 @@ from statsmodels.stats.inter_rater import aggregate_raters, cohens_kappa, to_tab
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss
 from test_reliability import to_long
 
-from alliance.reliability import (
+from alliance.stats.agreement import (
     AgreementWarning,
     agreement,
     brennan_prediger,

@@ -12,17 +12,17 @@ import pytest
 from scipy import stats
 from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
 
-from alliance.codebook import THEMES
-from alliance.dataset import load_study
-from alliance.published import figure
-from alliance.report import (
+from alliance.data.codebook import THEMES
+from alliance.data.dataset import load_study
+from alliance.data.published import figure
+from alliance.data.schema import TABLES, table_schema
+from alliance.exchange.report import (
     datapackage_fields,
     fields_markdown,
     format_report,
     print_report,
     report_tables,
 )
-from alliance.schema import TABLES, table_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"

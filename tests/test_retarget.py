@@ -17,12 +17,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from alliance.chapter_outputs import execute_chapter
-from alliance.dataset import load_study
-from alliance.paths import DATA_ENV_VAR
-from alliance.schema import DATAPACKAGE_FILE, SYNTHETIC_KEY, write_datapackage
-from alliance.scorecard import MATCH, MISMATCH, NOT_APPLICABLE, reproduction_scorecard
-from alliance.synth import DEFAULT_SEED, write_study
+from alliance.article.reconstruction import DEFAULT_SEED, write_study
+from alliance.article.scorecard import MATCH, MISMATCH, NOT_APPLICABLE, reproduction_scorecard
+from alliance.book.chapter_outputs import execute_chapter
+from alliance.data.dataset import load_study
+from alliance.data.paths import DATA_ENV_VAR
+from alliance.data.schema import DATAPACKAGE_FILE, SYNTHETIC_KEY, write_datapackage
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "chapters"

@@ -1,4 +1,4 @@
-"""Tests of alliance.robustness against published values and independent implementations."""
+"""Tests of alliance.study.robustness against published values and independent implementations."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import proportion_effectsize
 
-from alliance.dyads import compare_dyad_types
-from alliance.robustness import (
+from alliance.study.dyads import compare_dyad_types
+from alliance.study.robustness import (
     cmh_by_therapist,
     detectable_differences,
     equivalence_check,

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alliance.sampling import (
+from alliance.study.sampling import (
     DYAD_TYPES,
     attach_dyads,
     caseload_summary,

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from alliance.codebook import INFORMANTS, THEMES
-from alliance.schema import (
+from alliance.data.codebook import INFORMANTS, THEMES
+from alliance.data.schema import (
     TABLES,
     data_dictionary,
     data_dictionary_markdown,
@@ -89,7 +89,7 @@ def test_code_lists_follow_the_codebook() -> None:
 
 def test_only_fully_required_foreign_keys_are_declared() -> None:
     # Frictionless validators check a declared foreign key even on rows with an empty
-    # cell, so keys over optional columns are checked by alliance.dataset instead.
+    # cell, so keys over optional columns are checked by alliance.data.dataset instead.
     for table in TABLES:
         schema = table_schema(table)
         required = {f["name"] for f in schema["fields"] if f.get("constraints", {}).get("required")}

@@ -15,10 +15,9 @@ import pandas as pd
 import pytest
 from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
 
-import alliance.scorecard as scorecard_module
-from alliance.dataset import load_study
-from alliance.published import PUBLISHED, PublishedFigure, figure
-from alliance.scorecard import (
+import alliance.article.scorecard as scorecard_module
+from alliance.article.reconstruction import GENERATOR
+from alliance.article.scorecard import (
     MATCH,
     MISMATCH,
     NOT_APPLICABLE,
@@ -27,6 +26,8 @@ from alliance.scorecard import (
     reproduction_scorecard,
     scorecard_verdict,
 )
+from alliance.data.dataset import load_study
+from alliance.data.published import PUBLISHED, PublishedFigure, figure
 
 COMMITTED_DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -82,7 +83,7 @@ def test_recomputed_values_agree_with_independent_implementations(study):
     [
         (None, "do not declare"),
         ({"generator": "someone.else", "seed": 1, "scale": 1}, "another generator"),
-        ({"generator": "alliance.synth.write_study", "seed": 1, "scale": 3}, "scaled 3 times"),
+        ({"generator": GENERATOR, "seed": 1, "scale": 3}, "scaled 3 times"),
     ],
 )
 def test_other_data_are_not_applicable(study, synthetic, reason):

@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from alliance.codebook import THEMES
-from alliance.session_counts import (
+from alliance.data.codebook import THEMES
+from alliance.study.session_counts import (
     compare_counts_between,
     count_summary_consistency,
     paired_comparison,

@@ -1,8 +1,8 @@
 """The synthetic study: byte-identical committed data, determinism and every calibration target.
 
 Each target is recomputed from the written CSV files with code independent of
-``alliance.synth`` (statsmodels for kappa, plain pandas for the rest) and checked
-against the published figures in ``alliance.published``.
+``alliance.article.reconstruction`` (statsmodels for kappa, plain pandas for the rest) and checked
+against the published figures in ``alliance.data.published``.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ import yaml
 from statsmodels.stats.inter_rater import aggregate_raters
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss_kappa
 
-from alliance import synth
-from alliance.codebook import THEMES, load_codebook
-from alliance.dataset import load_study
-from alliance.published import figure
-from alliance.schema import TABLES
+from alliance.article import reconstruction as synth
+from alliance.data.codebook import THEMES, load_codebook
+from alliance.data.dataset import load_study
+from alliance.data.published import figure
+from alliance.data.schema import TABLES
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"

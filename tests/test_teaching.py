@@ -12,8 +12,8 @@ from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import aggregate_raters
 from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss
 
-from alliance.codebook import THEMES, load_codebook
-from alliance.teaching import (
+from alliance.data.codebook import THEMES, load_codebook
+from alliance.teaching.exercise import (
     CodingSheetError,
     blank_coding_sheet,
     compare_coefficients,

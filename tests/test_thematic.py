@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from alliance.codebook import THEMES, load_codebook
-from alliance.thematic import (
+from alliance.data.codebook import THEMES, load_codebook
+from alliance.study.thematic import (
     codebook_markdown,
     coding_matrix,
     excerpts_markdown,

@@ -24,9 +24,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from alliance import load_study
-from alliance.codebook import THEMES, codebook_text
-from alliance.dataset import StudyValidationError, validation_report
-from alliance.schema import TABLES, table_schema, write_datapackage
+from alliance.data.codebook import THEMES, codebook_text
+from alliance.data.dataset import StudyValidationError, validation_report
+from alliance.data.schema import TABLES, table_schema, write_datapackage
 
 SESSIONS = [("S1", "P1", "T1"), ("S2", "P2", "T1"), ("S3", "P3", "T2"), ("S4", "P4", "T2")]
 INFORMANTS = ("client", "therapist")

@@ -8,7 +8,7 @@ culturally concordant and discordant dyads.
 
 from importlib.metadata import PackageNotFoundError, version
 
-from alliance.dataset import load_study
+from alliance.data.dataset import load_study
 
 try:
     __version__ = version("alliance-compendium")

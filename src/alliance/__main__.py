@@ -50,17 +50,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = _build_parser().parse_args(argv)
     if args.command == "synth":
-        from alliance.synth import DEFAULT_SEED, write_study
+        from alliance.article.reconstruction import DEFAULT_SEED, write_study
 
         seed = DEFAULT_SEED if args.seed is None else args.seed
         write_study(args.out, seed=seed, scale=args.scale)
         print(f"wrote the synthetic study (seed {seed}, scale {args.scale}) to {args.out}")
         return 0
     if args.command == "validate":
-        from alliance.dataset import validation_report
+        from alliance.data.dataset import validation_report
 
         return validation_report(args.folder)
-    from alliance.report import print_report
+    from alliance.exchange.report import print_report
 
     return print_report(args.folder)
 

@@ -1,11 +1,11 @@
-r"""Engine of :mod:`alliance.reliability`: coded ratings and the coefficients.
+r"""Engine of :mod:`alliance.stats.agreement`: coded ratings and the coefficients.
 
 Every coefficient is a :class:`_Coefficient` with three parts that the public array and
 tidy APIs combine: ``sums`` (additive per-unit statistics, summed within groups of
 units), ``estimate`` (the coefficient from such sums, vectorised over leading axes, so
 that a bootstrap only re-weights per-cluster sums) and ``standard_error`` (the analytic
 variance of Gwet 2014, or the asymptotic one SAS prints for Cohen's kappa). The
-references are listed in :mod:`alliance.reliability`.
+references are listed in :mod:`alliance.stats.agreement`.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ exactly, so the prevalence gaps are those of scale 1.
 
 Examples
 --------
->>> from alliance.synth import generate_study
+>>> from alliance.article.reconstruction import generate_study
 >>> tables = generate_study(seed=1)
 >>> {name: len(table) for name, table in tables.items()}["ratings"]
 2640
@@ -51,23 +51,23 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from alliance import schema
-from alliance.codebook import (
+from alliance.data import schema
+from alliance.data.codebook import (
     THEMES,
     YAML_LOADER,
     codebook_text,
     facet_parent_themes,
     load_codebook,
 )
-from alliance.coding_reliability import compare_consensus_majority
-from alliance.dataset import Study
-from alliance.published import THEMES_SD_DDOF, figure, round_half_up
-from alliance.reliability import fleiss_kappa
+from alliance.data.dataset import Study
+from alliance.data.published import THEMES_SD_DDOF, figure, round_half_up
+from alliance.stats.agreement import fleiss_kappa
+from alliance.study.reliability import compare_consensus_majority
 
 DEFAULT_SEED = 923013
 """Seed of the committed ``data/`` folder."""
 
-GENERATOR = "alliance.synth.write_study"
+GENERATOR = "alliance.article.reconstruction.write_study"
 """Name recorded in ``datapackage.json`` under ``"alliance:synthetic"``."""
 
 RATERS: tuple[str, ...] = ("R1", "R2", "R3")
@@ -407,7 +407,7 @@ def _facet_rows(
 ) -> list[tuple[int, str, str, str, str]] | None:
     """Draw facet codes ``(session, informant, facet, valence, theme)``; None if infeasible.
 
-    ``allowed`` is :func:`alliance.codebook.facet_parent_themes`; the keys of
+    ``allowed`` is :func:`alliance.data.codebook.facet_parent_themes`; the keys of
     :data:`FACET_SESSIONS` name a facet group (non-verbal cues, one or two per
     session) or a single facet.
     """
@@ -629,7 +629,7 @@ def generate_study(seed: int = DEFAULT_SEED, scale: int = 1) -> dict[str, pd.Dat
     Returns
     -------
     dict of str to pandas.DataFrame
-        The eight tables of :data:`alliance.schema.TABLES`, columns in schema order.
+        The eight tables of :data:`alliance.data.schema.TABLES`, columns in schema order.
 
     Raises
     ------
@@ -724,7 +724,7 @@ def consensus_resolutions(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     pandas.DataFrame
         ``session_id``, ``informant``, ``theme``, ``votes`` (raters who coded it
         present), ``consensus``, ``change`` (``added`` or ``dropped``, as in
-        :func:`alliance.coding_reliability.compare_consensus_majority`) and
+        :func:`alliance.study.reliability.compare_consensus_majority`) and
         ``resolution`` (the documented reason, which cites the codebook).
 
     Examples
@@ -935,7 +935,7 @@ def render_readme(tables: Mapping[str, pd.DataFrame], seed: int, scale: int) -> 
     -------
     str
         Markdown rendered from the package's template, with the calibration values
-        recomputed from ``tables`` and the column descriptions of :mod:`alliance.schema`.
+        recomputed from ``tables`` and the column descriptions of :mod:`alliance.data.schema`.
 
     Examples
     --------

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from alliance.frames import require_columns
+from alliance.stats.checks import require_columns
 
 __all__ = [
     "design_effect",
@@ -509,7 +509,7 @@ def simulate_agreement_precision(
     probability ``prevalence``, and each rater codes its true state correctly with
     the probability that makes the population Fleiss' kappa equal ``kappa``. The
     coefficients and their analytic intervals come from
-    :func:`alliance.reliability.agreement`.
+    :func:`alliance.stats.agreement.agreement`.
 
     Parameters
     ----------
@@ -520,7 +520,7 @@ def simulate_agreement_precision(
     prevalence : float, default 0.3
         Share of units where the theme is truly present.
     methods : sequence of str
-        Coefficients of :data:`alliance.reliability.COEFFICIENTS`.
+        Coefficients of :data:`alliance.stats.agreement.COEFFICIENTS`.
     confidence : float, default 0.95
         Confidence level of the intervals.
     n_sim : int, default 200
@@ -543,7 +543,7 @@ def simulate_agreement_precision(
           50          0.34
          200          0.17
     """
-    from alliance.reliability import agreement
+    from alliance.stats.agreement import agreement
 
     kappa = _check_proportion("kappa", kappa, open_interval=True)
     prevalence = _check_proportion("prevalence", prevalence, open_interval=True)

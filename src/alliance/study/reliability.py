@@ -4,7 +4,7 @@ The article reports one kappa per informant (therapist and client narratives)
 for three raters, without saying which of the several multi-rater kappas it is.
 These helpers compute the candidates side by side, agreement theme by theme,
 and how the raters' final consensus departs from a simple majority vote. The
-coefficients themselves come from :mod:`alliance.reliability`; this module
+coefficients themselves come from :mod:`alliance.stats.agreement`; this module
 only arranges the study's coding (``ratings.csv``: one row per session x
 informant x rater x theme) into the units those coefficients need.
 
@@ -32,11 +32,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from alliance.codebook import THEMES
-from alliance.frames import require_binary, require_columns, require_unique
-from alliance.published import figure, round_half_up
-from alliance.reliability import AgreementWarning, agreement
-from alliance.sampling import DYAD_TYPES
+from alliance.data.codebook import THEMES
+from alliance.data.published import figure, round_half_up
+from alliance.stats.agreement import AgreementWarning, agreement
+from alliance.stats.checks import require_binary, require_columns, require_unique
+from alliance.study.sampling import DYAD_TYPES
 
 __all__ = [
     "KAPPA_VARIANTS",
@@ -91,7 +91,7 @@ def binary_agreement(
 ) -> pd.DataFrame:
     """Agreement on present/absent codes, with NaN and a note where a coefficient is undefined.
 
-    A thin wrapper of :func:`alliance.reliability.agreement` with
+    A thin wrapper of :func:`alliance.stats.agreement.agreement` with
     ``ratings="present"`` and ``categories=[0, 1]``. A coefficient that is
     undefined because every rating falls in one category (expected for a rare
     theme in a small sample) is returned as NaN with a ``note`` saying why,
@@ -106,13 +106,13 @@ def binary_agreement(
     raters : str, default "rater"
         Column identifying who coded (a rater, or an informant).
     **options
-        Passed on to :func:`alliance.reliability.agreement` (``methods``,
+        Passed on to :func:`alliance.stats.agreement.agreement` (``methods``,
         ``ci``, ``n_boot``, ``cluster``, ``seed``, ...).
 
     Returns
     -------
     pandas.DataFrame
-        The columns of :func:`alliance.reliability.agreement` plus ``note``.
+        The columns of :func:`alliance.stats.agreement.agreement` plus ``note``.
 
     Examples
     --------
@@ -151,10 +151,10 @@ def informant_agreement(
         ``Study.ratings``: ``session_id``, ``informant``, ``rater``, ``theme``,
         ``present`` (0/1).
     methods : str or sequence of str, optional
-        Coefficients of :data:`alliance.reliability.COEFFICIENTS`; default all
+        Coefficients of :data:`alliance.stats.agreement.COEFFICIENTS`; default all
         that apply.
     ci : {"analytic", "bootstrap"}, default "analytic"
-        Interval method, as in :func:`alliance.reliability.agreement`.
+        Interval method, as in :func:`alliance.stats.agreement.agreement`.
     n_boot : int, default 2000
         Bootstrap resamples of sessions.
     seed : int, optional
@@ -164,14 +164,14 @@ def informant_agreement(
     -------
     pandas.DataFrame
         One row per informant x coefficient: ``informant`` and the columns of
-        :func:`alliance.reliability.agreement`, plus ``note`` (why an estimate
+        :func:`alliance.stats.agreement.agreement`, plus ``note`` (why an estimate
         is NaN, else empty). Informants sorted.
 
     Raises
     ------
     ValueError
         If a column is missing or ``present`` is not 0/1 (and as
-        :func:`alliance.reliability.agreement`).
+        :func:`alliance.stats.agreement.agreement`).
 
     Examples
     --------
@@ -216,7 +216,7 @@ def theme_agreement(
     ratings : pandas.DataFrame
         ``Study.ratings``.
     methods : str or sequence of str, default ("fleiss_kappa", "gwet_ac1")
-        Coefficients of :data:`alliance.reliability.COEFFICIENTS`.
+        Coefficients of :data:`alliance.stats.agreement.COEFFICIENTS`.
     ci : {"analytic", "bootstrap"}, default "analytic"
         Interval method (the bootstrap resamples sessions).
     n_boot : int, default 2000
@@ -229,7 +229,7 @@ def theme_agreement(
     pandas.DataFrame
         One row per informant x theme x coefficient: ``informant``, ``theme``,
         ``prevalence`` (share of all ratings coding the theme present), the
-        columns of :func:`alliance.reliability.agreement` and ``note``. Sorted
+        columns of :func:`alliance.stats.agreement.agreement` and ``note``. Sorted
         by informant, then themes in the published order.
 
     Raises
@@ -465,7 +465,7 @@ def kappa_reproduction(variants: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         ``variants`` with three text columns added: ``rounded`` (the estimate at
         the published two decimals, rounded half away from zero), ``published``
-        (:func:`alliance.published.figure` ``kappa_<informant>``, as printed)
+        (:func:`alliance.data.published.figure` ``kappa_<informant>``, as printed)
         and ``reproduces`` (``"yes"`` when the estimate rounds to it, else ``"no"``).
 
     Raises

@@ -13,7 +13,7 @@ therapist are not independent. Three analyses respect that structure:
   dyad labels only among each therapist's own sessions.
 
 Two helpers then say what the sample could and could not detect:
-:func:`detectable_differences` (per code, from :mod:`alliance.planning`) and
+:func:`detectable_differences` (per code, from :mod:`alliance.stats.planning`) and
 :func:`simulated_power_curve`; :func:`equivalence_check` spells out what
 "similar themes" can mean.
 
@@ -44,14 +44,14 @@ from scipy import stats
 from statsmodels.stats.contingency_tables import StratifiedTable
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
-from alliance.coding_reliability import _sort_rows
-from alliance.dyads import _coded_with_dyad_type
-from alliance.frames import require_columns
-from alliance.planning import (
+from alliance.stats.checks import require_columns
+from alliance.stats.planning import (
     minimum_detectable_difference,
     prevalence_power,
     simulate_prevalence_power,
 )
+from alliance.study.dyads import _coded_with_dyad_type
+from alliance.study.reliability import _sort_rows
 
 __all__ = [
     "cmh_by_therapist",
@@ -224,7 +224,7 @@ def gee_by_therapist(
     therapist (:class:`statsmodels.genmod.generalized_estimating_equations.GEE`,
     Gaussian family, identity link). The slope is the risk difference
     (discordant minus concordant), on the same scale as
-    :func:`alliance.dyads.compare_dyad_types`; an identity link also stays
+    :func:`alliance.study.dyads.compare_dyad_types`; an identity link also stays
     estimable for a theme that one dyad type never mentions, where a logit
     model would diverge. The covariance is cluster-robust, by default with
     Mancl & DeRouen's (2001) bias correction for few clusters.
@@ -428,7 +428,7 @@ def robustness_summary(
     Parameters
     ----------
     comparison : pandas.DataFrame
-        :func:`alliance.dyads.compare_dyad_types` (``risk_difference``, ``p_fisher``).
+        :func:`alliance.study.dyads.compare_dyad_types` (``risk_difference``, ``p_fisher``).
     gee : pandas.DataFrame
         :func:`gee_by_therapist` (``risk_difference``, ``ci_low``, ``ci_high``, ``p_value``).
     cmh : pandas.DataFrame
@@ -501,7 +501,7 @@ def detectable_differences(
     """Smallest prevalence differences the study could detect, code by code.
 
     For each code, the concordant prevalence is taken as the baseline and
-    :func:`alliance.planning.minimum_detectable_difference` gives the smallest
+    :func:`alliance.stats.planning.minimum_detectable_difference` gives the smallest
     drop and the smallest rise in the discordant prevalence that a two-sided
     test at level ``alpha`` would detect with the given power at the observed
     group sizes (clustering by therapist entering as a design effect).
@@ -509,14 +509,14 @@ def detectable_differences(
     Parameters
     ----------
     comparison : pandas.DataFrame
-        The output of :func:`alliance.dyads.compare_dyad_types`.
+        The output of :func:`alliance.study.dyads.compare_dyad_types`.
     by : sequence of str, default ("informant", "theme")
         The code columns of ``comparison``.
     power, alpha : float
         Required power and two-sided level.
     cluster_size, icc : float
         Mean sessions per therapist and intra-class correlation, as in
-        :func:`alliance.planning.design_effect`.
+        :func:`alliance.stats.planning.design_effect`.
 
     Returns
     -------
@@ -574,9 +574,9 @@ def simulated_power_curve(
     """Power to detect each difference from ``baseline``, by simulation and by formula.
 
     Each point simulates ``n_sim`` studies of the given size with
-    :func:`alliance.planning.simulate_prevalence_power` (sessions clustered in
+    :func:`alliance.stats.planning.simulate_prevalence_power` (sessions clustered in
     therapists, beta-binomial with intra-class correlation ``icc``) and puts the
-    normal-approximation power of :func:`alliance.planning.prevalence_power`
+    normal-approximation power of :func:`alliance.stats.planning.prevalence_power`
     beside it. Differences that would take the discordant prevalence outside
     [0, 1] are skipped.
 
@@ -645,7 +645,7 @@ def equivalence_check(
     ``(-margin, margin)``, a range of differences judged unimportant in
     advance. With a 90% interval this is the two one-sided tests (TOST)
     procedure at the 5% level; pass the output of
-    :func:`alliance.dyads.compare_dyad_types` with ``confidence=0.90``.
+    :func:`alliance.study.dyads.compare_dyad_types` with ``confidence=0.90``.
 
     Parameters
     ----------

@@ -11,11 +11,11 @@ every column. The same definitions are
   <https://specs.frictionlessdata.io/table-schema/>`_ by :func:`write_datapackage`,
 * rendered as the data dictionary by :func:`data_dictionary` and
   :func:`data_dictionary_markdown`, and
-* enforced, cell by cell, by :func:`alliance.dataset.load_study`.
+* enforced, cell by cell, by :func:`alliance.data.dataset.load_study`.
 
 Examples
 --------
->>> from alliance.schema import TABLES, table_schema
+>>> from alliance.data.schema import TABLES, table_schema
 >>> TABLES[:3]
 ('clinics', 'therapists', 'clients')
 >>> table_schema("sessions")["primaryKey"]
@@ -33,7 +33,7 @@ from typing import Any
 
 import pandas as pd
 
-from alliance.codebook import INFORMANTS, THEMES, VALENCES
+from alliance.data.codebook import INFORMANTS, THEMES, VALENCES
 
 SETTINGS: tuple[str, ...] = ("community", "hospital outpatient")
 """Kinds of mental health clinic in the study."""
@@ -287,7 +287,7 @@ OPTIONAL_FOREIGN_KEYS: dict[str, list[dict[str, Any]]] = {
 }
 """Foreign keys that apply only to rows where every one of their columns is filled in.
 
-:func:`alliance.dataset.load_study` checks them. They are left out of
+:func:`alliance.data.dataset.load_study` checks them. They are left out of
 ``datapackage.json`` because Frictionless validators also apply a foreign key to
 rows with an empty cell (an excerpt without a facet would fail).
 """
@@ -595,7 +595,7 @@ def write_datapackage(out_dir: Path, synthetic: Mapping[str, Any] | None = None)
     r"""Write ``datapackage.json`` for the study files already in ``out_dir``.
 
     Write it last: it records the hash of every other file, so any later edit
-    of a table makes :func:`alliance.dataset.load_study` report a stale hash.
+    of a table makes :func:`alliance.data.dataset.load_study` report a stale hash.
 
     Parameters
     ----------

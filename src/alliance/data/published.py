@@ -8,7 +8,7 @@ as collected in ``shared/study/FACTS.md``).
 
 Examples
 --------
->>> from alliance.published import PUBLISHED, figure
+>>> from alliance.data.published import PUBLISHED, figure
 >>> figure("kappa_therapist").value
 0.72
 >>> len(PUBLISHED) >= 11

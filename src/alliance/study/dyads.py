@@ -34,11 +34,11 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep
 
-from alliance.codebook import VALENCES
-from alliance.coding_reliability import _sort_rows, binary_agreement
-from alliance.frames import require_binary, require_columns, require_unique, require_values
-from alliance.sampling import DYAD_TYPES, attach_dyads
-from alliance.thematic import CODED_COLUMNS, select_excerpts
+from alliance.data.codebook import VALENCES
+from alliance.stats.checks import require_binary, require_columns, require_unique, require_values
+from alliance.study.reliability import _sort_rows, binary_agreement
+from alliance.study.sampling import DYAD_TYPES, attach_dyads
+from alliance.study.thematic import CODED_COLUMNS, select_excerpts
 
 __all__ = [
     "compare_dyad_types",
@@ -234,7 +234,7 @@ def facet_indicators(
     dyads : pandas.DataFrame
         ``Study.dyads``; every session in it gets a row for every facet.
     definitions : pandas.DataFrame
-        The facets the codebook defines, as :func:`alliance.codebook.facet_table`
+        The facets the codebook defines, as :func:`alliance.data.codebook.facet_table`
         returns them (``facet``, ``group``, ``informant``), so a facet nobody
         coded still counts, with zero sessions.
     level : {"group", "facet"}, default "group"
@@ -319,7 +319,7 @@ def informant_congruence(
     2 x 2 table of (client present?, therapist present?) over sessions. The
     function reports its four cells, the share of sessions in which the two
     accounts agree, and Cohen's kappa between the two informants with its
-    asymptotic 95% interval (:func:`alliance.coding_reliability.binary_agreement`),
+    asymptotic 95% interval (:func:`alliance.study.reliability.binary_agreement`),
     which corrects that share for the agreement expected from how often each
     informant uses the theme.
 
@@ -417,7 +417,7 @@ def facet_excerpts(
     facets : pandas.DataFrame
         ``Study.facets``, which carries each coded facet's valence.
     definitions : pandas.DataFrame
-        :func:`alliance.codebook.facet_table` (``facet``, ``group``).
+        :func:`alliance.data.codebook.facet_table` (``facet``, ``group``).
     dyads : pandas.DataFrame
         ``Study.dyads``.
     group : str
@@ -426,7 +426,7 @@ def facet_excerpts(
         Valence of the coded facet.
     per_dyad_type : int, default 2
         Excerpts per dyad type, chosen deterministically by
-        :func:`alliance.thematic.select_excerpts` (different sessions first).
+        :func:`alliance.study.thematic.select_excerpts` (different sessions first).
 
     Returns
     -------

@@ -7,7 +7,7 @@ sheet with the reference and, for each disagreement, quotes the codebook rule
 that decides it.
 
 By default everything uses the compendium's synthetic excerpts (regenerated
-by :func:`alliance.synth.generate_study` with the book's seed, so identical to
+by :func:`alliance.article.reconstruction.generate_study` with the book's seed, so identical to
 ``data/excerpts.csv``), which is also what the downloadable blank sheet holds.
 Pass ``excerpts`` and ``codebook`` of another study to train coders on it.
 
@@ -35,8 +35,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from alliance.codebook import THEMES, load_codebook
-from alliance.reliability import (
+from alliance.data.codebook import THEMES, load_codebook
+from alliance.stats.agreement import (
     brennan_prediger,
     cohen_kappa,
     fleiss_kappa,
@@ -71,7 +71,7 @@ NOTES_COLUMN = "notes"
 
 @cache
 def _book_excerpts() -> pd.DataFrame:
-    from alliance.synth import DEFAULT_SEED, generate_study
+    from alliance.article.reconstruction import DEFAULT_SEED, generate_study
 
     return generate_study(DEFAULT_SEED)["excerpts"]
 
@@ -154,7 +154,7 @@ def blank_coding_sheet(exercise: pd.DataFrame | None = None) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``excerpt_id``, ``informant``, ``text`` and the theme ids of
-        :data:`alliance.codebook.THEMES`, the latter empty strings to be
+        :data:`alliance.data.codebook.THEMES`, the latter empty strings to be
         filled with 0 or 1. Save it with ``to_csv(path, index=False)``.
 
     Examples
@@ -401,7 +401,7 @@ def score_coding(
         defaults to the compendium's.
     codebook : mapping, optional
         The codebook whose rules explain disagreements; defaults to the
-        compendium's (:func:`alliance.codebook.load_codebook`).
+        compendium's (:func:`alliance.data.codebook.load_codebook`).
     empty_as_absent : bool, default False
         Read an empty theme cell as 0 (absent), for learners who type only the
         1s. A row whose theme cells are all empty is still an error (not yet
@@ -670,7 +670,7 @@ def ratings_from_table(table: pd.DataFrame | np.ndarray) -> np.ndarray:
     -------
     numpy.ndarray, shape (units, 2)
         The two raters' labels, rows ordered by cell (row-major), ready for
-        the functions of :mod:`alliance.reliability`.
+        the functions of :mod:`alliance.stats.agreement`.
 
     Raises
     ------
@@ -725,7 +725,7 @@ def compare_coefficients(
         e.g. "present"), ``percent_agreement``, ``cohen_kappa`` (two raters
         only, else NaN), ``fleiss_kappa``, ``krippendorff_alpha``,
         ``gwet_ac1`` and ``brennan_prediger`` (free-marginal kappa, which for
-        two categories is PABAK), all from :mod:`alliance.reliability`.
+        two categories is PABAK), all from :mod:`alliance.stats.agreement`.
 
     Examples
     --------

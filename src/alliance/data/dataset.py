@@ -2,7 +2,7 @@ r"""Load a study folder and validate every table before any analysis sees it.
 
 :func:`load_study` reads the eight CSV tables of a study folder as text (no
 value is ever converted, trimmed, dropped or filled in silently), checks them
-against the Table Schemas of :mod:`alliance.schema`, the study's own rules
+against the Table Schemas of :mod:`alliance.data.schema`, the study's own rules
 (complete coding, one intake per client, facets under present themes, ...),
 ``codebook.yaml`` and the hashes in ``datapackage.json``, and only then
 converts the columns to their proper types. It reports **all** problems at
@@ -39,9 +39,9 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from alliance.codebook import INFORMANTS, THEMES, facet_parent_themes, load_codebook
-from alliance.paths import data_dir
-from alliance.schema import (
+from alliance.data.codebook import INFORMANTS, THEMES, facet_parent_themes, load_codebook
+from alliance.data.paths import data_dir
+from alliance.data.schema import (
     CODEBOOK_FILE,
     DATAPACKAGE_FILE,
     SYNTHETIC_KEY,
@@ -410,7 +410,7 @@ def _check_coding_complete(tables: Mapping[str, _Table | None], problems: _Probl
 
 
 def _read_codebook(folder: Path, problems: _Problems) -> dict[str, Any] | None:
-    """Parse and check codebook.yaml with :func:`alliance.codebook.load_codebook`."""
+    """Parse and check codebook.yaml with :func:`alliance.data.codebook.load_codebook`."""
     path = folder / CODEBOOK_FILE
     if not path.is_file():
         problems.add(CODEBOOK_FILE, "missing-file: the study folder has no such file")
@@ -525,7 +525,7 @@ class Study:
     Attributes
     ----------
     clinics, therapists, clients, sessions, ratings, consensus, facets, excerpts : pandas.DataFrame
-        The tables of :data:`alliance.schema.TABLES`, rows in file order.
+        The tables of :data:`alliance.data.schema.TABLES`, rows in file order.
     codebook : dict
         ``codebook.yaml`` as parsed.
     path : pathlib.Path
@@ -668,7 +668,7 @@ def load_study(path: str | Path | None = None) -> Study:
     Parameters
     ----------
     path : str or pathlib.Path, optional
-        The study folder. Defaults to :func:`alliance.paths.data_dir`:
+        The study folder. Defaults to :func:`alliance.data.paths.data_dir`:
         ``$ALLIANCE_DATA`` if set, else the nearest ``data/`` folder with a
         ``datapackage.json`` (the compendium's synthetic study).
 

@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from alliance._agreement_core import (
+from alliance.stats._agreement_core import (
     _METHODS,
     _code_matrix,
     _code_ratings,

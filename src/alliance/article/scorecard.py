@@ -1,6 +1,6 @@
 """The reproduction scorecard: every published figure beside its recomputed value.
 
-Each figure of :data:`alliance.published.PUBLISHED` is recomputed from the
+Each figure of :data:`alliance.data.published.PUBLISHED` is recomputed from the
 study tables with the same helpers the chapters use, rounded to the precision
 the article prints, and marked as matching (✓) or not (✗). A match is only
 meaningful for data that claim to reconstruct this article: for any other
@@ -10,7 +10,7 @@ for information only.
 
 Examples
 --------
->>> from alliance.dataset import load_study
+>>> from alliance.data.dataset import load_study
 >>> card = reproduction_scorecard(load_study())
 >>> card.columns.tolist()
 ['key', 'figure', 'published', 'recomputed', 'match', 'note']
@@ -23,12 +23,12 @@ from typing import Any
 
 import pandas as pd
 
-from alliance.coding_reliability import kappa_variants
-from alliance.dataset import Study
-from alliance.published import DOI, PUBLISHED, THEMES_SD_DDOF, round_half_up
-from alliance.sampling import sample_counts
-from alliance.session_counts import summarise_counts, themes_per_session
-from alliance.synth import GENERATOR
+from alliance.article.reconstruction import GENERATOR
+from alliance.data.dataset import Study
+from alliance.data.published import DOI, PUBLISHED, THEMES_SD_DDOF, round_half_up
+from alliance.study.reliability import kappa_variants
+from alliance.study.sampling import sample_counts
+from alliance.study.session_counts import summarise_counts, themes_per_session
 
 __all__ = [
     "MATCH",
@@ -66,13 +66,13 @@ def reproduces_article(synthetic: Mapping[str, Any] | None) -> tuple[bool, str]:
 
     Examples
     --------
+    >>> from alliance.article.reconstruction import GENERATOR
     >>> reproduces_article(None)[0]
     False
-    >>> ok, why = reproduces_article(
-    ...     {"generator": "alliance.synth.write_study", "seed": 1, "scale": 1})
+    >>> ok, why = reproduces_article({"generator": GENERATOR, "seed": 1, "scale": 1})
     >>> ok, why[:60]
     (True, 'synthetic reconstruction of doi:10.1177/1473325020923013 (al')
-    >>> reproduces_article({"generator": "alliance.synth.write_study", "seed": 1, "scale": 3})[1]
+    >>> reproduces_article({"generator": GENERATOR, "seed": 1, "scale": 3})[1]
     'synthetic study scaled 3 times: its counts are not the published ones'
     """
     if synthetic is None:
@@ -152,24 +152,24 @@ def recompute_published(study: Study) -> pd.DataFrame:
 
     Parameters
     ----------
-    study : alliance.dataset.Study
+    study : alliance.data.dataset.Study
         A loaded study.
 
     Returns
     -------
     pandas.DataFrame
-        One row per figure of :data:`alliance.published.PUBLISHED`, in its
+        One row per figure of :data:`alliance.data.published.PUBLISHED`, in its
         order: ``key``, ``value`` (unrounded) and ``note`` (how it was computed).
 
     Raises
     ------
     KeyError
         If a published figure has no recomputation (a new entry in
-        :data:`alliance.published.PUBLISHED` needs one here).
+        :data:`alliance.data.published.PUBLISHED` needs one here).
 
     Examples
     --------
-    >>> from alliance.dataset import load_study
+    >>> from alliance.data.dataset import load_study
     >>> recompute_published(load_study()).set_index("key").loc["n_raters", "value"]
     np.float64(3.0)
     """
@@ -190,7 +190,7 @@ def reproduction_scorecard(study: Study) -> pd.DataFrame:
 
     Parameters
     ----------
-    study : alliance.dataset.Study
+    study : alliance.data.dataset.Study
         A loaded study (``Study.synthetic`` decides whether the comparison
         applies; see :func:`reproduces_article`).
 
@@ -198,7 +198,7 @@ def reproduction_scorecard(study: Study) -> pd.DataFrame:
     -------
     pandas.DataFrame
         One row per published figure, in the order of
-        :data:`alliance.published.PUBLISHED`: ``key``, ``figure`` (label),
+        :data:`alliance.data.published.PUBLISHED`: ``key``, ``figure`` (label),
         ``published`` and ``recomputed`` (text at the published precision,
         rounded half away from zero), ``match`` (:data:`MATCH`,
         :data:`MISMATCH` or, for data that do not reconstruct the article,
@@ -207,7 +207,7 @@ def reproduction_scorecard(study: Study) -> pd.DataFrame:
     Examples
     --------
     >>> import dataclasses
-    >>> from alliance.dataset import load_study
+    >>> from alliance.data.dataset import load_study
     >>> study = load_study()
     >>> set(reproduction_scorecard(dataclasses.replace(study, synthetic=None))["match"])
     {'not applicable'}

@@ -5,7 +5,7 @@ strict nbval re-checks. This module (re)creates them: each notebook runs in a
 fresh kernel from its own folder, without timing metadata, so that running it
 twice gives byte-identical files.
 
-Run ``python -m alliance.chapter_outputs chapters/*.ipynb`` (or ``make outputs``)
+Run ``python -m alliance.book.chapter_outputs chapters/*.ipynb`` (or ``make outputs``)
 after editing a chapter.
 """
 

@@ -5,8 +5,8 @@ and then prints, as plain text, the three results a reader of the article
 looks for: how reliably the raters coded, how many themes each informant
 described per session, and how each theme's prevalence compares between
 concordant and discordant dyads. Every table comes from the same helpers the
-book's chapters use (:mod:`alliance.coding_reliability`,
-:mod:`alliance.session_counts`, :mod:`alliance.dyads`), so the report and the
+book's chapters use (:mod:`alliance.study.reliability`,
+:mod:`alliance.study.session_counts`, :mod:`alliance.study.dyads`), so the report and the
 book agree on any study in the compendium's schema.
 
 Examples
@@ -23,14 +23,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from alliance.coding_reliability import informant_agreement
-from alliance.dataset import Study, StudyValidationError, load_study
-from alliance.dyads import compare_dyad_types
-from alliance.frames import require_columns
-from alliance.published import THEMES_SD_DDOF
-from alliance.sampling import attach_dyads
-from alliance.schema import DATAPACKAGE_FILE, data_dictionary
-from alliance.session_counts import summarise_counts, themes_per_session
+from alliance.data.dataset import Study, StudyValidationError, load_study
+from alliance.data.published import THEMES_SD_DDOF
+from alliance.data.schema import DATAPACKAGE_FILE, data_dictionary
+from alliance.stats.checks import require_columns
+from alliance.study.dyads import compare_dyad_types
+from alliance.study.reliability import informant_agreement
+from alliance.study.sampling import attach_dyads
+from alliance.study.session_counts import summarise_counts, themes_per_session
 
 __all__ = [
     "RELIABILITY_METHODS",
@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 RELIABILITY_METHODS: tuple[str, ...] = ("fleiss_kappa", "gwet_ac1", "krippendorff_alpha")
-"""Agreement coefficients the report shows (see :mod:`alliance.reliability`)."""
+"""Agreement coefficients the report shows (see :mod:`alliance.stats.agreement`)."""
 
 DECIMALS = 3
 """Decimals of the printed estimates (proportions, kappas, means)."""
@@ -60,18 +60,18 @@ def report_tables(study: Study) -> dict[str, pd.DataFrame]:
 
     Parameters
     ----------
-    study : alliance.dataset.Study
-        From :func:`alliance.dataset.load_study`.
+    study : alliance.data.dataset.Study
+        From :func:`alliance.data.dataset.load_study`.
 
     Returns
     -------
     dict of str to pandas.DataFrame
         ``study``: one row per dyad type with ``sessions``, ``therapists`` and
-        ``clients``; ``reliability``: :func:`alliance.coding_reliability.informant_agreement`
+        ``clients``; ``reliability``: :func:`alliance.study.reliability.informant_agreement`
         for :data:`RELIABILITY_METHODS`; ``themes_per_session``:
-        :func:`alliance.session_counts.summarise_counts` of the consensus by
+        :func:`alliance.study.session_counts.summarise_counts` of the consensus by
         informant and by informant x dyad type; ``dyad_comparison``:
-        :func:`alliance.dyads.compare_dyad_types` of the consensus.
+        :func:`alliance.study.dyads.compare_dyad_types` of the consensus.
 
     Examples
     --------
@@ -112,8 +112,8 @@ def format_report(study: Study) -> str:
 
     Parameters
     ----------
-    study : alliance.dataset.Study
-        From :func:`alliance.dataset.load_study`.
+    study : alliance.data.dataset.Study
+        From :func:`alliance.data.dataset.load_study`.
 
     Returns
     -------

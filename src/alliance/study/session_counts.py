@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 import pingouin as pg
 
-from alliance.codebook import THEMES
-from alliance.frames import require_columns, require_complete, require_unique, require_values
-from alliance.thematic import coding_matrix
+from alliance.data.codebook import THEMES
+from alliance.stats.checks import require_columns, require_complete, require_unique, require_values
+from alliance.study.thematic import coding_matrix
 
 __all__ = [
     "compare_counts_between",
@@ -67,7 +67,7 @@ def themes_per_session(coded: pd.DataFrame, themes: Sequence[str] = THEMES) -> p
     ------
     ValueError
         If the coding is incomplete or malformed (see
-        :func:`alliance.thematic.coding_matrix`).
+        :func:`alliance.study.thematic.coding_matrix`).
 
     Examples
     --------
@@ -92,13 +92,13 @@ def summarise_counts(
     ----------
     counts : pandas.DataFrame
         The output of :func:`themes_per_session`, with any extra grouping columns
-        (e.g. ``dyad_type`` from :func:`alliance.sampling.attach_dyads`).
+        (e.g. ``dyad_type`` from :func:`alliance.study.sampling.attach_dyads`).
     by : sequence of str, default ("informant",)
         Grouping columns.
     ddof : int, default 1
         Delta degrees of freedom of the standard deviation: 1 for the sample SD,
         0 for the population SD (the one that reproduces the published figures,
-        :data:`alliance.published.THEMES_SD_DDOF`; see :func:`count_summary_consistency`).
+        :data:`alliance.data.published.THEMES_SD_DDOF`; see :func:`count_summary_consistency`).
 
     Returns
     -------
@@ -329,7 +329,7 @@ def compare_counts_between(
     ----------
     counts : pandas.DataFrame
         The output of :func:`themes_per_session` with the ``between`` column added
-        (e.g. by :func:`alliance.sampling.attach_dyads`).
+        (e.g. by :func:`alliance.study.sampling.attach_dyads`).
     between : str, default "dyad_type"
         Column with exactly two groups; they are compared in sorted order, first
         minus second (``concordant`` minus ``discordant`` for dyad types).

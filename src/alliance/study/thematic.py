@@ -2,7 +2,7 @@
 
 The functions take the final (consensus) coding in its tidy form, one row per
 session x informant x theme with ``present`` 0/1, optionally with dyad columns
-added by :func:`alliance.sampling.attach_dyads`, and return tidy DataFrames.
+added by :func:`alliance.study.sampling.attach_dyads`, and return tidy DataFrames.
 
 Examples
 --------
@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
-from alliance.codebook import THEMES
-from alliance.frames import (
+from alliance.data.codebook import THEMES
+from alliance.stats.checks import (
     require_binary,
     require_columns,
     require_complete,
@@ -319,7 +319,7 @@ def valence_counts(
     valence : mapping of str to str
         The valence (``positive`` / ``negative``) of every theme in ``themes``,
         e.g. ``dict(zip(table["theme"], table["valence"]))`` from
-        :func:`alliance.codebook.theme_table`.
+        :func:`alliance.data.codebook.theme_table`.
     themes : sequence of str
         Theme ids.
 

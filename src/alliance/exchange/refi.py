@@ -30,7 +30,7 @@ Examples
 >>> path = export_codebook(Path(tempfile.mkdtemp()) / "alliance.qdc")
 >>> print(path.read_text(encoding="utf-8").splitlines()[1])
 <CodeBook xmlns="urn:QDA-XML:codebook:1.0" origin="alliance compendium">
->>> from alliance.codebook import load_codebook
+>>> from alliance.data.codebook import load_codebook
 >>> import_codebook(path) == load_codebook()
 True
 """
@@ -45,7 +45,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from alliance.codebook import FACET_KEYS, THEME_KEYS, load_codebook
+from alliance.data.codebook import FACET_KEYS, THEME_KEYS, load_codebook
 
 __all__ = ["NAMESPACE", "GUID_NAMESPACE", "export_codebook", "import_codebook"]
 
@@ -291,7 +291,7 @@ def export_codebook(path: Path | str, codebook: Mapping[str, Any] | None = None)
         File to write; by convention it ends in ``.qdc``. An existing file is
         replaced.
     codebook : mapping, optional
-        A codebook as returned by :func:`alliance.codebook.load_codebook`
+        A codebook as returned by :func:`alliance.data.codebook.load_codebook`
         (e.g. of your own study: ``load_codebook("mystudy/codebook.yaml")``);
         defaults to the compendium's codebook.
 
@@ -362,7 +362,7 @@ class _Reader:
             raise self.error(
                 where,
                 "the description does not end with an 'Id: ...' line, so this code or set "
-                "was not exported by alliance.refi (or the line was edited away); "
+                "was not exported by alliance.exchange.refi (or the line was edited away); "
                 "add it back, e.g. 'Id: theme:trust'",
             )
         kind_id = paragraphs.pop()[len(_ID_LINE) :].strip()
@@ -435,7 +435,7 @@ def import_codebook(path: Path | str) -> dict[str, Any]:
     -------
     dict
         A codebook with the structure of ``codebook.yaml`` (see
-        :func:`alliance.codebook.load_codebook`); save it with
+        :func:`alliance.data.codebook.load_codebook`); save it with
         ``yaml.safe_dump(codebook, sort_keys=False, allow_unicode=True)``.
 
     Raises

@@ -7,7 +7,7 @@ this compendium's own; ``codebook.yaml`` says so in its header.
 
 Examples
 --------
->>> from alliance.codebook import THEMES, load_codebook, theme_table
+>>> from alliance.data.codebook import THEMES, load_codebook, theme_table
 >>> THEMES[0], len(THEMES)
 ('understood', 8)
 >>> codebook = load_codebook()

@@ -1,7 +1,7 @@
 """The book's figures: one shared style and one plotting function per figure type.
 
 Every function takes the tidy output of an analysis helper (e.g.
-:func:`alliance.sampling.therapist_caseloads`) and returns a
+:func:`alliance.study.sampling.therapist_caseloads`) and returns a
 :class:`matplotlib.figure.Figure` drawn in the book's style, without showing
 it and without registering it with pyplot, so a chapter can ``glue`` it and it is
 never displayed twice (no ``plt.close`` needed). Nothing here is random: the same
@@ -34,9 +34,9 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from alliance.codebook import THEMES
-from alliance.frames import require_columns
-from alliance.sampling import DYAD_TYPES
+from alliance.data.codebook import THEMES
+from alliance.stats.checks import require_columns
+from alliance.study.sampling import DYAD_TYPES
 
 __all__ = [
     "COLOURS",
@@ -128,7 +128,7 @@ def plot_caseloads(caseloads: pd.DataFrame) -> Figure:
     Parameters
     ----------
     caseloads : pandas.DataFrame
-        The output of :func:`alliance.sampling.therapist_caseloads`.
+        The output of :func:`alliance.study.sampling.therapist_caseloads`.
 
     Returns
     -------
@@ -180,7 +180,7 @@ def plot_dyad_composition(composition: pd.DataFrame) -> Figure:
     Parameters
     ----------
     composition : pandas.DataFrame
-        The output of :func:`alliance.sampling.dyad_composition`.
+        The output of :func:`alliance.study.sampling.dyad_composition`.
 
     Returns
     -------
@@ -247,7 +247,7 @@ def plot_parent_study(parent_intakes: int, counts: pd.DataFrame) -> Figure:
     parent_intakes : int
         Intakes recorded in the parent study (published elsewhere).
     counts : pandas.DataFrame
-        The output of :func:`alliance.sampling.sample_counts` (uses ``n_<dyad type>``).
+        The output of :func:`alliance.study.sampling.sample_counts` (uses ``n_<dyad type>``).
 
     Returns
     -------
@@ -306,7 +306,7 @@ def plot_cooccurrence(
     Parameters
     ----------
     cooccurrence : pandas.DataFrame
-        The output of :func:`alliance.thematic.theme_cooccurrence` grouped by ``facet``.
+        The output of :func:`alliance.study.thematic.theme_cooccurrence` grouped by ``facet``.
     facet : str, default "informant"
         Column giving one panel per value.
     value : str, default "n_both"
@@ -395,7 +395,7 @@ def plot_count_distribution(
     Parameters
     ----------
     counts : pandas.DataFrame
-        The output of :func:`alliance.session_counts.themes_per_session`, with the
+        The output of :func:`alliance.study.session_counts.themes_per_session`, with the
         ``hue`` column added when given.
     hue : str, optional
         Split each panel's bars by this column (e.g. ``dyad_type``); the bars then
@@ -486,7 +486,7 @@ def plot_paired_counts(counts: pd.DataFrame, n_themes: int = len(THEMES)) -> Fig
     Parameters
     ----------
     counts : pandas.DataFrame
-        The output of :func:`alliance.session_counts.themes_per_session` with both
+        The output of :func:`alliance.study.session_counts.themes_per_session` with both
         interviews of every session.
     n_themes : int
         Largest possible count, fixing both axes.
@@ -701,7 +701,7 @@ def plot_power_curve(
     Parameters
     ----------
     curve : pandas.DataFrame
-        The output of :func:`alliance.robustness.simulated_power_curve`, with an
+        The output of :func:`alliance.study.robustness.simulated_power_curve`, with an
         optional ``scenario`` column (one line per scenario, e.g. an ICC value).
     power : float, default 0.8
         Target power, drawn as a horizontal reference line.
@@ -779,7 +779,7 @@ def plot_precision_widths(precision: pd.DataFrame, target_width: float) -> Figur
     Parameters
     ----------
     precision : pandas.DataFrame
-        :func:`alliance.planning.simulate_agreement_precision` (``coefficient``,
+        :func:`alliance.stats.planning.simulate_agreement_precision` (``coefficient``,
         ``n_raters``, ``n_units``, ``median_width``); panels follow the order in
         which the coefficients first appear.
     target_width : float

@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from alliance.frames import require_columns
+from alliance.stats.checks import require_columns
 
 __all__ = [
     "CLIENT_VARIABLES",
@@ -178,7 +178,7 @@ def sample_counts(
         ``n_therapists``, ``n_clients``, ``n_clients_<ethnicity>`` for each client
         ethnicity (lower case, sorted), ``n_dyads`` and ``n_<dyad type>`` for each
         dyad type. Where a quantity is also published, it has the key of
-        :mod:`alliance.published`.
+        :mod:`alliance.data.published`.
 
     Examples
     --------
