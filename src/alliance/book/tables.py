@@ -1,0 +1,133 @@
+"""Tables for readers and for nbval: one object, two faithful renderings.
+
+A chapter shows a key table with :func:`show_table`. In the built book the reader sees a
+formatted HTML table with a caption (that says "synthetic data" when the study is the
+reconstruction), and strict nbval compares the plain-text rendering, which holds every row and
+column with the same number formats. Every cell is escaped: text from a study folder stays
+text.
+
+Examples
+--------
+>>> import pandas as pd
+>>> frame = pd.DataFrame({"theme": ["trust", "anger"], "kappa": [0.7213, 0.6]})
+>>> table = show_table(frame, "Fleiss' kappa per theme", formats={"kappa": ".2f"})
+>>> print(repr(table))
+Fleiss' kappa per theme
+theme kappa
+trust  0.72
+anger  0.60
+>>> "<caption>Fleiss&#x27; kappa per theme</caption>" in table._repr_html_()
+True
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["SYNTHETIC_NOTE", "Table", "show_table"]
+
+SYNTHETIC_NOTE = "synthetic data"
+"""What a caption adds when the table shows the synthetic reconstruction."""
+
+
+def _format_cell(value: Any, spec: str | None) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return str(value) if spec is None else format(value, spec)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A captioned table that renders as HTML for readers and as complete text for nbval.
+
+    Build it with :func:`show_table`; the cells are already formatted strings.
+
+    Attributes
+    ----------
+    cells : pandas.DataFrame
+        The formatted cells (strings), in display order.
+    caption : str
+        The caption, shown above the table.
+    index : bool
+        Whether the frame's index is part of the table.
+    """
+
+    cells: pd.DataFrame
+    caption: str
+    index: bool = field(default=False)
+
+    def __repr__(self) -> str:
+        """Caption, then every row and column as text (what strict nbval compares)."""
+        return f"{self.caption}\n{self.cells.to_string(index=self.index)}"
+
+    def _repr_html_(self) -> str:
+        styler = self.cells.style.format(escape="html").set_caption(html.escape(self.caption))
+        if not self.index:
+            styler = styler.hide(axis="index")
+        styler = styler.set_table_attributes('class="dataframe alliance-table"')
+        return f'<div class="alliance-table-scroll">{styler.to_html()}</div>'
+
+
+def show_table(
+    frame: pd.DataFrame,
+    caption: str,
+    *,
+    formats: Mapping[str, str] | None = None,
+    synthetic: bool = False,
+    index: bool = False,
+) -> Table:
+    """Return a table for display: formatted cells and a caption, escaped.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table, rows already in the order to show (sort before, for determinism).
+    caption : str
+        What the table shows, in a phrase.
+    formats : mapping of str to str, optional
+        Format specification per column (``".2f"``, ``".0%"``, ``"d"``); other columns are
+        shown with ``str``. Missing values show as empty cells.
+    synthetic : bool, default False
+        Whether the table shows the synthetic reconstruction; the caption then says so.
+    index : bool, default False
+        Whether to show the frame's index (for pivot tables whose index is a label).
+
+    Returns
+    -------
+    Table
+        Displays as HTML in the book and as complete text for strict nbval.
+
+    Raises
+    ------
+    KeyError
+        If ``formats`` names a column the frame lacks.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"dyad_type": ["concordant"], "share": [0.5]})
+    >>> print(repr(show_table(frame, "Share", formats={"share": ".0%"}, synthetic=True)))
+    Share (synthetic data)
+     dyad_type share
+    concordant   50%
+    """
+    formats = dict(formats or {})
+    unknown = sorted(set(formats) - set(map(str, frame.columns)))
+    if unknown:
+        raise KeyError(f"formats names columns the table lacks: {unknown}")
+    cells = pd.DataFrame(
+        {
+            column: [_format_cell(v, formats.get(str(column))) for v in frame[column]]
+            for column in frame
+        },
+        index=frame.index,
+    )
+    cells.columns = frame.columns
+    if synthetic:
+        caption = f"{caption} ({SYNTHETIC_NOTE})"
+    return Table(cells=cells, caption=caption, index=index)

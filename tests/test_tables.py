@@ -1,0 +1,77 @@
+"""Tables for readers (HTML) and for nbval (complete, deterministic text)."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from alliance.book.tables import show_table
+
+
+class _Elements(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[str] = []
+        self.attributes: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attributes += [name for name, _ in attrs]
+
+
+def parse(markup: str) -> _Elements:
+    parser = _Elements()
+    parser.feed(markup)
+    return parser
+
+
+def test_study_text_stays_text_in_cells_and_caption():
+    payload = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+    frame = pd.DataFrame({"label": [payload], "n": [1]})
+    html = show_table(frame, f"Themes {payload}")._repr_html_()
+    elements = parse(html)
+    assert "script" not in elements.tags and "img" not in elements.tags
+    assert "onerror" not in elements.attributes
+    assert "&lt;script&gt;" in html
+
+
+def test_text_holds_every_row_and_column_however_wide():
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(rng.random((70, 30)), columns=[f"column_{i}" for i in range(30)])
+    text = repr(show_table(frame, "wide", formats={c: ".3f" for c in frame}))
+    lines = text.splitlines()
+    assert "..." not in text
+    assert len(lines) == 1 + 1 + 70
+    assert all(f"column_{i}" in lines[1] for i in range(30))
+    assert f"{frame.iloc[69, 29]:.3f}" in lines[-1]
+
+
+def test_formats_missing_values_and_synthetic_caption():
+    frame = pd.DataFrame({"theme": ["trust", "anger"], "share": [0.256, np.nan]})
+    table = show_table(frame, "Share of sessions", formats={"share": ".0%"}, synthetic=True)
+    assert table.caption == "Share of sessions (synthetic data)"
+    assert table.cells["share"].tolist() == ["26%", ""]
+    assert show_table(frame, "Share").caption == "Share"
+
+
+def test_html_and_text_show_the_same_cells():
+    frame = pd.DataFrame({"informant": ["client", "therapist"], "kappa": [0.7013, 0.7212]})
+    table = show_table(frame, "kappa", formats={"kappa": ".2f"})
+    html = table._repr_html_()
+    for cell in ("0.70", "0.72", "client", "therapist"):
+        assert cell in html and cell in repr(table)
+    assert "<th" in html and "index" not in parse(html).attributes
+
+
+def test_index_is_shown_only_when_asked():
+    frame = pd.DataFrame({"n": [3]}, index=pd.Index(["trust"], name="theme"))
+    assert "trust" in repr(show_table(frame, "n", index=True))
+    assert "trust" not in repr(show_table(frame, "n"))
+
+
+def test_unknown_format_column_is_refused():
+    with pytest.raises(KeyError, match="lacks"):
+        show_table(pd.DataFrame({"a": [1]}), "a", formats={"b": ".2f"})
