@@ -78,7 +78,7 @@ def show_table(
     caption: str,
     *,
     formats: Mapping[str, str] | None = None,
-    synthetic: bool = False,
+    synthetic: object = None,
     index: bool = False,
 ) -> Table:
     """Return a table for display: formatted cells and a caption, escaped.
@@ -92,8 +92,9 @@ def show_table(
     formats : mapping of str to str, optional
         Format specification per column (``".2f"``, ``".0%"``, ``"d"``); other columns are
         shown with ``str``. Missing values show as empty cells.
-    synthetic : bool, default False
-        Whether the table shows the synthetic reconstruction; the caption then says so.
+    synthetic : object, optional
+        Truthy when the table shows the synthetic reconstruction (pass the study's
+        ``synthetic`` property, or a bool); the caption then says so.
     index : bool, default False
         Whether to show the frame's index (for pivot tables whose index is a label).
 
