@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,8 +37,11 @@ __all__ = [
     "NOTES_COLUMN",
     "SHEET_CONTEXT_COLUMNS",
     "CodingSheetError",
+    "RawTable",
     "SheetReading",
+    "parse_code",
     "read_sheet",
+    "read_table",
 ]
 
 SHEET_CONTEXT_COLUMNS: tuple[str, ...] = ("excerpt_id", "informant", "text")
@@ -214,16 +216,70 @@ def read_sheet(
     >>> print(read_sheet(frame.iloc[:1]).notes)
     ("ignored the notes column(s) 'Notes' (not scored)", 'read WAHR/FALSCH as 1/0 in 8 cells')
     """
-    if isinstance(sheet, pd.DataFrame):
-        source, notes = "sheet", []
-        header = [str(c) for c in sheet.columns]
-        rows = [list(values) for values in sheet.itertuples(index=False)]
-        names = [f"row {label}" for label in sheet.index]
-    else:
-        path = Path(sheet)
-        source = str(path)
-        header, rows, names, notes = _read_file(path)
-    return _normalise(header, rows, names, source, notes, exercise, empty_as_absent)
+    table = read_table(sheet)
+    return _normalise(table, exercise, empty_as_absent)
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A table as read from a file or DataFrame, before its cells are interpreted.
+
+    Attributes
+    ----------
+    header : list of str
+        The column names as written.
+    rows : list of list
+        The cells of each row (strings from CSV; numbers, booleans or None from ``.xlsx``).
+    names : list of str
+        How to name each row in a message (``line 5`` of a CSV, ``row 5`` of a workbook).
+    source : str
+        The file name, or ``"sheet"`` for a DataFrame.
+    notes : list of str
+        How the file was read (separator, byte-order mark, line endings, encoding, worksheet).
+    """
+
+    header: list[str]
+    rows: list[list[object]]
+    names: list[str]
+    source: str
+    notes: list[str]
+
+
+def read_table(table: pd.DataFrame | Path | str) -> RawTable:
+    """Read a CSV (any of :data:`SEPARATORS`), ``.xlsx`` or DataFrame as a raw table.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame or path
+        The table or its file.
+
+    Returns
+    -------
+    RawTable
+        Header, rows, row names, source and how the file was read.
+
+    Raises
+    ------
+    CodingSheetError
+        If the file does not exist or is not a table this function can read.
+
+    Examples
+    --------
+    >>> raw = read_table(pd.DataFrame({"a": [1, 2]}))
+    >>> raw.header, raw.rows, raw.names
+    (['a'], [[1], [2]], ['row 0', 'row 1'])
+    """
+    if isinstance(table, pd.DataFrame):
+        return RawTable(
+            header=[str(c) for c in table.columns],
+            rows=[list(values) for values in table.itertuples(index=False)],
+            names=[f"row {label}" for label in table.index],
+            source="sheet",
+            notes=[],
+        )
+    path = Path(table)
+    header, rows, names, notes = _read_file(path)
+    return RawTable(header, rows, names, str(path), notes)
 
 
 def _read_file(path: Path) -> tuple[list[str], list[list[object]], list[str], list[str]]:
@@ -329,8 +385,18 @@ def _is_blank(value: object) -> bool:
         return False
 
 
-def _code(value: object) -> tuple[int | None, str]:
-    """Return (code or None, the normalisation family, "" when read as is)."""
+def parse_code(value: object) -> tuple[int | None, str]:
+    """Read one cell as a code: return (1, 0 or None, how it was read).
+
+    The second item names the spelling that was normalised (``"TRUE/FALSE"``,
+    ``"x marks"``, ``"1.0/0.0"`` ...), or is ``""`` for a plain 1 or 0. A blank
+    cell is not a code (None); callers decide what blank means.
+
+    Examples
+    --------
+    >>> parse_code("1"), parse_code(" FALSCH "), parse_code("✓"), parse_code("yes")
+    ((1, ''), (0, 'WAHR/FALSCH'), (1, 'x marks'), (None, ''))
+    """
     if isinstance(value, bool | np.bool_):
         return int(value), "TRUE/FALSE"
     if isinstance(value, int | np.integer) and value in (0, 1):
@@ -363,15 +429,10 @@ def _problem(row: str, column: str, value: object, rule: str) -> dict[str, str]:
 
 
 def _normalise(
-    header: Sequence[str],
-    rows: list[list[object]],
-    names: list[str],
-    source: str,
-    notes: list[str],
-    exercise: pd.DataFrame | None,
-    empty_as_absent: bool,
+    table: RawTable, exercise: pd.DataFrame | None, empty_as_absent: bool
 ) -> SheetReading:
-    notes = list(notes)
+    header, rows, names, source = table.header, table.rows, table.names, table.source
+    notes = list(table.notes)
     keep, renamed, ignored_notes, unnamed = [], [], [], 0
     known = {*SHEET_CONTEXT_COLUMNS, *THEMES}
     columns: list[str] = []
@@ -436,7 +497,7 @@ def _normalise(
         for theme, value in zip(themes, cells, strict=True):
             if _is_blank(value):
                 continue
-            code, family = _code(value)
+            code, family = parse_code(value)
             if code is None:
                 problems.append(
                     _problem(
