@@ -90,7 +90,7 @@ class ClassScore:
         codes that are 1), ``percent_agreement`` (pairwise), ``fleiss_kappa``,
         ``krippendorff_alpha``, ``gwet_ac1``, the students as raters and the
         excerpts as units; ``paradox``: a sentence where raw agreement is high
-        but kappa low (the prevalence paradox), else ``""``.
+        but kappa low (the prevalence paradox, see :data:`PARADOX_AGREEMENT`), else ``""``.
     contested : pandas.DataFrame
         One row per excerpt, least agreed first: ``excerpt_id``, ``informant``,
         ``text``, ``key_theme``, ``agreement`` (pairwise agreement of the
@@ -136,6 +136,13 @@ class ClassScore:
         """Return a short summary for the terminal."""
         lines = [f"{len(self.students)} sheet(s) scored, {len(self.unreadable)} unreadable."]
         lines += [f"  unreadable: {r.source}: {r.reason}" for r in self.unreadable.itertuples()]
+        lines += [f"  not read: {r.source}: {r.reason}" for r in self.skipped.itertuples()]
+        normalised = int((self.students["notes"] != "").sum())
+        if normalised:
+            lines.append(
+                f"  {normalised} sheet(s) read with normalisations (TRUE/FALSE, x marks, "
+                "semicolons ...), each listed in the report"
+            )
         if not self.students.empty:
             lines += [
                 "",
@@ -149,7 +156,12 @@ class ClassScore:
                 "The class as raters, per theme:",
                 self.themes[columns].round(2).to_string(index=False),
             ]
-            lines += [f"  {r.theme}: {r.paradox}" for r in self.themes.itertuples() if r.paradox]
+            flagged = self.themes.loc[self.themes["paradox"] != "", "theme"].tolist()
+            if flagged:
+                lines.append(
+                    "Prevalence paradox (raw agreement high, kappa low, AC1 high) in: "
+                    + ", ".join(flagged)
+                )
         return "\n".join(lines)
 
 
@@ -343,7 +355,7 @@ def _paradox(prevalence: float, agreement: float, kappa: float, ac1: float) -> s
         return ""
     kind = "rare" if prevalence < 0.5 else "common"
     return (
-        f"prevalence paradox: the class agrees on {agreement:.0%} of codes, yet Fleiss' kappa "
+        f"the class agrees on {agreement:.0%} of codes, yet Fleiss' kappa "
         f"is {kappa:.2f} against AC1 {ac1:.2f}, because the theme is {kind} ({prevalence:.0%} "
         "of codes are 1) and chance agreement is already high (chapter 12)"
     )
@@ -428,8 +440,28 @@ def _number(value: object, digits: int = 2) -> str:
     return _e(value)
 
 
+_HEADERS = {
+    "exact_matches": "exact matches",
+    "cell_agreement": "cell agreement",
+    "mean_kappa": "mean kappa",
+    "codes": "1s coded",
+    "key_prevalence": "key prevalence",
+    "prevalence": "class prevalence",
+    "percent_agreement": "raw agreement",
+    "fleiss_kappa": "Fleiss' kappa",
+    "krippendorff_alpha": "Krippendorff's alpha",
+    "gwet_ac1": "Gwet's AC1",
+    "excerpt_id": "excerpt",
+    "key_theme": "key theme",
+    "agreement": "class agreement",
+    "on_key": "coded the key theme",
+    "coded": "themes coded (share of students)",
+    "notes": "how the sheet was read",
+}
+
+
 def _table(frame: pd.DataFrame, caption: str, percent: Sequence[str] = ()) -> str:
-    head = "".join(f"<th>{_e(c)}</th>" for c in frame.columns)
+    head = "".join(f"<th>{_e(_HEADERS.get(c, c))}</th>" for c in frame.columns)
     body = []
     for row in frame.itertuples(index=False):
         cells = []
@@ -495,7 +527,7 @@ def _heat_map(matrix: pd.DataFrame) -> str:
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:1em 0}caption{text-align:left;font-weight:600;padding:.3em 0}
+table{border-collapse:collapse;margin:1em 0}caption{text-align:left;padding:.3em 0;color:#444}
 th,td{border:1px solid #ccc;padding:.25em .5em;vertical-align:top}th{background:#f2f2f2}
 td.n{text-align:right;font-variant-numeric:tabular-nums}.note{background:#fff6d6;padding:.6em;
 border-left:4px solid #e0b000}.bad{background:#fde8e8;padding:.6em;border-left:4px solid #c00}
@@ -576,11 +608,11 @@ def class_report_html(result: ClassScore, title: str = "Class coding report", to
             "(<code>python -m alliance consensus-log A B</code>).</p>",
             _heat_map(result.pair_matrix("kappa")),
             "<h2>The class as a panel of raters, theme by theme</h2>",
-            "<p>Each student is a rater and each excerpt a unit. <em>prevalence</em> is the "
-            "share of the class's codes that are 1; <em>key_prevalence</em> the share of "
+            "<p>Each student is a rater and each excerpt a unit. <em>Class prevalence</em> is "
+            "the share of the class's codes that are 1; <em>key prevalence</em> the share of "
             "excerpts the key files under the theme.</p>",
             _table(
-                result.themes.drop(columns=["paradox"]),
+                result.themes.drop(columns=["theme", "paradox"]),
                 "Agreement per theme: raw, Fleiss' kappa, Krippendorff's alpha, Gwet's AC1",
                 percent=("key_prevalence", "prevalence", "percent_agreement"),
             ),
