@@ -287,7 +287,9 @@ def score_class(
     for name, sheet in named.items():
         source = name if isinstance(sheet, pd.DataFrame) else str(sheet)
         try:
-            score = score_coding(sheet, exercise, codebook, empty_as_absent=empty_as_absent)
+            with warnings.catch_warnings():  # an undefined kappa shows as a dash in the report
+                warnings.simplefilter("ignore", AgreementWarning)
+                score = score_coding(sheet, exercise, codebook, empty_as_absent=empty_as_absent)
         except CodingSheetError as error:
             unreadable.append({"source": source, "reason": error.reason})
             continue
