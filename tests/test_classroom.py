@@ -169,7 +169,10 @@ def test_unreadable_sheets_are_listed_and_the_rest_scored(tmp_path):
     result = score_class([tmp_path], exercise)
     assert result.students["student"].tolist() == ["s0", "s1", "s2"]
     assert result.unreadable.to_dict("records") == [
-        {"source": str(tmp_path / "broken.csv"), "reason": "1 problem: missing column"}
+        {
+            "source": str(tmp_path / "broken.csv"),
+            "reason": "1 problem: missing column (header, column trust)",
+        }
     ]
     assert result.skipped["reason"].tolist() == ["not a spreadsheet file (.docx)"]
 

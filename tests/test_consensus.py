@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -132,3 +133,22 @@ def test_the_commands_make_and_score_a_log(tmp_path, capsys, exercise, pair):
     assert main(["score-consensus", str(log_path), *map(str, paths)]) == 0
     out = capsys.readouterr().out
     assert "the pair kept coder A's code in" in out and "consensus" in out
+
+
+def test_a_log_written_as_xlsx_and_filled_in_excel_is_scored(tmp_path, capsys, exercise, pair):
+    a, b = pair
+    a.to_csv(tmp_path / "a.csv", index=False)
+    b.to_csv(tmp_path / "b.csv", index=False)
+    sheets = [str(tmp_path / "a.csv"), str(tmp_path / "b.csv")]
+    log_path = tmp_path / "log.xlsx"
+    assert main(["consensus-log", *sheets, "--out", str(log_path)]) == 0
+    book = openpyxl.load_workbook(log_path)
+    rows = book.active
+    header = [cell.value for cell in rows[1]]
+    agreed, code_b = header.index("agreed") + 1, header.index("code_b") + 1
+    for r in range(2, rows.max_row + 1):
+        rows.cell(r, agreed).value = bool(rows.cell(r, code_b).value)  # Excel booleans
+    book.save(log_path)
+    capsys.readouterr()
+    assert main(["score-consensus", str(log_path), *sheets]) == 0
+    assert "the pair kept coder A's code in 0 and coder B's in" in capsys.readouterr().out

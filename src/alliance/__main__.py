@@ -121,12 +121,16 @@ def _add_consensus_log(commands: argparse._SubParsersAction) -> None:
         help="list two coders' disagreements, with room for arguments and the agreed code",
         description="Write the disagreement log of two coding sheets: one row per excerpt x "
         "theme where they differ, with empty columns argument_a, argument_b and agreed. Fill "
-        "in agreed (1 or 0) after negotiating, then run score-consensus.",
+        "in agreed (1 or 0) after negotiating, then run score-consensus. The log is a CSV file "
+        "(UTF-8, comma-separated), or an Excel workbook when --out ends in .xlsx.",
     )
     log.add_argument("sheet_a", type=Path, help="coder A's sheet")
     log.add_argument("sheet_b", type=Path, help="coder B's sheet")
     log.add_argument(
-        "--out", type=Path, default=Path("disagreements.csv"), help="CSV file to write"
+        "--out",
+        type=Path,
+        default=Path("disagreements.csv"),
+        help="file to write: .csv (default disagreements.csv) or .xlsx; never overwritten",
     )
     log.set_defaults(run=_run_consensus_log)
 
@@ -142,7 +146,10 @@ def _run_consensus_log(args: argparse.Namespace) -> int:
     if args.out.exists():
         print(f"error: {args.out} exists; choose another --out or remove it", file=sys.stderr)
         return 2
-    log.to_csv(args.out, index=False)
+    if args.out.suffix.lower() == ".xlsx":
+        log.to_excel(args.out, index=False)
+    else:
+        log.to_csv(args.out, index=False)
     print(f"wrote {len(log)} disagreement(s) of {args.sheet_a} and {args.sheet_b} to {args.out}")
     return 0
 

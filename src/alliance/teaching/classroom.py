@@ -271,7 +271,7 @@ def score_class(
     >>> broken = key.drop(columns="trust")
     >>> result = score_class({"ada": key, "bo": key, "cy": broken})
     >>> result.unreadable.to_dict("records")
-    [{'source': 'cy', 'reason': '1 problem: missing column'}]
+    [{'source': 'cy', 'reason': '1 problem: missing column (header, column trust)'}]
     >>> result.pairs[["student_a", "student_b", "kappa"]].to_dict("records")
     [{'student_a': 'ada', 'student_b': 'bo', 'kappa': 1.0}]
     """

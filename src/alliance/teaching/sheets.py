@@ -112,11 +112,14 @@ class CodingSheetError(ValueError):
     @property
     def reason(self) -> str:
         """One line: the number of problems and the first cause (for a class report)."""
-        first = self.problems["rule"].iloc[0].split(":")[0]
+        first = self.problems.iloc[0]
+        cause = first["rule"].split(":")[0]
+        place = _place(first)
         causes = self.problems["rule"].nunique()
         others = f" and {causes - 1} other cause(s)" if causes > 1 else ""
         count = len(self.problems)
-        return f"{count} problem{'s' if count != 1 else ''}: {first}{others}"
+        where = f" ({place})" if place else ""
+        return f"{count} problem{'s' if count != 1 else ''}: {cause}{where}{others}"
 
 
 def _place(problem: object) -> str:
