@@ -589,11 +589,12 @@ def class_report_html(result: ClassScore, title: str = "Class coding report", to
         parts.append(f"<p class='small'>Other files, not read:</p><ul class='small'>{items}</ul>")
     parts += [
         "<h2>Each student against the key</h2>",
+        "<p><em>Exact matches</em>: excerpts coded exactly as the key; <em>cell agreement</em>: "
+        "share of excerpt x theme cells that agree with the key; <em>mean kappa</em>: mean of "
+        "the per-theme Cohen's kappas; <em>1s coded</em>: how many codes the student gave.</p>",
         _table(
             result.students.drop(columns=["source", "notes"]),
-            "exact_matches: excerpts coded exactly as the key; cell_agreement: share of "
-            "excerpt x theme cells that agree; mean_kappa: mean of the per-theme Cohen's kappas; "
-            "codes: how many 1s the student coded.",
+            "Each student against the key",
             percent=("cell_agreement",),
         ),
     ]
@@ -607,7 +608,8 @@ def class_report_html(result: ClassScore, title: str = "Class coding report", to
             "<h2>Students compared with each other</h2>",
             "<p>Cohen's kappa for each pair of students over all excerpt x theme cells. "
             "Pairs that agree little are worth putting together to negotiate a consensus "
-            "(<code>python -m alliance consensus-log A B</code>).</p>",
+            "(<code>python -m alliance consensus-log A B</code>). Darker is higher; white is a "
+            "kappa of 0 or below.</p>",
             _heat_map(result.pair_matrix("kappa")),
             "<h2>The class as a panel of raters, theme by theme</h2>",
             "<p>Each student is a rater and each excerpt a unit. <em>Class prevalence</em> is "
