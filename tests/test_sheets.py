@@ -11,7 +11,12 @@ import pandas as pd
 import pytest
 
 from alliance.data.codebook import THEMES
-from alliance.teaching.exercise import exercise_excerpts, score_coding, simulate_learner
+from alliance.teaching.exercise import (
+    blank_coding_sheet,
+    exercise_excerpts,
+    score_coding,
+    simulate_learner,
+)
 from alliance.teaching.sheets import CodingSheetError, parse_code, read_sheet
 
 
@@ -324,3 +329,21 @@ def test_parse_code_reads_codes(value, code):
 @pytest.mark.parametrize("value", ["yes", "2", 2, 0.5, "1;0", "-"])
 def test_parse_code_refuses_what_is_not_a_code(value):
     assert parse_code(value)[0] is None
+
+
+def test_the_blank_sheet_handed_in_as_it_is_gets_one_short_message(tmp_path, exercise):
+    path = tmp_path / "blank.csv"
+    blank_coding_sheet(exercise).to_csv(path, index=False)
+    with pytest.raises(CodingSheetError) as error:
+        read_sheet(path, exercise)
+    assert str(error.value).splitlines()[1:] == [
+        "  not coded yet: every theme cell is empty; put 1 where a theme is present"
+    ]
+
+
+def test_a_repeated_theme_column_is_refused(exercise, sheet):
+    repeated = pd.concat([sheet, sheet[["trust"]]], axis=1)
+    with pytest.raises(
+        CodingSheetError, match="repeated column: each theme once: header, column trust"
+    ):
+        read_sheet(repeated, exercise)

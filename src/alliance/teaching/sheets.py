@@ -515,6 +515,17 @@ def _normalise(
             codes[i, THEMES.index(theme)] = code
             if family:
                 families[family] = families.get(family, 0) + 1
+    uncoded = [p for p in problems if p["column"] == "every theme"]
+    if frame.size and len(uncoded) == len(frame):  # the blank sheet, handed in as it is
+        problems = [p for p in problems if p not in uncoded]
+        problems.append(
+            _problem(
+                "",
+                "",
+                "",
+                "not coded yet: every theme cell is empty; put 1 where a theme is present",
+            )
+        )
     if problems:
         raise CodingSheetError(source, pd.DataFrame(problems))
     for family, count in families.items():
