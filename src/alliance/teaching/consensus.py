@@ -44,6 +44,7 @@ from alliance.teaching.exercise import (
     blank_coding_sheet,
     exercise_excerpts,
     score_coding,
+    solution_sheet,
 )
 from alliance.teaching.sheets import parse_code, read_sheet, read_table
 
@@ -286,11 +287,7 @@ def score_consensus(
     sheet = blank_coding_sheet(exercise)
     sheet[list(THEMES)] = consensus.loc[exercise["excerpt_id"].astype(str)].to_numpy()
     consensus_score = score_coding(sheet, exercise, codebook)
-    key = pd.DataFrame(
-        (exercise["theme"].to_numpy()[:, None] == np.asarray(THEMES)[None, :]).astype(int),
-        index=exercise["excerpt_id"].astype(str),
-        columns=list(THEMES),
-    )
+    key = solution_sheet(exercise).set_index(exercise["excerpt_id"].astype(str))[list(THEMES)]
     decisions = frame[[c for c in LOG_COLUMNS if c in frame.columns]].assign(
         key=[int(key.loc[r.excerpt_id, r.theme]) for r in frame.itertuples(index=False)]
     )
