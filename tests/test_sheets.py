@@ -347,3 +347,14 @@ def test_a_repeated_theme_column_is_refused(exercise, sheet):
         CodingSheetError, match="repeated column: each theme once: header, column trust"
     ):
         read_sheet(repeated, exercise)
+
+
+def test_spaces_around_codes_are_ignored_and_said(tmp_path, exercise, sheet, expected):
+    spaced = sheet.astype(object).replace({"trust": {1: " 1", 0: "0 "}})
+    path = tmp_path / "spaced.csv"
+    spaced.to_csv(path, index=False)
+    check(
+        read_sheet(path, exercise),
+        expected,
+        [f"ignored spaces around the code in {len(exercise)} cells"],
+    )
