@@ -358,3 +358,23 @@ def test_spaces_around_codes_are_ignored_and_said(tmp_path, exercise, sheet, exp
         expected,
         [f"ignored spaces around the code in {len(exercise)} cells"],
     )
+
+
+def test_excel_unicode_text_utf16_with_tabs(tmp_path, exercise, sheet, expected):
+    path = tmp_path / "unicode.txt"
+    path.write_bytes(sheet.to_csv(sep="\t", index=False, lineterminator="\r\n").encode("utf-16"))
+    check(
+        read_sheet(path, exercise),
+        expected,
+        [
+            "read the file as UTF-16 (as Excel's 'Unicode Text' saves it)",
+            "read Windows line endings (CRLF)",
+            "read tab as the column separator",
+        ],
+    )
+
+
+def test_old_mac_line_endings(tmp_path, exercise, sheet, expected):
+    path = tmp_path / "mac.csv"
+    sheet.to_csv(path, index=False, lineterminator="\r")
+    check(read_sheet(path, exercise), expected, ["read old Mac line endings (CR)"])

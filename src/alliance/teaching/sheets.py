@@ -167,8 +167,9 @@ def read_sheet(
     Accepted, each reported in one line of :attr:`SheetReading.notes`:
 
     * CSV separated by ``,`` ``;`` or tab (sniffed from the header), with or
-      without a UTF-8 byte-order mark, with Windows (CRLF) line endings, or in
-      Windows-1252 when it is not UTF-8; ``.xlsx`` workbooks (first worksheet);
+      without a UTF-8 byte-order mark, with Windows (CRLF) or old Mac (CR) line
+      endings, in Windows-1252 when it is not UTF-8, or in UTF-16 (Excel's
+      "Unicode Text"); ``.xlsx`` workbooks (first worksheet);
     * TRUE/FALSE, WAHR/FALSCH and VRAI/FAUX in any case, and spreadsheet booleans;
       ``x``/``X``/``✓`` marks as 1; ``1.0``/``0.0`` (or ``1,0``/``0,0``);
       spaces around a code;
@@ -337,19 +338,25 @@ def _read_ods(path: Path) -> tuple[list[str], list[list[object]], list[str], lis
 def _read_csv(path: Path) -> tuple[list[str], list[list[object]], list[str], list[str]]:
     source, notes = str(path), []
     raw = path.read_bytes()
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-        notes.append("read the UTF-8 byte-order mark (as Excel writes it)")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = raw.decode("utf-16")
+        notes.append("read the file as UTF-16 (as Excel's 'Unicode Text' saves it)")
+    else:
+        if raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+            notes.append("read the UTF-8 byte-order mark (as Excel writes it)")
         try:
-            text = raw.decode("cp1252")
-        except UnicodeDecodeError:
-            _fail(source, f"the file is not UTF-8 ({error.reason}); save it as 'CSV UTF-8'")
-        notes.append("read the file as Windows-1252: it is not UTF-8")
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            try:
+                text = raw.decode("cp1252")
+            except UnicodeDecodeError:
+                _fail(source, f"the file is not UTF-8 ({error.reason}); save it as 'CSV UTF-8'")
+            notes.append("read the file as Windows-1252: it is not UTF-8")
     if "\r\n" in text:
         notes.append("read Windows line endings (CRLF)")
+    elif "\r" in text:
+        notes.append("read old Mac line endings (CR)")
     if not text.strip():
         _fail(source, "not a CSV table: the file is empty")
     first = text.splitlines()[0]
