@@ -484,7 +484,7 @@ def _normalise(
     codes = np.zeros((len(frame), len(THEMES)), dtype=int)
     families: dict[str, int] = {}
     blanks = 0
-    for i in range(len(frame)):
+    for i in range(len(frame) if themes else 0):  # no theme column: said once, above
         where = f"{names[i]} (excerpt {ids[i]})"
         cells = [frame.at[i, theme] for theme in themes]
         blank = [theme for theme, value in zip(themes, cells, strict=True) if _is_blank(value)]
