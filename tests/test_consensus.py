@@ -152,3 +152,19 @@ def test_a_log_written_as_xlsx_and_filled_in_excel_is_scored(tmp_path, capsys, e
     capsys.readouterr()
     assert main(["score-consensus", str(log_path), *sheets]) == 0
     assert "the pair kept coder A's code in 0 and coder B's in" in capsys.readouterr().out
+
+
+def test_printing_names_the_rule_for_every_agreed_code_that_differs_from_the_key(exercise, pair):
+    a, b = pair
+    log = disagreement_log(a, b, exercise)
+    result = score_consensus(log.assign(agreed=log["code_a"]), a, b, exercise)
+    text = str(result)
+    wrong = result.decisions[~result.decisions["right"]]
+    assert len(wrong) > 0
+    rules = result.consensus.disagreements.set_index(["excerpt_id", "theme"])["rule"]
+    for row in wrong.itertuples():
+        assert f"- {row.excerpt_id}, {row.theme} (" in text
+        assert rules.loc[(row.excerpt_id, row.theme)] in text
+    key = solution_sheet(exercise).set_index("excerpt_id")
+    follows_key = log.assign(agreed=[key.at[r.excerpt_id, r.theme] for r in log.itertuples()])
+    assert "codebook says" not in str(score_consensus(follows_key, a, b, exercise))

@@ -176,6 +176,12 @@ class ConsensusScore:
                 .assign(right=self.decisions["right"].map({True: "yes", False: "no"}))
                 .to_string(index=False),
             ]
+        wrong = self.decisions.loc[~self.decisions["right"], ["excerpt_id", "theme"]]
+        rules = self.consensus.disagreements.merge(wrong, on=["excerpt_id", "theme"])
+        if not rules.empty:
+            lines += ["", "Where the agreed code differs from the key, the codebook says:"]
+            for row in rules.itertuples(index=False):
+                lines.append(f"- {row.excerpt_id}, {row.theme} ({row.kind}): {row.rule}")
         return "\n".join(lines)
 
 
