@@ -124,6 +124,19 @@ def test_every_theme_matches_statsmodels_krippendorff_and_the_ac1_formula(tiny):
         assert row.gwet_ac1 == pytest.approx((agree - chance) / (1 - chance))
 
 
+def test_the_class_fleiss_kappa_over_every_cell_matches_statsmodels(tiny):
+    ratings = cube().reshape(len(CLASS), -1).T  # 32 excerpt x theme cells x 4 students
+    counts, _ = aggregate_raters(ratings, n_cat=2)
+    overall = tiny.overall.iloc[0]
+    assert overall["fleiss_kappa"] == pytest.approx(statsmodels_fleiss(counts))
+    assert overall["krippendorff_alpha"] == pytest.approx(
+        krippendorff.alpha(ratings.T, level_of_measurement="nominal")
+    )
+    # by hand: 17 ones in 128 codes; 25 of the 32 cells unanimous, 7 split 3-1 (agreement 1/2)
+    assert overall["prevalence"] == pytest.approx(17 / 128)
+    assert overall["percent_agreement"] == pytest.approx((25 + 7 / 2) / 32)
+
+
 @pytest.mark.filterwarnings("ignore::alliance.stats.agreement.AgreementWarning")
 def test_students_are_scored_as_score_coding_scores_them(tiny):
     for row in tiny.students.itertuples():

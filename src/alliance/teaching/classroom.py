@@ -91,6 +91,9 @@ class ClassScore:
         ``krippendorff_alpha``, ``gwet_ac1``, the students as raters and the
         excerpts as units; ``paradox``: a sentence where raw agreement is high
         but kappa low (the prevalence paradox, see :data:`PARADOX_AGREEMENT`), else ``""``.
+    overall : pandas.DataFrame
+        One row: the same coefficients (and ``paradox``) over every excerpt x
+        theme cell at once, the class's single reliability figure.
     contested : pandas.DataFrame
         One row per excerpt, least agreed first: ``excerpt_id``, ``informant``,
         ``text``, ``key_theme``, ``agreement`` (pairwise agreement of the
@@ -108,6 +111,7 @@ class ClassScore:
     students: pd.DataFrame
     pairs: pd.DataFrame
     themes: pd.DataFrame
+    overall: pd.DataFrame
     contested: pd.DataFrame
     codes: pd.DataFrame
     unreadable: pd.DataFrame
@@ -151,10 +155,11 @@ class ClassScore:
             ]
         if len(self.students) >= 2:
             columns = ["theme", "prevalence", "percent_agreement", "fleiss_kappa", "gwet_ac1"]
+            overall = self.overall.assign(theme="(all themes)")
             lines += [
                 "",
                 "The class as raters, per theme:",
-                self.themes[columns].round(2).to_string(index=False),
+                pd.concat([self.themes[columns], overall[columns]]).round(2).to_string(index=False),
             ]
             flagged = self.themes.loc[self.themes["paradox"] != "", "theme"].tolist()
             if flagged:
@@ -323,6 +328,9 @@ def score_class(
         ),
         pairs=_pairs(list(codes), cube),
         themes=_themes(cube, exercise, labels),
+        overall=pd.DataFrame(
+            [_coefficients(cube.reshape(cube.shape[0], cube.shape[1] * cube.shape[2]).T)]
+        ),
         contested=_contested(cube, exercise),
         codes=_long_codes(list(codes), cube, exercise),
         unreadable=pd.DataFrame(unreadable, columns=["source", "reason"]),
@@ -363,30 +371,34 @@ def _paradox(prevalence: float, agreement: float, kappa: float, ac1: float) -> s
     )
 
 
+def _coefficients(ratings: np.ndarray) -> dict[str, Any]:
+    """Prevalence, raw agreement, the three coefficients and the paradox of units x raters."""
+    row: dict[str, Any] = {"prevalence": float(ratings.mean()) if ratings.size else np.nan}
+    methods = ("percent_agreement", "fleiss_kappa", "krippendorff_alpha", "gwet_ac1")
+    if ratings.ndim == 2 and ratings.shape[1] >= 2:
+        row["percent_agreement"] = _quiet(percent_agreement, ratings, [0, 1])
+        row["fleiss_kappa"] = _quiet(fleiss_kappa, ratings, [0, 1])
+        row["krippendorff_alpha"] = _quiet(krippendorff_alpha, ratings, categories=[0, 1])
+        row["gwet_ac1"] = _quiet(gwet_ac1, ratings, [0, 1])
+    else:
+        row |= dict.fromkeys(methods, float("nan"))
+    row["paradox"] = _paradox(
+        row["prevalence"], row["percent_agreement"], row["fleiss_kappa"], row["gwet_ac1"]
+    )
+    return row
+
+
 def _themes(cube: np.ndarray, exercise: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:
     rows = []
     for k, theme in enumerate(THEMES):
-        ratings = cube[:, :, k].T  # excerpts x students
-        row = {
-            "theme": theme,
-            "label": labels[theme],
-            "key_prevalence": float((exercise["theme"] == theme).mean()),
-            "prevalence": float(ratings.mean()) if ratings.size else float("nan"),
-        }
-        if cube.shape[0] >= 2:
-            row["percent_agreement"] = _quiet(percent_agreement, ratings, [0, 1])
-            row["fleiss_kappa"] = _quiet(fleiss_kappa, ratings, [0, 1])
-            row["krippendorff_alpha"] = _quiet(krippendorff_alpha, ratings, categories=[0, 1])
-            row["gwet_ac1"] = _quiet(gwet_ac1, ratings, [0, 1])
-        else:
-            row |= dict.fromkeys(
-                ("percent_agreement", "fleiss_kappa", "krippendorff_alpha", "gwet_ac1"),
-                float("nan"),
-            )
-        row["paradox"] = _paradox(
-            row["prevalence"], row["percent_agreement"], row["fleiss_kappa"], row["gwet_ac1"]
+        rows.append(
+            {
+                "theme": theme,
+                "label": labels[theme],
+                "key_prevalence": float((exercise["theme"] == theme).mean()),
+                **_coefficients(cube[:, :, k].T),  # excerpts x students
+            }
         )
-        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -616,7 +628,15 @@ def class_report_html(result: ClassScore, title: str = "Class coding report", to
             "the share of the class's codes that are 1; <em>key prevalence</em> the share of "
             "excerpts the key files under the theme.</p>",
             _table(
-                result.themes.drop(columns=["theme", "paradox"]),
+                pd.concat(
+                    [
+                        result.themes.drop(columns=["theme", "paradox"]),
+                        result.overall.drop(columns="paradox").assign(
+                            label="all themes (every cell)", key_prevalence=np.nan
+                        ),
+                    ],
+                    ignore_index=True,
+                ),
                 "Agreement per theme: raw, Fleiss' kappa, Krippendorff's alpha, Gwet's AC1",
                 percent=("key_prevalence", "prevalence", "percent_agreement"),
             ),
