@@ -632,7 +632,8 @@ def class_report_html(result: ClassScore, title: str = "Class coding report", to
                     [
                         result.themes.drop(columns=["theme", "paradox"]),
                         result.overall.drop(columns="paradox").assign(
-                            label="all themes (every cell)", key_prevalence=np.nan
+                            label="all themes (every cell)",
+                            key_prevalence=result.themes["key_prevalence"].mean(),
                         ),
                     ],
                     ignore_index=True,
