@@ -289,3 +289,51 @@ def test_a_user_error_shows_no_traceback(tmp_path):
 def test_pairs_cover_every_pair_once(tiny):
     pairs = set(zip(tiny.pairs["student_a"], tiny.pairs["student_b"], strict=True))
     assert pairs == set(combinations(CLASS, 2))
+
+
+def write_as(kind: int, sheet: pd.DataFrame, folder, name: str) -> None:
+    """Save a sheet the way one of six spreadsheet habits would."""
+    if kind in (0, 1):  # Excel workbook: numbers and a Notes column, or Excel booleans
+        book = openpyxl.Workbook()
+        rows = book.active
+        rows.append([*sheet.columns, "Notes"])
+        for row in sheet.itertuples(index=False):
+            codes = [bool(v) for v in row[3:]] if kind else list(row[3:])
+            rows.append([*row[:3], *codes, "unsure" if kind else None])
+        book.save(folder / f"{name}.xlsx")
+    elif kind == 2:  # German Excel: semicolons, BOM, CRLF, WAHR/FALSCH
+        words = sheet.astype(object).replace({t: {1: "WAHR", 0: "FALSCH"} for t in THEMES})
+        words.to_csv(
+            folder / f"{name}.csv",
+            sep=";",
+            index=False,
+            encoding="utf-8-sig",
+            lineterminator="\r\n",
+        )
+    elif kind == 3:  # x marks, blanks and a comment column
+        marks = sheet.astype(object).replace({t: {1: "x", 0: ""} for t in THEMES})
+        marks.assign(Comment="").to_csv(folder / f"{name}.csv", index=False)
+    elif kind == 4:  # LibreOffice: semicolons and 1.0/0.0
+        sheet.astype({t: float for t in THEMES}).to_csv(
+            folder / f"{name}.csv", sep=";", index=False
+        )
+    else:  # tab-separated text
+        sheet.to_csv(folder / f"{name}.tsv", sep="\t", index=False)
+
+
+def test_a_mixed_class_is_scored_as_if_every_sheet_were_clean(tmp_path):
+    exercise = exercise_excerpts()
+    sheets = {
+        f"student{k:02d}": simulate_learner(exercise, accuracy=0.5 + k / 30, seed=40 + k)
+        for k in range(12)
+    }
+    for k, (name, sheet) in enumerate(sheets.items()):
+        write_as(k % 6, sheet, tmp_path, name)
+    from_files = score_class([tmp_path], exercise)
+    clean = score_class(sheets, exercise)
+    assert from_files.unreadable.empty
+    columns = ["student", "exact_matches", "cell_agreement", "mean_kappa", "codes"]
+    pd.testing.assert_frame_equal(from_files.students[columns], clean.students[columns])
+    pd.testing.assert_frame_equal(from_files.pairs, clean.pairs)
+    pd.testing.assert_frame_equal(from_files.themes, clean.themes)
+    assert (from_files.students["notes"] != "").all(), "every habit is reported"
