@@ -260,6 +260,13 @@ def test_score_class_command_exits_2_when_nothing_can_be_scored(tmp_path, capsys
     assert code == 2 and err.startswith("error: no such file or folder")
 
 
+def test_score_class_command_says_when_it_cannot_write_the_report(tmp_path, capsys):
+    simulate_learner(seed=1).to_csv(tmp_path / "s.csv", index=False)
+    out = tmp_path / "no" / "such" / "folder" / "r.html"
+    code, _, err = run(["score-class", tmp_path / "s.csv", "--out", out], capsys)
+    assert code == 2 and err.startswith(f"error: cannot write {out}: ")
+
+
 def test_score_command_prints_the_feedback_or_the_grouped_problems(tmp_path, capsys):
     exercise = exercise_excerpts()
     good = tmp_path / "good.csv"

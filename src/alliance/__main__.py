@@ -110,7 +110,11 @@ def _run_score_class(args: argparse.Namespace) -> int:
         return 2
     print(result)
     replaced = " (replacing the previous report)" if args.out.exists() else ""
-    write_class_report(result, args.out, top=args.top)
+    try:
+        write_class_report(result, args.out, top=args.top)
+    except OSError as error:
+        print(f"error: cannot write {args.out}: {error.strerror}", file=sys.stderr)
+        return 2
     print(f"\nwrote the class report to {args.out}{replaced}")
     return 0
 
@@ -146,10 +150,14 @@ def _run_consensus_log(args: argparse.Namespace) -> int:
     if args.out.exists():
         print(f"error: {args.out} exists; choose another --out or remove it", file=sys.stderr)
         return 2
-    if args.out.suffix.lower() == ".xlsx":
-        log.to_excel(args.out, index=False)
-    else:
-        log.to_csv(args.out, index=False)
+    try:
+        if args.out.suffix.lower() == ".xlsx":
+            log.to_excel(args.out, index=False)
+        else:
+            log.to_csv(args.out, index=False)
+    except OSError as error:
+        print(f"error: cannot write {args.out}: {error.strerror}", file=sys.stderr)
+        return 2
     print(f"wrote {len(log)} disagreement(s) of {args.sheet_a} and {args.sheet_b} to {args.out}")
     return 0
 
