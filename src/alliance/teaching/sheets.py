@@ -34,6 +34,7 @@ import pandas as pd
 from alliance.data.codebook import THEMES
 
 __all__ = [
+    "CODE_SPELLINGS",
     "NOTES_COLUMN",
     "SHEET_CONTEXT_COLUMNS",
     "CodingSheetError",
@@ -57,14 +58,24 @@ SEPARATORS: tuple[str, ...] = (",", ";", "\t")
 PLACES_SHOWN = 3
 """How many places a grouped error names before it says "and N more"."""
 
-# Cell spellings read as a code, by family; each family used is reported once.
-_TRUE_FALSE = {
-    "TRUE/FALSE": ("true", "false"),
-    "WAHR/FALSCH": ("wahr", "falsch"),
-    "VRAI/FAUX": ("vrai", "faux"),
+CODE_SPELLINGS: dict[str, tuple[int, str]] = {
+    "true": (1, "TRUE/FALSE"),
+    "false": (0, "TRUE/FALSE"),
+    "wahr": (1, "WAHR/FALSCH"),
+    "falsch": (0, "WAHR/FALSCH"),
+    "vrai": (1, "VRAI/FAUX"),
+    "faux": (0, "VRAI/FAUX"),
+    "x": (1, "x marks"),
+    "\u2713": (1, "x marks"),  # check mark
+    "\u2714": (1, "x marks"),  # heavy check mark
+    "1.0": (1, "1.0/0.0"),
+    "0.0": (0, "1.0/0.0"),
+    "1,0": (1, "1.0/0.0"),
+    "0,0": (0, "1.0/0.0"),
 }
-_MARKS = ("x", "\u2713", "\u2714")  # x, check mark, heavy check mark
-_DECIMALS = {"1.0": 1, "0.0": 0, "1,0": 1, "0,0": 0}
+"""Cell spellings (lowercase, without surrounding spaces) read as a code, with the family
+each is reported under; 1 and 0 are read as they are. A browser form can export this table
+to read sheets exactly as :func:`read_sheet` does."""
 
 
 class CodingSheetError(ValueError):
@@ -419,14 +430,7 @@ def parse_code(value: object) -> tuple[int | None, str]:
     spaced = "spaces" if text != value else ""
     if text in ("0", "1"):
         return int(text), spaced
-    if text in _DECIMALS:
-        return _DECIMALS[text], "1.0/0.0"
-    if text.lower() in _MARKS:
-        return 1, "x marks"
-    for family, (yes, no) in _TRUE_FALSE.items():
-        if text.lower() in (yes, no):
-            return int(text.lower() == yes), family
-    return None, ""
+    return CODE_SPELLINGS.get(text.lower(), (None, ""))
 
 
 def _problem(row: str, column: str, value: object, rule: str) -> dict[str, str]:
