@@ -179,7 +179,7 @@ def test_unreadable_sheets_are_listed_and_the_rest_scored(tmp_path):
         simulate_learner(exercise, seed=k).to_csv(tmp_path / f"s{k}.csv", index=False)
     solution_sheet(exercise).drop(columns="trust").to_csv(tmp_path / "broken.csv", index=False)
     (tmp_path / "essay.docx").write_bytes(b"PK")
-    result = score_class([tmp_path], exercise)
+    result = score_class(str(tmp_path), exercise)
     assert result.students["student"].tolist() == ["s0", "s1", "s2"]
     assert result.unreadable.to_dict("records") == [
         {

@@ -237,7 +237,7 @@ def collect_sheets(paths: Sequence[Path | str]) -> tuple[dict[str, Path], pd.Dat
 
 
 def score_class(
-    sheets: Mapping[str, pd.DataFrame | Path | str] | Sequence[Path | str],
+    sheets: Mapping[str, pd.DataFrame | Path | str] | Sequence[Path | str] | Path | str,
     exercise: pd.DataFrame | None = None,
     codebook: Mapping[str, Any] | None = None,
     *,
@@ -247,9 +247,9 @@ def score_class(
 
     Parameters
     ----------
-    sheets : mapping of name to sheet, or sequence of paths
-        Sheets by student name (DataFrames or files), or files and folders
-        (see :func:`collect_sheets`).
+    sheets : mapping of name to sheet, path, or sequence of paths
+        Sheets by student name (DataFrames or files), or a folder, or files and
+        folders (see :func:`collect_sheets`).
     exercise : pandas.DataFrame, optional
         The exercise with its key (:func:`~alliance.teaching.exercise.exercise_excerpts`).
     codebook : mapping, optional
@@ -282,6 +282,8 @@ def score_class(
     """
     exercise = exercise_excerpts() if exercise is None else exercise
     codebook = load_codebook() if codebook is None else codebook
+    if isinstance(sheets, str | Path):  # one folder or file
+        sheets = [sheets]
     if isinstance(sheets, Mapping):
         named, skipped = dict(sheets), pd.DataFrame(columns=["source", "reason"])
     else:
