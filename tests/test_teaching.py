@@ -16,14 +16,13 @@ from alliance.data.codebook import THEMES, load_codebook
 from alliance.teaching.exercise import (
     CodingSheetError,
     blank_coding_sheet,
-    compare_coefficients,
     confusable_themes,
     exercise_excerpts,
-    ratings_from_table,
     score_coding,
     simulate_learner,
     solution_sheet,
 )
+from alliance.teaching.paradoxes import compare_coefficients, ratings_from_table, two_raters
 
 ROOT = Path(__file__).resolve().parents[1]
 DOWNLOAD = ROOT / "chapters" / "downloads" / "coding_sheet.csv"
@@ -140,13 +139,18 @@ def test_a_csv_file_with_shuffled_rows_and_notes_scores_like_the_frame(tmp_path,
     pd.testing.assert_frame_equal(from_file.disagreements, from_frame.disagreements)
 
 
-def test_numeric_zero_one_cells_are_accepted_but_booleans_are_not(exercise):
+def test_float_and_boolean_cells_are_read_and_reported(exercise):
     sheet = solution_sheet(exercise)
     as_float = sheet.assign(**{t: sheet[t].astype(float) for t in THEMES})
-    assert score_coding(as_float, exercise).summary["exact_matches"].item() == len(exercise)
+    score = score_coding(as_float, exercise)
+    assert score.summary["exact_matches"].item() == len(exercise)
+    assert score.notes == (f"read 1.0/0.0 as 1/0 in {len(exercise) * len(THEMES)} cells",)
     as_bool = sheet.assign(trust=sheet["trust"].astype(bool))
-    with pytest.raises(CodingSheetError, match="column trust, value 'False'"):
-        score_coding(as_bool, exercise)
+    score = score_coding(as_bool, exercise)
+    assert score.summary["exact_matches"].item() == len(exercise)
+    assert score.notes == (f"read TRUE/FALSE as 1/0 in {len(exercise)} cells",)
+    assert str(score).startswith("How the sheet was read: read TRUE/FALSE as 1/0")
+    pd.testing.assert_frame_equal(score.codes, sheet[["excerpt_id", *THEMES]])
 
 
 def _write(tmp_path, frame: pd.DataFrame) -> Path:
@@ -164,19 +168,23 @@ def _write(tmp_path, frame: pd.DataFrame) -> Path:
         ),
         (
             lambda s: s.assign(hope=0),
-            ["header, column hope: unknown code: not a theme id"],
+            ["unknown column: not a theme id", "header, column hope"],
         ),
         (
             lambda s: s.drop(columns="anger"),
-            ["header, column anger: missing column"],
+            ["missing column", "header, column anger"],
         ),
         (
             lambda s: s.astype({"trust": object}).assign(trust=["2"] + list(s["trust"])[1:]),
-            ["line 2 (excerpt", "column trust, value '2': not a code: must be 0"],
+            ["not a code: must be 1 (present) or 0", "line 2 (excerpt", "column trust, value '2'"],
         ),
         (
-            lambda s: s.astype({"empathy": object}).assign(empathy=[""] * len(s)),
-            ["column empathy: empty cells: put 0 where the theme is absent"],
+            lambda s: s.astype({"empathy": object}).assign(empathy=["yes"] * len(s)),
+            [
+                "x marks are read too (",
+                " places): line 2 (excerpt",
+                "; and ",
+            ],
         ),
         (
             lambda s: pd.concat([s, s.iloc[[0]]]),
@@ -184,7 +192,7 @@ def _write(tmp_path, frame: pd.DataFrame) -> Path:
         ),
         (
             lambda s: s.assign(excerpt_id=["E9999"] + list(s["excerpt_id"])[1:]),
-            ["line 2, column excerpt_id, value 'E9999': unknown excerpt", "missing row"],
+            ["unknown excerpt", "line 2, column excerpt_id, value 'E9999'", "missing row"],
         ),
         (
             lambda s: s.assign(text=list(s["text"])[::-1]),
@@ -216,10 +224,10 @@ def test_every_problem_is_reported_at_once(tmp_path, exercise):
 
 
 def test_unreadable_files_get_clear_errors(tmp_path, exercise):
-    latin = tmp_path / "latin1.csv"
-    latin.write_bytes("excerpt_id,text\nE1,caf\xe9\n".encode("latin-1"))
-    with pytest.raises(CodingSheetError, match="(?s)latin1.csv.*not UTF-8.*CSV UTF-8"):
-        score_coding(latin, exercise)
+    garbled = tmp_path / "garbled.csv"
+    garbled.write_bytes(b"excerpt_id,text\nE1,caf\xe9\x81\n")  # neither UTF-8 nor Windows-1252
+    with pytest.raises(CodingSheetError, match="(?s)garbled.csv.*not UTF-8.*CSV UTF-8"):
+        score_coding(garbled, exercise)
     empty = tmp_path / "empty.csv"
     empty.write_text("")
     with pytest.raises(CodingSheetError, match="(?s)empty.csv:\n  not a CSV table"):
@@ -249,16 +257,21 @@ def test_simulate_learner_rejects_impossible_rates(exercise):
         simulate_learner(exercise, accuracy=1.5)
 
 
-def test_a_sheet_with_only_the_ones_typed_needs_empty_as_absent(tmp_path, exercise):
+def test_a_sheet_with_only_the_ones_typed_is_read_unless_empty_as_absent_is_false(
+    tmp_path, exercise
+):
     sheet = solution_sheet(exercise).astype(object)
     sheet[list(THEMES)] = sheet[list(THEMES)].replace({0: ""})
     path = _write(tmp_path, sheet)
-    with pytest.raises(CodingSheetError) as error:
-        score_coding(path, exercise)
-    assert len(error.value.problems) == len(exercise), "one problem per row, not per cell"
-    assert "empty_as_absent=True" in str(error.value)
-    score = score_coding(path, exercise, empty_as_absent=True)
+    score = score_coding(path, exercise)
     assert score.summary["exact_matches"].item() == len(exercise)
+    blanks = len(exercise) * (len(THEMES) - 1)
+    assert score.notes == (f"read {blanks} blank cells as 0 (absent)",)
+    with pytest.raises(CodingSheetError) as error:
+        score_coding(path, exercise, empty_as_absent=False)
+    assert len(error.value.problems) == len(exercise), "one problem per row, not per cell"
+    assert len(str(error.value).splitlines()) == 2, "one line per cause"
+    assert "empty_as_absent=True" in str(error.value)
 
 
 def test_an_uncoded_row_is_an_error_even_with_empty_as_absent(tmp_path, exercise):
@@ -291,15 +304,38 @@ def test_ratings_from_table_expands_every_cell():
     )
     assert again.to_numpy().tolist() == [[3, 1], [2, 4]]
     with pytest.raises(ValueError, match="square"):
-        ratings_from_table([[1, 2, 3], [4, 5, 6]])
+        ratings_from_table([[1, 2, 3], [4, 5, 6]], categories=[0, 1])
     with pytest.raises(ValueError, match="same categories"):
         ratings_from_table(pd.DataFrame([[1, 2], [3, 4]], index=[1, 0], columns=[0, 1]))
     with pytest.raises(ValueError, match="non-negative whole numbers"):
-        ratings_from_table([[1, -2], [3, 4]])
+        ratings_from_table([[1, -2], [3, 4]], categories=[1, 0])
+    with pytest.raises(ValueError, match="differ from the table's labels"):
+        ratings_from_table(table, categories=["no", "yes"])
+
+
+def test_ratings_from_table_never_guesses_the_order_of_categories():
+    with pytest.raises(ValueError, match="which row is which category"):
+        ratings_from_table([[0, 5], [5, 90]])
+    present_first = ratings_from_table([[0, 5], [5, 90]], categories=[1, 0])
+    assert present_first.mean() == pytest.approx(0.05)  # rare: 10 of 200 ratings present
+    present_last = ratings_from_table([[0, 5], [5, 90]], categories=[0, 1])
+    assert present_last.mean() == pytest.approx(0.95)
+
+
+def test_two_raters_puts_each_count_in_its_cell():
+    ratings = two_raters(both=4, first_only=3, second_only=2, neither=1)
+    first, second = ratings[:, 0], ratings[:, 1]
+    assert int(((first == 1) & (second == 1)).sum()) == 4
+    assert int(((first == 1) & (second == 0)).sum()) == 3
+    assert int(((first == 0) & (second == 1)).sum()) == 2
+    assert int(((first == 0) & (second == 0)).sum()) == 1
+    assert cohen_kappa_score(first, second) == pytest.approx(
+        compare_coefficients({"x": ratings})["cohen_kappa"].item()
+    )
 
 
 def test_compare_coefficients_matches_independent_implementations():
-    two = ratings_from_table(pd.DataFrame([[5, 10], [5, 80]], index=[1, 0], columns=[1, 0]))
+    two = two_raters(5, 10, 5, 80)
     rng = np.random.default_rng(1)
     three = (rng.random((40, 3)) < 0.2).astype(int)
     three[:25] = three[:25, :1]  # raters agree on most units
@@ -327,9 +363,11 @@ def test_compare_coefficients_matches_independent_implementations():
 def test_a_frame_with_repeated_labels_and_missing_values_gets_clear_errors(exercise):
     sheet = solution_sheet(exercise)
     repeated = pd.concat([sheet, sheet.iloc[[0]]])  # index label 0 twice
-    with pytest.raises(CodingSheetError, match="row 0, column excerpt_id.*duplicate row"):
+    with pytest.raises(CodingSheetError, match="duplicate row.*: row 0, column excerpt_id"):
         score_coding(repeated, exercise)
     missing = sheet.astype(object)
     missing.loc[3, "trust"] = pd.NA
-    with pytest.raises(CodingSheetError, match=r"row 3 \(excerpt .*\), column trust: empty cells"):
-        score_coding(missing, exercise)
+    with pytest.raises(
+        CodingSheetError, match=r"empty cells.*: row 3 \(excerpt .*\), column trust"
+    ):
+        score_coding(missing, exercise, empty_as_absent=False)

@@ -1,8 +1,11 @@
-"""Command-line entry point: ``python -m alliance {synth,validate,report}``.
+"""Command-line entry point: ``python -m alliance {synth,validate,report,score,...}``.
 
 ``synth`` writes the synthetic reconstruction of the study, ``validate``
 checks a study folder against the schema and prints every problem, and
 ``report`` prints the key tables of the analysis for a study folder.
+The teaching commands: ``score`` scores one coding sheet, ``score-class`` a
+whole class (with an HTML report), ``consensus-log`` lists two coders'
+disagreements for negotiation and ``score-consensus`` scores the result.
 """
 
 from __future__ import annotations
@@ -32,7 +35,156 @@ def _build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="print the key tables for a study folder")
     report.add_argument("folder", type=Path, help="folder holding the study tables")
+    for add in (_add_score, _add_score_class, _add_consensus_log, _add_score_consensus):
+        add(commands)
     return parser
+
+
+# --- teaching commands: each adds its parser and runs itself; user errors exit 2 ----------
+
+SHEET_HELP = (
+    "a filled-in coding sheet: CSV (comma, semicolon or tab; UTF-8 or Windows-1252) or .xlsx"
+)
+
+
+def _user_error(error: ValueError) -> int:
+    print(f"error: {error}", file=sys.stderr)
+    return 2
+
+
+def _add_score(commands: argparse._SubParsersAction) -> None:
+    score = commands.add_parser(
+        "score",
+        help="score one student's coding sheet against the key",
+        description="Score one coding sheet: agreement per theme and every disagreement with "
+        "the codebook rule that decides it. Exit 2 when the sheet cannot be read.",
+    )
+    score.add_argument("sheet", type=Path, help=SHEET_HELP)
+    score.add_argument(
+        "--strict", action="store_true", help="require a code in every theme cell (no blanks)"
+    )
+    score.set_defaults(run=_run_score)
+
+
+def _run_score(args: argparse.Namespace) -> int:
+    from alliance.teaching.exercise import CodingSheetError, score_coding
+
+    try:
+        print(score_coding(args.sheet, empty_as_absent=not args.strict))
+    except CodingSheetError as error:
+        return _user_error(error)
+    return 0
+
+
+def _add_score_class(commands: argparse._SubParsersAction) -> None:
+    score_class = commands.add_parser(
+        "score-class",
+        help="score a whole class's coding sheets and write an HTML report",
+        description="Score every sheet in the given files and folders, compare the students "
+        "with each other and write a self-contained HTML report. Sheets that cannot be read "
+        "are listed with one line each; exit 0 when at least one sheet was scored, else 2.",
+    )
+    score_class.add_argument(
+        "sheets", type=Path, nargs="+", help="coding sheets, or folders of them (.csv, .xlsx)"
+    )
+    score_class.add_argument(
+        "--out", type=Path, default=Path("class_report.html"), help="HTML report to write"
+    )
+    score_class.add_argument(
+        "--top", type=int, default=8, help="how many contested excerpts to show (default 8)"
+    )
+    score_class.set_defaults(run=_run_score_class)
+
+
+def _run_score_class(args: argparse.Namespace) -> int:
+    from alliance.teaching.classroom import ClassroomError, score_class, write_class_report
+
+    try:
+        result = score_class(args.sheets)
+    except ClassroomError as error:
+        return _user_error(error)
+    if result.students.empty:
+        print("error: no sheet could be scored:", file=sys.stderr)
+        for row in result.unreadable.itertuples():
+            print(f"  {row.source}: {row.reason}", file=sys.stderr)
+        return 2
+    print(result)
+    replaced = " (replacing the previous report)" if args.out.exists() else ""
+    try:
+        write_class_report(result, args.out, top=args.top)
+    except OSError as error:
+        print(f"error: cannot write {args.out}: {error.strerror}", file=sys.stderr)
+        return 2
+    print(f"\nwrote the class report to {args.out}{replaced}")
+    return 0
+
+
+def _add_consensus_log(commands: argparse._SubParsersAction) -> None:
+    log = commands.add_parser(
+        "consensus-log",
+        help="list two coders' disagreements, with room for arguments and the agreed code",
+        description="Write the disagreement log of two coding sheets: one row per excerpt x "
+        "theme where they differ, with empty columns argument_a, argument_b and agreed. Fill "
+        "in agreed (1 or 0) after negotiating, then run score-consensus. The log is a CSV file "
+        "(UTF-8, comma-separated), or an Excel workbook when --out ends in .xlsx.",
+    )
+    log.add_argument("sheet_a", type=Path, help="coder A's sheet")
+    log.add_argument("sheet_b", type=Path, help="coder B's sheet")
+    log.add_argument(
+        "--out",
+        type=Path,
+        default=Path("disagreements.csv"),
+        help="file to write: .csv (default disagreements.csv) or .xlsx; never overwritten",
+    )
+    log.set_defaults(run=_run_consensus_log)
+
+
+def _run_consensus_log(args: argparse.Namespace) -> int:
+    from alliance.teaching.consensus import disagreement_log
+    from alliance.teaching.exercise import CodingSheetError
+
+    try:
+        log = disagreement_log(args.sheet_a, args.sheet_b)
+    except CodingSheetError as error:
+        return _user_error(error)
+    if args.out.exists():
+        print(f"error: {args.out} exists; choose another --out or remove it", file=sys.stderr)
+        return 2
+    try:
+        if args.out.suffix.lower() == ".xlsx":
+            log.to_excel(args.out, index=False)
+        else:
+            log.to_csv(args.out, index=False)
+    except OSError as error:
+        print(f"error: cannot write {args.out}: {error.strerror}", file=sys.stderr)
+        return 2
+    print(f"wrote {len(log)} disagreement(s) of {args.sheet_a} and {args.sheet_b} to {args.out}")
+    return 0
+
+
+def _add_score_consensus(commands: argparse._SubParsersAction) -> None:
+    consensus = commands.add_parser(
+        "score-consensus",
+        help="score a negotiated consensus against the key and each coder alone",
+        description="Read a disagreement log (from consensus-log) whose agreed column is "
+        "filled in, build the consensus coding from the two sheets and the log, and compare "
+        "it with the key beside each coder alone.",
+    )
+    consensus.add_argument("log", type=Path, help="the filled-in log (CSV or .xlsx)")
+    consensus.add_argument("sheet_a", type=Path, help="coder A's sheet, as given to consensus-log")
+    consensus.add_argument("sheet_b", type=Path, help="coder B's sheet, as given to consensus-log")
+    consensus.set_defaults(run=_run_score_consensus)
+
+
+def _run_score_consensus(args: argparse.Namespace) -> int:
+    from alliance.teaching.consensus import ConsensusError, score_consensus
+    from alliance.teaching.exercise import CodingSheetError
+
+    try:
+        print(score_consensus(args.log, args.sheet_a, args.sheet_b))
+    except (CodingSheetError, ConsensusError) as error:
+        return _user_error(error)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -49,6 +201,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         0 on success, non-zero when validation finds problems.
     """
     args = _build_parser().parse_args(argv)
+    if hasattr(args, "run"):
+        return args.run(args)
     if args.command == "synth":
         from alliance.article.reconstruction import DEFAULT_SEED, write_study
 

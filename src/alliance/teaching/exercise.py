@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from itertools import zip_longest
@@ -36,24 +36,16 @@ import numpy as np
 import pandas as pd
 
 from alliance.data.codebook import THEMES, load_codebook
-from alliance.stats.agreement import (
-    brennan_prediger,
-    cohen_kappa,
-    fleiss_kappa,
-    gwet_ac1,
-    krippendorff_alpha,
-    percent_agreement,
-)
+from alliance.stats.agreement import cohen_kappa
+from alliance.teaching.sheets import SHEET_CONTEXT_COLUMNS, CodingSheetError, read_sheet
 
 __all__ = [
     "EXERCISE_SEED",
     "CodingScore",
     "CodingSheetError",
     "blank_coding_sheet",
-    "compare_coefficients",
     "confusable_themes",
     "exercise_excerpts",
-    "ratings_from_table",
     "score_coding",
     "simulate_learner",
     "solution_sheet",
@@ -61,12 +53,6 @@ __all__ = [
 
 EXERCISE_SEED = 2020
 """Seed that picks and orders the exercise excerpts."""
-
-SHEET_CONTEXT_COLUMNS: tuple[str, ...] = ("excerpt_id", "informant", "text")
-"""Columns of the blank sheet before the theme columns."""
-
-NOTES_COLUMN = "notes"
-"""An optional free-text column a learner may add; it is not scored."""
 
 
 @cache
@@ -172,135 +158,6 @@ def blank_coding_sheet(exercise: pd.DataFrame | None = None) -> pd.DataFrame:
     return sheet
 
 
-class CodingSheetError(ValueError):
-    """A coding sheet cannot be scored; :attr:`problems` lists every problem.
-
-    Parameters
-    ----------
-    source : str
-        The file name, or ``"sheet"`` for a DataFrame.
-    problems : pandas.DataFrame
-        One row per problem: ``row`` (where it is), ``column``, ``value``, ``rule``.
-    """
-
-    def __init__(self, source: str, problems: pd.DataFrame) -> None:
-        self.source = source
-        self.problems = problems
-        count = len(problems)
-        lines = [f"{count} problem{'s' if count != 1 else ''} in coding sheet {source}:"]
-        for problem in problems.itertuples(index=False):
-            where = [problem.row] if problem.row else []
-            if problem.column:
-                where.append(f"column {problem.column}")
-            if problem.value:
-                where.append(f"value {problem.value!r}")
-            lines.append(
-                "  " + ": ".join([", ".join(where), problem.rule] if where else [problem.rule])
-            )
-        super().__init__("\n".join(lines))
-
-
-def _read_sheet(sheet: pd.DataFrame | Path | str) -> tuple[pd.DataFrame, str, pd.Series]:
-    """Return the sheet, its name, and how to name each row in an error."""
-    if isinstance(sheet, pd.DataFrame):
-        names = pd.Series([f"row {label}" for label in sheet.index])
-        return sheet.reset_index(drop=True), "sheet", names
-    path = Path(sheet)
-    try:
-        frame = pd.read_csv(
-            path, dtype=str, keep_default_na=False, encoding="utf-8", skip_blank_lines=False
-        )
-    except UnicodeDecodeError as error:
-        raise CodingSheetError(
-            str(path),
-            _one_problem(
-                "", "", "", f"the file is not UTF-8 ({error.reason}); save it as 'CSV UTF-8'"
-            ),
-        ) from error
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-        problem = _one_problem("", "", "", f"not a CSV table: {error}")
-        raise CodingSheetError(str(path), problem) from error
-    frame.columns = [c.removeprefix("\ufeff") for c in frame.columns]
-    names = pd.Series([f"line {i + 2}" for i in range(len(frame))], index=frame.index)
-    return frame, str(path), names
-
-
-def _one_problem(row: str, column: str, value: str, rule: str) -> pd.DataFrame:
-    return pd.DataFrame([{"row": row, "column": column, "value": value, "rule": rule}])
-
-
-def _is_binary(value: object) -> bool:
-    if isinstance(value, str):
-        return value in ("0", "1")
-    if isinstance(value, bool | np.bool_):
-        return False
-    return isinstance(value, int | float | np.integer | np.floating) and value in (0, 1)
-
-
-def _sheet_problems(
-    frame: pd.DataFrame, names: pd.Series, exercise: pd.DataFrame, empty_as_absent: bool
-) -> list[dict[str, str]]:
-    problems: list[dict[str, str]] = []
-
-    def add(row: str, column: str, value: object, rule: str) -> None:
-        problems.append({"row": row, "column": column, "value": str(value), "rule": rule})
-
-    allowed = {*SHEET_CONTEXT_COLUMNS, *THEMES, NOTES_COLUMN}
-    for column in frame.columns:
-        if column not in allowed:
-            add("header", str(column), "", f"unknown code: not a theme id ({', '.join(THEMES)})")
-    for column in ("excerpt_id", *THEMES):
-        if column not in frame.columns:
-            add("header", column, "", "missing column: every theme needs a column of 0/1 codes")
-    if "excerpt_id" not in frame.columns:
-        return problems
-    ids = frame["excerpt_id"].astype(str)
-    reference = exercise.set_index("excerpt_id")
-    for index in frame.index[ids.duplicated(keep=False)]:
-        add(names[index], "excerpt_id", ids[index], "duplicate row: each excerpt is coded once")
-    for index in frame.index[~ids.isin(reference.index)]:
-        add(names[index], "excerpt_id", ids[index], "unknown excerpt: not in this exercise")
-    absent = [e for e in exercise["excerpt_id"] if e not in set(ids)]
-    for excerpt in absent:
-        add("", "excerpt_id", excerpt, "missing row: this excerpt of the exercise is not coded")
-    if "text" in frame.columns:
-        known = ids.isin(reference.index)
-        for index in frame.index[known]:
-            if frame.at[index, "text"] != reference.at[ids[index], "text"]:
-                add(
-                    names[index],
-                    "text",
-                    str(frame.at[index, "text"])[:40],
-                    f"the text is not that of excerpt {ids[index]}; were rows re-sorted "
-                    "without their excerpt_id, or is the sheet from another exercise?",
-                )
-    themes = [theme for theme in THEMES if theme in frame.columns]
-    for index in frame.index:
-        where = f"{names[index]} (excerpt {ids[index]})"
-        values = frame.loc[index, themes]
-        empty = [theme for theme in themes if _is_empty(values[theme])]
-        if empty and (len(empty) == len(themes) or not empty_as_absent):
-            if len(empty) == len(themes):
-                columns, rule = "every theme", "not coded yet: put 1 or 0 in each theme column"
-            else:
-                columns = ", ".join(empty)
-                rule = (
-                    "empty cells: put 0 where the theme is absent (or score with "
-                    "empty_as_absent=True if you left absent themes blank on purpose)"
-                )
-            add(where, columns, "", rule)
-        for theme in themes:
-            if not _is_empty(values[theme]) and not _is_binary(values[theme]):
-                add(where, theme, values[theme], "not a code: must be 0 (absent) or 1 (present)")
-    return problems
-
-
-def _is_empty(value: object) -> bool:
-    if isinstance(value, str):
-        return value == ""
-    return bool(pd.isna(value))
-
-
 @dataclass(frozen=True)
 class CodingScore:
     """How a coding sheet compares with the reference.
@@ -325,17 +182,26 @@ class CodingScore:
         ``coded``, ``kind`` (``missed`` or ``extra``), and the codebook rule
         that decides it: ``rule_theme``, ``rule_kind`` (``definition`` or
         ``exclude``) and ``rule``.
+    codes : pandas.DataFrame
+        The learner's codes as read: ``excerpt_id`` and one 0/1 column per
+        theme, in the order of the exercise.
+    notes : tuple of str
+        How the sheet was read: one line per normalisation (see
+        :func:`alliance.teaching.sheets.read_sheet`), empty when read as is.
     """
 
     summary: pd.DataFrame
     themes: pd.DataFrame
     confusions: pd.DataFrame
     disagreements: pd.DataFrame
+    codes: pd.DataFrame
+    notes: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         """Return the whole score as readable text: ``print(score)``."""
         summary = self.summary.iloc[0]
-        lines = [
+        lines = [f"How the sheet was read: {note}." for note in self.notes]
+        lines += [
             f"{int(summary['exact_matches'])} of {int(summary['n_excerpts'])} excerpts coded "
             "exactly as "
             f"the reference; {summary['cell_agreement']:.0%} of excerpt x theme cells agree.",
@@ -385,42 +251,46 @@ def score_coding(
     exercise: pd.DataFrame | None = None,
     codebook: Mapping[str, Any] | None = None,
     *,
-    empty_as_absent: bool = False,
+    empty_as_absent: bool = True,
 ) -> CodingScore:
     """Compare a learner's coding sheet with the reference and explain each disagreement.
 
     Parameters
     ----------
     sheet : pandas.DataFrame or path
-        The filled-in sheet (see :func:`blank_coding_sheet`), as a DataFrame or
-        a UTF-8 CSV file: ``excerpt_id``, one column per theme holding 0 or 1,
-        and optionally ``informant``, ``text`` and ``notes``. Rows may be in
-        any order.
+        The filled-in sheet (see :func:`blank_coding_sheet`), as a DataFrame, a
+        CSV file or an ``.xlsx`` workbook: ``excerpt_id``, one column per theme
+        holding 0 or 1, and optionally ``informant``, ``text`` and notes. Rows
+        may be in any order. Common spreadsheet habits (semicolons, TRUE/FALSE,
+        ``x`` marks, blank cells for absent ...) are read and reported in
+        :attr:`CodingScore.notes`; see :func:`alliance.teaching.sheets.read_sheet`.
     exercise : pandas.DataFrame, optional
         The exercise with its reference themes (:func:`exercise_excerpts`);
         defaults to the compendium's.
     codebook : mapping, optional
         The codebook whose rules explain disagreements; defaults to the
         compendium's (:func:`alliance.data.codebook.load_codebook`).
-    empty_as_absent : bool, default False
+    empty_as_absent : bool, default True
         Read an empty theme cell as 0 (absent), for learners who type only the
-        1s. A row whose theme cells are all empty is still an error (not yet
-        coded). By default every theme cell must hold 0 or 1.
+        1s (reported in the notes). A row whose theme cells are all empty is
+        still an error (not yet coded). With ``False`` every theme cell must
+        hold a code.
 
     Returns
     -------
     CodingScore
-        ``summary``, ``themes``, ``confusions`` and ``disagreements`` tables;
-        ``print(score)`` shows them all as readable text.
+        ``summary``, ``themes``, ``confusions`` and ``disagreements`` tables,
+        the ``codes`` as read and the reading ``notes``; ``print(score)`` shows
+        them all as readable text.
 
     Raises
     ------
     CodingSheetError
-        (a ``ValueError``) listing every problem at once, each naming the row
-        (file line or DataFrame label, and excerpt) and column: a missing or
-        unknown column (an unknown code), a missing, duplicated or unknown
-        excerpt, a text that does not belong to its excerpt id, a cell that is
-        not 0 or 1, or empty cells (one problem per row, naming the columns).
+        (a ``ValueError``) listing every problem at once, grouped by cause,
+        each naming the row (file line or DataFrame label, and excerpt) and
+        column: a missing or unknown column (an unknown code), a missing,
+        duplicated or unknown excerpt, a text that does not belong to its
+        excerpt id, a cell that is not a code, or an uncoded row.
 
     Examples
     --------
@@ -434,22 +304,14 @@ def score_coding(
     >>> try:
     ...     score_coding(bad, exercise)
     ... except CodingSheetError as error:
-    ...     print(error.problems[["column", "value", "rule"]].drop_duplicates().to_string())
-      column value                                           rule
-    0  trust   yes  not a code: must be 0 (absent) or 1 (present)
+    ...     print(error.problems[["column", "value"]].drop_duplicates().to_string())
+      column value
+    0  trust   yes
     """
     exercise = exercise_excerpts() if exercise is None else exercise
     codebook = load_codebook() if codebook is None else codebook
-    frame, source, names = _read_sheet(sheet)
-    problems = _sheet_problems(frame, names, exercise, empty_as_absent)
-    if problems:
-        raise CodingSheetError(source, pd.DataFrame(problems))
-    cells = (
-        frame.assign(excerpt_id=frame["excerpt_id"].astype(str))
-        .set_index("excerpt_id")
-        .loc[exercise["excerpt_id"], list(THEMES)]
-    )
-    coded = cells.map(lambda value: 0 if _is_empty(value) else int(float(value))).to_numpy()
+    reading = read_sheet(sheet, exercise, empty_as_absent=empty_as_absent)
+    coded = reading.codes[list(THEMES)].to_numpy()
     reference = _reference_codes(exercise)
     labels = {t["id"]: t["label"] for t in codebook["themes"]}
     return CodingScore(
@@ -457,6 +319,8 @@ def score_coding(
         themes=_theme_table(coded, reference, labels),
         confusions=_confusions(coded, exercise["theme"].to_numpy()),
         disagreements=_disagreements(coded, reference, exercise, codebook),
+        codes=reading.codes,
+        notes=reading.notes,
     )
 
 
@@ -653,105 +517,3 @@ def solution_sheet(exercise: pd.DataFrame | None = None) -> pd.DataFrame:
 def _reference_codes(exercise: pd.DataFrame) -> np.ndarray:
     """Excerpts x themes 0/1 matrix: 1 for the theme each excerpt is filed under."""
     return (exercise["theme"].to_numpy()[:, None] == np.asarray(THEMES)[None, :]).astype(int)
-
-
-def ratings_from_table(table: pd.DataFrame | np.ndarray) -> np.ndarray:
-    """Expand a two-rater agreement table into one row of ratings per unit.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame or array-like, shape (q, q)
-        Counts of units: row ``k``, column ``l`` = units that rater 1 put in
-        category ``k`` and rater 2 in category ``l``. A DataFrame's index
-        labels are the categories (they must equal its column labels);
-        otherwise the categories are ``0 .. q-1``.
-
-    Returns
-    -------
-    numpy.ndarray, shape (units, 2)
-        The two raters' labels, rows ordered by cell (row-major), ready for
-        the functions of :mod:`alliance.stats.agreement`.
-
-    Raises
-    ------
-    ValueError
-        If the table is not square, its labels differ between rows and
-        columns, or a count is negative or not a whole number.
-
-    Examples
-    --------
-    >>> ratings_from_table([[2, 1], [0, 1]])
-    array([[0, 0],
-           [0, 0],
-           [0, 1],
-           [1, 1]])
-    """
-    frame = table if isinstance(table, pd.DataFrame) else pd.DataFrame(np.asarray(table))
-    counts = frame.to_numpy()
-    if counts.ndim != 2 or counts.shape[0] != counts.shape[1]:
-        raise ValueError(f"an agreement table must be square; got shape {counts.shape}")
-    if list(frame.index) != list(frame.columns):
-        raise ValueError(
-            f"rows {list(frame.index)} and columns {list(frame.columns)} must list the same "
-            "categories in the same order"
-        )
-    if (counts < 0).any() or (np.asarray(counts, dtype=float) % 1 != 0).any():
-        raise ValueError(f"counts must be non-negative whole numbers; got {counts.tolist()}")
-    labels = np.asarray(frame.index)
-    rows, cols = np.indices(counts.shape)
-    repeats = counts.astype(int).ravel()
-    return np.column_stack(
-        [np.repeat(labels[rows.ravel()], repeats), np.repeat(labels[cols.ravel()], repeats)]
-    )
-
-
-def compare_coefficients(
-    examples: Mapping[str, object], categories: Sequence[object] = (0, 1)
-) -> pd.DataFrame:
-    """Compute percent agreement and the chance-corrected coefficients side by side.
-
-    Parameters
-    ----------
-    examples : mapping of str to array-like
-        Named units x raters rating arrays (see :func:`ratings_from_table`).
-    categories : sequence, default (0, 1)
-        All categories, so that an unused one still counts.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per example, in the given order: ``example``, ``n_units``,
-        ``n_raters``, ``prevalence`` (share of ratings in the last category,
-        e.g. "present"), ``percent_agreement``, ``cohen_kappa`` (two raters
-        only, else NaN), ``fleiss_kappa``, ``krippendorff_alpha``,
-        ``gwet_ac1`` and ``brennan_prediger`` (free-marginal kappa, which for
-        two categories is PABAK), all from :mod:`alliance.stats.agreement`.
-
-    Examples
-    --------
-    >>> table = compare_coefficients({"rare theme": ratings_from_table([[5, 10], [5, 80]])})
-    >>> print(table[["percent_agreement", "cohen_kappa", "gwet_ac1"]].round(3).to_string())
-       percent_agreement  cohen_kappa  gwet_ac1
-    0               0.85        0.318     0.808
-    """
-    categories = list(categories)
-    rows = []
-    for name, ratings in examples.items():
-        array = np.asarray(ratings)
-        rows.append(
-            {
-                "example": name,
-                "n_units": array.shape[0],
-                "n_raters": array.shape[1],
-                "prevalence": float((array == categories[-1]).mean()),
-                "percent_agreement": percent_agreement(array, categories),
-                "cohen_kappa": (
-                    cohen_kappa(array, categories) if array.shape[1] == 2 else float("nan")
-                ),
-                "fleiss_kappa": fleiss_kappa(array, categories),
-                "krippendorff_alpha": krippendorff_alpha(array, categories=categories),
-                "gwet_ac1": gwet_ac1(array, categories),
-                "brennan_prediger": brennan_prediger(array, categories),
-            }
-        )
-    return pd.DataFrame(rows)

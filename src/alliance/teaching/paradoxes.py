@@ -1,0 +1,214 @@
+"""Chapter 12's hand-made agreement tables: build ratings from counts, compare coefficients.
+
+A two-rater agreement table lists, for each pair of categories, how many units
+rater 1 put in one and rater 2 in the other. :func:`two_raters` builds the
+ratings of the common 2 x 2 case from its four counts, named so that the order
+of "present" and "absent" cannot be mixed up; :func:`ratings_from_table`
+expands any square table, and insists on being told which row and column is
+which category; :func:`compare_coefficients` puts percent agreement and the
+chance-corrected coefficients side by side.
+
+Examples
+--------
+>>> rare = two_raters(both=5, first_only=10, second_only=5, neither=80)
+>>> table = compare_coefficients({"rare theme": rare})
+>>> columns = ["prevalence", "percent_agreement", "cohen_kappa", "gwet_ac1"]
+>>> print(table[columns].round(3).to_string())
+   prevalence  percent_agreement  cohen_kappa  gwet_ac1
+0       0.125               0.85        0.318     0.808
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from alliance.stats.agreement import (
+    brennan_prediger,
+    cohen_kappa,
+    fleiss_kappa,
+    gwet_ac1,
+    krippendorff_alpha,
+    percent_agreement,
+)
+
+__all__ = ["compare_coefficients", "ratings_from_table", "two_raters"]
+
+PRESENT, ABSENT = 1, 0
+"""The codes of a theme coded present and absent."""
+
+
+def two_raters(both: int, first_only: int, second_only: int, neither: int) -> np.ndarray:
+    """Return the ratings of two raters who code one theme present (1) or absent (0).
+
+    Parameters
+    ----------
+    both : int
+        Units both raters code present.
+    first_only : int
+        Units only rater 1 codes present.
+    second_only : int
+        Units only rater 2 codes present.
+    neither : int
+        Units both raters leave absent.
+
+    Returns
+    -------
+    numpy.ndarray, shape (units, 2)
+        One row per unit, one column per rater, 1 = present and 0 = absent.
+
+    Raises
+    ------
+    ValueError
+        If a count is negative or not a whole number.
+
+    Examples
+    --------
+    >>> ratings = two_raters(both=1, first_only=2, second_only=0, neither=1)
+    >>> ratings.tolist()
+    [[1, 1], [1, 0], [1, 0], [0, 0]]
+    >>> float(ratings.mean())  # prevalence: share of ratings coded present
+    0.5
+    """
+    table = pd.DataFrame(
+        [[both, first_only], [second_only, neither]],
+        index=[PRESENT, ABSENT],
+        columns=[PRESENT, ABSENT],
+    )
+    return ratings_from_table(table)
+
+
+def ratings_from_table(
+    table: pd.DataFrame | np.ndarray | Sequence[Sequence[int]],
+    categories: Sequence[object] | None = None,
+) -> np.ndarray:
+    """Expand a two-rater agreement table into one row of ratings per unit.
+
+    Which row (and column) is which category must be explicit, since reading
+    ``[[0, 5], [5, 90]]`` with "present" first or last flips the prevalence:
+    give a DataFrame whose index and columns are the categories, or pass
+    ``categories`` in the order of the rows.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame or array-like, shape (q, q)
+        Counts of units: row ``k``, column ``l`` = units that rater 1 put in
+        category ``k`` and rater 2 in category ``l``.
+    categories : sequence, optional
+        The category of each row and column, in order (e.g. ``[1, 0]`` when
+        "present" comes first). Required for an array; for a DataFrame it
+        must equal its labels if given.
+
+    Returns
+    -------
+    numpy.ndarray, shape (units, 2)
+        The two raters' labels, rows ordered by cell (row-major), ready for
+        the functions of :mod:`alliance.stats.agreement`.
+
+    Raises
+    ------
+    ValueError
+        If the order of the categories is not given, the table is not square,
+        its labels differ between rows and columns or from ``categories``, or
+        a count is negative or not a whole number.
+
+    Examples
+    --------
+    >>> ratings_from_table([[2, 1], [0, 1]], categories=["yes", "no"]).tolist()
+    [['yes', 'yes'], ['yes', 'yes'], ['yes', 'no'], ['no', 'no']]
+    >>> ratings_from_table([[0, 5], [5, 90]])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: which row is which category? Pass categories in row order ...
+    """
+    if isinstance(table, pd.DataFrame):
+        frame = table
+        if categories is not None and list(categories) != list(frame.index):
+            raise ValueError(
+                f"categories {list(categories)} differ from the table's labels {list(frame.index)}"
+            )
+    elif categories is None:
+        raise ValueError(
+            "which row is which category? Pass categories in row order (e.g. categories=[1, 0] "
+            "when the first row is 'present'), a DataFrame labelled with the categories, or use "
+            "two_raters(both, first_only, second_only, neither)"
+        )
+    else:
+        counts = np.asarray(table)
+        if counts.ndim != 2 or counts.shape[0] != counts.shape[1]:
+            raise ValueError(f"an agreement table must be square; got shape {counts.shape}")
+        if len(categories) != counts.shape[0]:
+            raise ValueError(
+                f"{len(categories)} categories for a {counts.shape[0]} x {counts.shape[1]} table"
+            )
+        frame = pd.DataFrame(counts, index=list(categories), columns=list(categories))
+    counts = frame.to_numpy()
+    if counts.ndim != 2 or counts.shape[0] != counts.shape[1]:
+        raise ValueError(f"an agreement table must be square; got shape {counts.shape}")
+    if list(frame.index) != list(frame.columns):
+        raise ValueError(
+            f"rows {list(frame.index)} and columns {list(frame.columns)} must list the same "
+            "categories in the same order"
+        )
+    if (counts < 0).any() or (np.asarray(counts, dtype=float) % 1 != 0).any():
+        raise ValueError(f"counts must be non-negative whole numbers; got {counts.tolist()}")
+    labels = np.asarray(frame.index)
+    rows, cols = np.indices(counts.shape)
+    repeats = counts.astype(int).ravel()
+    return np.column_stack(
+        [np.repeat(labels[rows.ravel()], repeats), np.repeat(labels[cols.ravel()], repeats)]
+    )
+
+
+def compare_coefficients(
+    examples: Mapping[str, object], categories: Sequence[object] = (0, 1)
+) -> pd.DataFrame:
+    """Compute percent agreement and the chance-corrected coefficients side by side.
+
+    Parameters
+    ----------
+    examples : mapping of str to array-like
+        Named units x raters rating arrays (see :func:`ratings_from_table`).
+    categories : sequence, default (0, 1)
+        All categories, so that an unused one still counts.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per example, in the given order: ``example``, ``n_units``,
+        ``n_raters``, ``prevalence`` (share of ratings in the last category,
+        e.g. "present"), ``percent_agreement``, ``cohen_kappa`` (two raters
+        only, else NaN), ``fleiss_kappa``, ``krippendorff_alpha``,
+        ``gwet_ac1`` and ``brennan_prediger`` (free-marginal kappa, which for
+        two categories is PABAK), all from :mod:`alliance.stats.agreement`.
+
+    Examples
+    --------
+    >>> table = compare_coefficients({"rare theme": two_raters(5, 10, 5, 80)})
+    >>> print(table[["percent_agreement", "cohen_kappa", "gwet_ac1"]].round(3).to_string())
+       percent_agreement  cohen_kappa  gwet_ac1
+    0               0.85        0.318     0.808
+    """
+    categories = list(categories)
+    rows = []
+    for name, ratings in examples.items():
+        array = np.asarray(ratings)
+        rows.append(
+            {
+                "example": name,
+                "n_units": array.shape[0],
+                "n_raters": array.shape[1],
+                "prevalence": float((array == categories[-1]).mean()),
+                "percent_agreement": percent_agreement(array, categories),
+                "cohen_kappa": (
+                    cohen_kappa(array, categories) if array.shape[1] == 2 else float("nan")
+                ),
+                "fleiss_kappa": fleiss_kappa(array, categories),
+                "krippendorff_alpha": krippendorff_alpha(array, categories=categories),
+                "gwet_ac1": gwet_ac1(array, categories),
+                "brennan_prediger": brennan_prediger(array, categories),
+            }
+        )
+    return pd.DataFrame(rows)
