@@ -55,6 +55,7 @@ __all__ = [
     "cell_feedback",
     "compare_coefficients",
     "confusable_themes",
+    "discussion_prompts",
     "exercise_excerpts",
     "extract_rationales",
     "load_extract_bank",
@@ -256,6 +257,64 @@ def extract_rationales(exercise: pd.DataFrame | None = None) -> pd.DataFrame:
         for theme in themes
     ]
     return pd.DataFrame(rows, columns=["excerpt_id", "informant", "theme", "status", "rationale"])
+
+
+def discussion_prompts(
+    exercise: pd.DataFrame | None = None, codebook: Mapping[str, Any] | None = None
+) -> pd.DataFrame:
+    """Return a discussion prompt for every contested extract, built from the key.
+
+    An extract is contested when its key accepts a defensible alternative. The
+    prompt asks which reading the text supports and what would have to change
+    for the alternative to become a reference code; the two rationales of the
+    key are the material for the discussion.
+
+    Parameters
+    ----------
+    exercise : pandas.DataFrame, optional
+        From :func:`exercise_excerpts`; defaults to the compendium's.
+    codebook : mapping, optional
+        Defaults to the compendium's codebook (for the theme labels).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per contested extract, in exercise order: ``excerpt_id``,
+        ``informant``, ``prompt``, ``for_the_reference`` and
+        ``for_the_alternative`` (the key's rationales, each led by its theme).
+
+    Examples
+    --------
+    >>> prompts = discussion_prompts()
+    >>> prompts["excerpt_id"].tolist()[:2]
+    ['X03', 'X10']
+    >>> print(prompts.loc[0, "prompt"][:57])
+    The key codes trust and accepts openness and cooperation.
+    """
+    exercise = exercise_excerpts() if exercise is None else exercise
+    codebook = load_codebook() if codebook is None else codebook
+    labels = {t["id"]: t["label"] for t in codebook["themes"]}
+    rows = []
+    for row in exercise[exercise["alternatives"].map(len) > 0].itertuples(index=False):
+        reference = " and ".join(labels[t] for t in row.reference)
+        alternatives = " or ".join(labels[t] for t in row.alternatives)
+        rows.append(
+            {
+                "excerpt_id": row.excerpt_id,
+                "informant": row.informant,
+                "prompt": f"The key codes {reference} and accepts {alternatives}. Which reading "
+                "does the extract support better, and which codebook rule would you cite? What "
+                f"would have to change in the extract for {alternatives} to become a reference "
+                "code?",
+                "for_the_reference": " ".join(
+                    f"{labels[t]}: {row.rationales[t]}" for t in row.reference
+                ),
+                "for_the_alternative": " ".join(
+                    f"{labels[t]}: {row.rationales[t]}" for t in row.alternatives
+                ),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def blank_coding_sheet(exercise: pd.DataFrame | None = None) -> pd.DataFrame:
