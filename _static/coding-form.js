@@ -151,11 +151,13 @@
       percent(s.cell_agreement) + " of extract \u00d7 theme cells agree; " +
       s.defensible + " defensible alternative code(s); mean kappa " + fixed(s.mean_kappa) + "."));
     var table = el("table", { "class": "table coding-form-themes" });
-    table.appendChild(el("caption", {}, "Agreement with the reference, theme by theme " +
-      "(a defensible alternative you coded counts as agreement)."));
+    table.appendChild(el("caption", {}, "Agreement with the reference, theme by theme: " +
+      "extracts the reference codes, extracts you coded, missed, extra and defensible codes, " +
+      "share of extracts agreeing, and Cohen's kappa (a defensible alternative you coded " +
+      "counts as agreement)."));
     var head = el("tr");
-    ["Theme", "In the reference", "You coded", "Missed", "Extra", "Defensible",
-      "Agreement", "Cohen's kappa"].forEach(function (name) {
+    ["Theme", "Reference", "You coded", "Missed", "Extra", "Defensible",
+      "Agreement", "Kappa"].forEach(function (name) {
       head.appendChild(el("th", { scope: "col" }, name));
     });
     table.appendChild(el("thead")).appendChild(head);
@@ -169,7 +171,12 @@
       });
       body.appendChild(tr);
     });
-    results.appendChild(table);
+    var wrap = el("div", {
+      "class": "coding-form-table-wrap", tabindex: "0", role: "region",
+      "aria-label": "Agreement theme by theme",
+    });
+    wrap.appendChild(table);
+    results.appendChild(wrap);
     results.appendChild(el("h3", {}, "Every disagreement, and the codebook rule that decides it"));
     if (!result.disagreements.length) {
       results.appendChild(el("p", {}, "None: your coding equals the reference."));
@@ -276,7 +283,7 @@
   }
 
   function buildCodebook(data) {
-    var details = el("details", { "class": "coding-form-codebook" });
+    var details = el("details", { "class": "coding-form-codebook", id: "cf-codebook" });
     details.appendChild(el("summary", {}, "The codebook (open it while you code)"));
     data.themes.forEach(function (theme) {
       var section = el("div", { "class": "coding-form-theme" });
@@ -316,6 +323,14 @@
       boxes.appendChild(wrap);
     });
     fieldset.appendChild(boxes);
+    var link = el("a", { href: "#cf-codebook", "class": "coding-form-codebook-link" }, "Open the codebook");
+    link.addEventListener("click", function () {
+      document.getElementById("cf-codebook").open = true;
+    });
+    var p = el("p", { "class": "coding-form-codebook-line" });
+    p.appendChild(link);
+    p.appendChild(document.createTextNode(" (your browser's Back button returns here)"));
+    fieldset.appendChild(p);
     return fieldset;
   }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import krippendorff
@@ -13,12 +14,15 @@ from statsmodels.stats.inter_rater import aggregate_raters
 from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss
 
 from alliance.data.codebook import THEMES, load_codebook
+from alliance.teaching.coding_form import coding_form, form_data
 from alliance.teaching.exercise import (
     CodingSheetError,
     blank_coding_sheet,
     compare_coefficients,
     confusable_themes,
+    discussion_prompts,
     exercise_excerpts,
+    extract_rationales,
     load_extract_bank,
     ratings_from_table,
     score_coding,
@@ -413,3 +417,57 @@ def test_a_frame_with_repeated_labels_and_missing_values_gets_clear_errors(exerc
     missing.loc[3, "trust"] = pd.NA
     with pytest.raises(CodingSheetError, match=r"row 3 \(excerpt .*\), column trust: empty cells"):
         score_coding(missing, exercise)
+
+
+def test_discussion_prompts_cover_every_contested_extract(exercise):
+    prompts = discussion_prompts(exercise)
+    contested = exercise[exercise["alternatives"].map(len) > 0]
+    assert prompts["excerpt_id"].tolist() == contested["excerpt_id"].tolist()
+    labels = {t["id"]: t["label"] for t in load_codebook()["themes"]}
+    for prompt, row in zip(prompts.itertuples(), contested.itertuples(), strict=True):
+        for theme in row.alternatives:
+            assert labels[theme] in prompt.prompt
+            assert row.rationales[theme] in prompt.for_the_alternative
+        for theme in row.reference:
+            assert row.rationales[theme] in prompt.for_the_reference
+
+
+def test_the_key_lists_every_reference_and_alternative_code(exercise):
+    key = extract_rationales(exercise)
+    expected = sorted(
+        (row.excerpt_id, theme, status)
+        for row in exercise.itertuples()
+        for status, themes in (("reference", row.reference), ("alternative", row.alternatives))
+        for theme in themes
+    )
+    assert sorted(zip(key["excerpt_id"], key["theme"], key["status"], strict=True)) == expected
+    assert key["rationale"].str.len().min() > 40
+
+
+def test_the_form_data_carries_the_scorers_feedback_for_every_cell(exercise, learner):
+    data = form_data(exercise)
+    assert data["columns"] == blank_coding_sheet(exercise).columns.tolist()
+    assert [e["id"] for e in data["extracts"]] == exercise["excerpt_id"].tolist()
+    disagreements = score_coding(learner, exercise).disagreements
+    by_cell = {(e["id"], t): f for e in data["extracts"] for t, f in e["feedback"].items()}
+    for row in disagreements.itertuples():
+        feedback = by_cell[(row.excerpt_id, row.theme)]
+        assert (feedback["kind"], feedback["rule_kind"], feedback["rule"]) == (
+            row.kind,
+            row.rule_kind,
+            row.rule,
+        )
+        if row.kind != "extra":
+            assert feedback["rationale"] == row.rationale
+
+
+def test_the_form_html_cannot_be_broken_by_extract_text(exercise):
+    hostile = exercise.copy()
+    hostile.loc[0, "text"] = "</script><img src=x onerror=alert(1)> & \u2028"
+    hostile.at[0, "turns"] = (("Interviewer", "</SCRIPT><b>hi</b>"),)
+    html = coding_form(hostile)._repr_html_()
+    assert html.lower().count("</script>") == 1 and "<img" not in html and "<b>" not in html
+    start = html.index(">", html.index('type="application/json"')) + 1
+    data = json.loads(html[start : html.rindex("</script>")])
+    assert data["extracts"][0]["text"] == hostile.loc[0, "text"]
+    assert data["extracts"][0]["turns"] == [["Interviewer", "</SCRIPT><b>hi</b>"]]
