@@ -282,9 +282,7 @@
     return problems;
   }
 
-  function buildCodebook(data) {
-    var details = el("details", { "class": "coding-form-codebook", id: "cf-codebook" });
-    details.appendChild(el("summary", {}, "The codebook (open it while you code)"));
+  function appendThemes(parent, data) {
     data.themes.forEach(function (theme) {
       var section = el("div", { "class": "coding-form-theme" });
       section.appendChild(el("p", {}, "")).appendChild(el("strong", {}, theme.label));
@@ -295,8 +293,14 @@
         pair[1].forEach(function (rule) { list.appendChild(el("li", {}, rule)); });
         section.appendChild(list);
       });
-      details.appendChild(section);
+      parent.appendChild(section);
     });
+  }
+
+  function buildCodebook(data) {
+    var details = el("details", { "class": "coding-form-codebook" });
+    details.appendChild(el("summary", {}, "The codebook (open it while you code)"));
+    appendThemes(details, data);
     return details;
   }
 
@@ -323,13 +327,25 @@
       boxes.appendChild(wrap);
     });
     fieldset.appendChild(boxes);
-    var link = el("a", { href: "#cf-codebook", "class": "coding-form-codebook-link" }, "Open the codebook");
-    link.addEventListener("click", function () {
-      document.getElementById("cf-codebook").open = true;
-    });
+    var toggle = el("button", {
+      type: "button", "class": "btn btn-link coding-form-codebook-toggle", "aria-expanded": "false",
+    }, "Show the codebook here");
     var p = el("p", { "class": "coding-form-codebook-line" });
-    p.appendChild(link);
-    p.appendChild(document.createTextNode(" (your browser's Back button returns here)"));
+    p.appendChild(toggle);
+    toggle.addEventListener("click", function () {
+      var open = fieldset.querySelector(".coding-form-inline-codebook");
+      if (open) {
+        open.remove();
+        toggle.textContent = "Show the codebook here";
+        toggle.setAttribute("aria-expanded", "false");
+      } else {
+        var panel = el("div", { "class": "coding-form-inline-codebook" });
+        appendThemes(panel, data);
+        fieldset.appendChild(panel);
+        toggle.textContent = "Hide the codebook";
+        toggle.setAttribute("aria-expanded", "true");
+      }
+    });
     fieldset.appendChild(p);
     return fieldset;
   }

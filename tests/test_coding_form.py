@@ -305,3 +305,18 @@ def test_other_pages_do_not_get_a_form(browser):
             assert errors == []
         finally:
             context.close()
+
+
+def test_the_codebook_is_one_click_away_from_every_extract(page):
+    fieldset = page.locator("#cf-X05")
+    toggle = fieldset.get_by_role("button", name="Show the codebook here")
+    toggle.click()
+    panel = fieldset.locator(".coding-form-inline-codebook")
+    labels = [t["label"] for t in form_data()["themes"]]
+    assert panel.locator("strong").all_inner_texts() == labels
+    assert (
+        fieldset.get_by_role("button", name="Hide the codebook").get_attribute("aria-expanded")
+        == "true"
+    )
+    fieldset.get_by_role("button", name="Hide the codebook").click()
+    assert panel.count() == 0

@@ -23,8 +23,10 @@ Examples
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
+from html import escape
 from typing import Any
 
 import pandas as pd
@@ -35,9 +37,20 @@ from alliance.teaching.exercise import (
     blank_coding_sheet,
     cell_feedback,
     exercise_excerpts,
+    extract_rationales,
 )
 
-__all__ = ["FORM_DATA_ID", "FORM_ID", "CodingForm", "coding_form", "form_data", "json_for_html"]
+__all__ = [
+    "FORM_DATA_ID",
+    "FORM_ID",
+    "CodingForm",
+    "PageBlock",
+    "coding_form",
+    "form_data",
+    "json_for_html",
+    "key_block",
+    "prompts_block",
+]
 
 FORM_FORMAT = "alliance-coding-form/1"
 """Name and version of the JSON document the form script reads."""
@@ -177,3 +190,91 @@ def coding_form(
     1
     """
     return CodingForm(form_data(exercise, codebook))
+
+
+@dataclass(frozen=True)
+class PageBlock:
+    """A list of texts for a page: escaped HTML for the book, the same text as plain text.
+
+    Attributes
+    ----------
+    items : tuple of tuple of (str, str)
+        Each item is a tuple of (label, text) pairs; the first label is shown in
+        bold, the others in italics. All of it is escaped.
+    css_class : str
+        Class of the HTML list.
+    """
+
+    items: tuple[tuple[tuple[str, str], ...], ...]
+    css_class: str
+
+    def _repr_html_(self) -> str:
+        lines = []
+        for item in self.items:
+            (label, text), *rest = item
+            parts = [f"<p><strong>{escape(label)}</strong> {escape(text)}</p>"]
+            parts += [f"<p><em>{escape(k)}</em>: {escape(v)}</p>" for k, v in rest]
+            lines.append(f"<li>{''.join(parts)}</li>")
+        return f'<ul class="{escape(self.css_class)}">{"".join(lines)}</ul>'
+
+    def __repr__(self) -> str:
+        """Return the same content as wrapped plain text (for text outputs and nbval)."""
+        lines = []
+        for item in self.items:
+            (label, text), *rest = item
+            lines.append(textwrap.fill(f"- {label} {text}", 96, subsequent_indent="  "))
+            lines += [
+                textwrap.fill(f"{k}: {v}", 96, initial_indent="  ", subsequent_indent="  ")
+                for k, v in rest
+            ]
+        return "\n".join(lines)
+
+
+def key_block(
+    exercise: pd.DataFrame | None = None, codebook: Mapping[str, Any] | None = None
+) -> PageBlock:
+    """Return the key of the exercise for a page: each extract's codes with their rationales.
+
+    Examples
+    --------
+    >>> print(repr(key_block()).splitlines()[0])
+    - X01 (client interview) reference: feeling understood.
+    """
+    exercise = exercise_excerpts() if exercise is None else exercise
+    codebook = load_codebook() if codebook is None else codebook
+    labels = {t["id"]: t["label"] for t in codebook["themes"]}
+    key = extract_rationales(exercise)
+    items = []
+    for row in exercise.itertuples(index=False):
+        codes = key[key["excerpt_id"] == row.excerpt_id]
+        summary = "; ".join(
+            f"{status}: {', '.join(labels[t] for t in group['theme'])}"
+            for status, group in codes.groupby("status", sort=False)
+        )
+        items.append(
+            (
+                (f"{row.excerpt_id} ({row.informant} interview)", f"{summary}."),
+                *((f"{labels[c.theme]} ({c.status})", c.rationale) for c in codes.itertuples()),
+            )
+        )
+    return PageBlock(tuple(items), "exercise-key")
+
+
+def prompts_block(prompts: pd.DataFrame) -> PageBlock:
+    """Return discussion prompts for a page, from :func:`~.exercise.discussion_prompts`.
+
+    Examples
+    --------
+    >>> from alliance.teaching.exercise import discussion_prompts
+    >>> print(repr(prompts_block(discussion_prompts())).splitlines()[0])
+    - X03 (client interview) The key codes trust and accepts openness and cooperation. Which reading
+    """
+    items = tuple(
+        (
+            (f"{p.excerpt_id} ({p.informant} interview)", p.prompt),
+            ("For the reference", p.for_the_reference),
+            ("For the alternative", p.for_the_alternative),
+        )
+        for p in prompts.itertuples(index=False)
+    )
+    return PageBlock(items, "discussion-prompts")
