@@ -29,6 +29,36 @@
     return node;
   }
 
+  // The ticks survive a reload: kept in the browser's local storage, on this computer only.
+  function storageKey(data) {
+    return "alliance-coding-form:" + data.format + ":" + data.extracts.map(function (e) {
+      return e.id;
+    }).join(",");
+  }
+
+  function save(data) {
+    try {
+      window.localStorage.setItem(storageKey(data), JSON.stringify(readBoxes(data)));
+    } catch (error) { /* storage may be disabled; the form still works */ }
+  }
+
+  function restore(data) {
+    var saved = null;
+    try {
+      saved = JSON.parse(window.localStorage.getItem(storageKey(data)) || "null");
+    } catch (error) { return false; }
+    if (!Array.isArray(saved) || saved.length !== data.extracts.length) return false;
+    var any = false;
+    data.extracts.forEach(function (extract, i) {
+      data.themes.forEach(function (theme, k) {
+        var on = Boolean(saved[i] && saved[i][k]);
+        document.getElementById(boxId(extract.id, theme.id)).checked = on;
+        any = any || on;
+      });
+    });
+    return any;
+  }
+
   function boxId(extract, theme) {
     return "cf-" + extract + "-" + theme;
   }
@@ -378,6 +408,10 @@
     holder.appendChild(form);
     var results = el("div", { "class": "coding-form-results", id: "cf-results", tabindex: "-1" });
     holder.appendChild(results);
+    if (restore(data)) {
+      status.textContent = "Your ticks from your last visit are back (Clear all boxes starts again).";
+    }
+    form.addEventListener("change", function () { save(data); });
 
     form.addEventListener("submit", function (event) {
       event.preventDefault();
@@ -395,6 +429,7 @@
     });
     clear.addEventListener("click", function () {
       form.querySelectorAll("input[type=checkbox]").forEach(function (box) { box.checked = false; });
+      save(data);
       status.textContent = "All boxes cleared.";
     });
     file.addEventListener("change", function () {
@@ -403,6 +438,7 @@
       var reader = new FileReader();
       reader.onload = function () {
         var problems = loadSheet(data, String(reader.result));
+        save(data);
         status.textContent = problems.length
           ? "Loaded " + name + " with " + problems.length + " problem(s): " + problems.join("; ") + "."
           : "Loaded " + name + ": every box now shows that sheet's codes.";

@@ -320,3 +320,20 @@ def test_the_codebook_is_one_click_away_from_every_extract(page):
     )
     fieldset.get_by_role("button", name="Hide the codebook").click()
     assert panel.count() == 0
+
+
+def test_ticks_survive_a_reload_until_cleared(browser):
+    with serve(HTML) as origin:
+        context = browser.new_context()
+        try:
+            page = context.new_page()
+            page.goto(f"{origin}/{CHAPTER}", wait_until="networkidle")
+            page.check("#cf-X07-empathy")
+            page.reload(wait_until="networkidle")
+            assert page.is_checked("#cf-X07-empathy")
+            assert "last visit" in page.locator(".coding-form-status").inner_text()
+            page.get_by_role("button", name="Clear all boxes").click()
+            page.reload(wait_until="networkidle")
+            assert not page.is_checked("#cf-X07-empathy")
+        finally:
+            context.close()
