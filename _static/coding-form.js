@@ -435,6 +435,12 @@
     file.addEventListener("change", function () {
       if (!file.files.length) return;
       var name = file.files[0].name;
+      if (!/\.(csv|txt)$/i.test(name)) {
+        status.textContent = "The form reads CSV files only: save " + name +
+          " as CSV UTF-8 in your spreadsheet and load that file.";
+        file.value = "";
+        return;
+      }
       var reader = new FileReader();
       reader.onload = function () {
         var problems = loadSheet(data, String(reader.result));

@@ -337,3 +337,11 @@ def test_ticks_survive_a_reload_until_cleared(browser):
             assert not page.is_checked("#cf-X07-empathy")
         finally:
             context.close()
+
+
+def test_loading_a_spreadsheet_file_asks_for_csv(page, tmp_path):
+    path = tmp_path / "sheet.xlsx"
+    path.write_bytes(b"PK\x03\x04 not really a workbook")
+    page.set_input_files("#cf-load", str(path))
+    status = page.locator(".coding-form-status").inner_text()
+    assert "reads CSV files only" in status and "sheet.xlsx" in status
