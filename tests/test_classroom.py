@@ -35,6 +35,7 @@ from alliance.teaching.exercise import (
     simulate_learner,
     solution_sheet,
 )
+from alliance.teaching.sheets import SHEET_CONTEXT_COLUMNS
 
 # A fictional four-excerpt exercise, so every count below can be checked by hand.
 TINY = pd.DataFrame(
@@ -42,7 +43,9 @@ TINY = pd.DataFrame(
         "excerpt_id": ["X1", "X2", "X3", "X4"],
         "informant": ["client", "therapist", "client", "therapist"],
         "text": ["first", "second", "third", "fourth"],
-        "theme": ["understood", "trust", "anger", "empathy"],
+        "reference": [("understood",), ("trust",), ("anger",), ("empathy",)],
+        "alternatives": [(), (), (), ()],
+        "rationales": [{"understood": "a"}, {"trust": "b"}, {"anger": "c"}, {"empathy": "d"}],
     }
 )
 # The themes each student coded, excerpt by excerpt.
@@ -304,9 +307,10 @@ def write_as(kind: int, sheet: pd.DataFrame, folder, name: str) -> None:
         book = openpyxl.Workbook()
         rows = book.active
         rows.append([*sheet.columns, "Notes"])
+        context = len(SHEET_CONTEXT_COLUMNS)
         for row in sheet.itertuples(index=False):
-            codes = [bool(v) for v in row[3:]] if kind else list(row[3:])
-            rows.append([*row[:3], *codes, "unsure" if kind else None])
+            codes = [bool(v) for v in row[context:]] if kind else list(row[context:])
+            rows.append([*row[:context], *codes, "unsure" if kind else None])
         book.save(folder / f"{name}.xlsx")
     elif kind == 2:  # German Excel: semicolons, BOM, CRLF, WAHR/FALSCH
         words = sheet.astype(object).replace({t: {1: "WAHR", 0: "FALSCH"} for t in THEMES})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import krippendorff
@@ -13,11 +14,15 @@ from statsmodels.stats.inter_rater import aggregate_raters
 from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss
 
 from alliance.data.codebook import THEMES, load_codebook
+from alliance.teaching.coding_form import coding_form, form_data
 from alliance.teaching.exercise import (
     CodingSheetError,
     blank_coding_sheet,
     confusable_themes,
+    discussion_prompts,
     exercise_excerpts,
+    extract_rationales,
+    load_extract_bank,
     score_coding,
     simulate_learner,
     solution_sheet,
@@ -35,25 +40,64 @@ def exercise():
 
 @pytest.fixture(scope="module")
 def learner(exercise):
-    return simulate_learner(exercise, accuracy=0.6, extra_rate=0.2, seed=7)
+    sheet = simulate_learner(exercise, accuracy=0.6, extra_rate=0.2, seed=7)
+    for extract in ("X03", "X13", "X16"):  # a learner who also codes some alternatives
+        row = exercise.set_index("excerpt_id").loc[extract]
+        sheet.loc[sheet["excerpt_id"] == extract, list(row["alternatives"])] = 1
+    return sheet
 
 
-def test_exercise_has_at_least_30_distinct_excerpts_of_every_theme(exercise):
-    assert len(exercise) >= 30
+def test_the_extracts_are_fictional_multi_turn_interviews_coded_per_theme(exercise):
+    bank_text = (ROOT / "src" / "alliance" / "resources" / "exercise_extracts.yaml").read_text()
+    assert bank_text.startswith("# fictional:")
+    assert 16 <= len(exercise) <= 24
     assert exercise["excerpt_id"].is_unique and exercise["text"].is_unique
-    counts = exercise["theme"].value_counts()
-    assert set(counts.index) == set(THEMES) and counts.min() >= 3
     assert set(exercise["informant"]) == {"client", "therapist"}
-    assert exercise_excerpts().equals(exercise), "the exercise must be deterministic"
+    for row in exercise.itertuples():
+        speakers = [who for who, _ in row.turns]
+        assert len(speakers) >= 4 and speakers[::2] == ["Interviewer"] * len(speakers[::2])
+        assert set(speakers[1::2]) == {row.informant.capitalize()}
+        assert row.reference and not set(row.reference) & set(row.alternatives)
+        assert set(row.rationales) == {*row.reference, *row.alternatives}
+    reference = pd.Series([t for row in exercise["reference"] for t in row]).value_counts()
+    assert set(reference.index) == set(THEMES) and reference.min() >= 3
+    assert (exercise["reference"].map(len) > 1).sum() >= 4, "some extracts show several themes"
+    assert (exercise["alternatives"].map(len) > 0).sum() >= 4, "some codes are contested"
+    assert (
+        exercise_excerpts().drop(columns="rationales").equals(exercise.drop(columns="rationales"))
+    ), "the exercise must be deterministic"
 
 
-def test_exercise_rows_are_excerpts_of_the_committed_data_without_facets(exercise):
+def test_the_extracts_are_not_study_data_and_name_no_ethnic_group(exercise):
     data = pd.read_csv(ROOT / "data" / "excerpts.csv", dtype=str, keep_default_na=False)
-    merged = exercise.merge(data, on="excerpt_id", suffixes=("", "_data"), validate="1:1")
-    assert len(merged) == len(exercise)
-    for column in ("informant", "text", "theme"):
-        assert (merged[column] == merged[f"{column}_data"]).all(), column
-    assert (merged["facet"] == "").all()
+    words = " ".join(exercise["text"]).lower()
+    for sentence in data["text"]:
+        assert sentence.lower() not in words
+    for marker in ("mizrahi", "ashkenazi", "ethnic", "israel", "jewish", "arab", "immigra"):
+        assert marker not in words
+
+
+def test_a_bank_with_problems_is_refused_with_every_problem(tmp_path):
+    bad = tmp_path / "bank.yaml"
+    bad.write_text(
+        "extracts:\n"
+        "  - {id: A, informant: patient, turns: [[interviewer, hi]], reference: {hope: x},"
+        " alternatives: {}}\n"
+        "  - {id: A, informant: client, turns: [[interviewer, hi]], reference: {trust: ''},"
+        " alternatives: {trust: y}}\n"
+    )
+    with pytest.raises(ValueError) as error:
+        load_extract_bank(bad)
+    text = str(error.value)
+    for message in (
+        "'fictional: true' is missing",
+        "extract 1 (A): informant must be one of client, therapist",
+        "extract 1 (A): reference names 'hope', not a theme id",
+        "extract 2 (A): the id must be a unique string",
+        "extract 2 (A): reference trust has no rationale",
+        "extract 2 (A): ['trust'] both reference and alternative",
+    ):
+        assert message in text
 
 
 def test_the_downloadable_blank_sheet_is_fresh_and_has_no_codes(exercise):
@@ -63,44 +107,73 @@ def test_the_downloadable_blank_sheet_is_fresh_and_has_no_codes(exercise):
         "blank_coding_sheet().to_csv(path, index=False, lineterminator='\\n')"
     )
     committed = pd.read_csv(DOWNLOAD, dtype=str, keep_default_na=False)
-    assert list(committed.columns) == ["excerpt_id", "informant", "text", *THEMES]
+    assert list(committed.columns) == ["excerpt_id", "informant", "fictional", "text", *THEMES]
     assert (committed[list(THEMES)] == "").all().all()
-    assert "theme" not in committed.columns
+    assert (committed["fictional"] == "yes").all()
+    assert committed["excerpt_id"].tolist() == exercise["excerpt_id"].tolist()
 
 
 def test_the_reference_sheet_scores_perfectly(exercise):
     score = score_coding(solution_sheet(exercise), exercise)
     assert score.summary["exact_matches"].item() == len(exercise)
+    assert score.summary["defensible"].item() == 0
     assert (score.themes["kappa"] == 1).all()
     assert score.disagreements.empty
 
 
+def _accepted(exercise, sheet):
+    """The key a sheet is scored against, computed here independently of the package."""
+    key = pd.DataFrame(0, index=exercise["excerpt_id"], columns=list(THEMES))
+    coded = sheet.set_index("excerpt_id").loc[exercise["excerpt_id"], list(THEMES)]
+    for row in exercise.itertuples():
+        for theme in row.reference:
+            key.loc[row.excerpt_id, theme] = 1
+        for theme in row.alternatives:
+            key.loc[row.excerpt_id, theme] = coded.loc[row.excerpt_id, theme]
+    return key, coded
+
+
 def test_per_theme_agreement_matches_sklearn(exercise, learner):
     score = score_coding(learner, exercise)
-    reference = solution_sheet(exercise)
+    key, coded = _accepted(exercise, learner)
+    reference = solution_sheet(exercise).set_index("excerpt_id")
+    assert score.summary["defensible"].item() > 0, "the learner should code some alternatives"
     for row in score.themes.itertuples():
-        truth, coded = reference[row.theme].to_numpy(), learner[row.theme].to_numpy()
-        assert row.kappa == pytest.approx(cohen_kappa_score(truth, coded))
-        assert row.percent_agreement == pytest.approx(np.mean(truth == coded))
-        assert row.missed == int(((truth == 1) & (coded == 0)).sum())
-        assert row.extra == int(((truth == 0) & (coded == 1)).sum())
-    cells = reference[list(THEMES)].to_numpy() == learner[list(THEMES)].to_numpy()
+        truth, got, ref = key[row.theme], coded[row.theme], reference[row.theme]
+        assert row.kappa == pytest.approx(cohen_kappa_score(truth, got))
+        assert row.percent_agreement == pytest.approx(np.mean(truth == got))
+        assert row.missed == int(((ref == 1) & (got == 0)).sum())
+        assert row.extra == int(((truth == 0) & (got == 1)).sum())
+        assert row.defensible == int(((ref == 0) & (got == 1) & (truth == 1)).sum())
+    cells = key.to_numpy() == coded.to_numpy()
     assert score.summary["cell_agreement"].item() == pytest.approx(cells.mean())
     assert score.summary["exact_matches"].item() == int(cells.all(axis=1).sum())
 
 
-def test_confusions_count_every_code_against_the_reference_theme(exercise, learner):
+def test_a_coded_alternative_is_defensible_not_a_mistake(exercise):
+    sheet = solution_sheet(exercise)
+    sheet.loc[sheet["excerpt_id"] == "X03", "openness"] = 1
+    score = score_coding(sheet, exercise)
+    assert score.summary["exact_matches"].item() == len(exercise)
+    (row,) = score.disagreements.itertuples()
+    assert (row.excerpt_id, row.theme, row.kind) == ("X03", "openness", "defensible")
+    assert row.rationale == exercise.set_index("excerpt_id").at["X03", "rationales"]["openness"]
+    themes = score.themes.set_index("theme")
+    assert themes.loc["openness", ["extra", "defensible", "kappa"]].tolist() == [0, 1, 1.0]
+
+
+def test_confusions_count_every_code_against_each_reference_theme(exercise, learner):
     score = score_coding(learner, exercise)
-    long = learner.melt(id_vars="excerpt_id", value_vars=list(THEMES), var_name="coded_theme")
-    long = long[long["value"] == 1].merge(exercise[["excerpt_id", "theme"]], on="excerpt_id")
-    expected = pd.crosstab(long["theme"], long["coded_theme"]).stack()
-    got = score.confusions.set_index(["reference_theme", "coded_theme"])["n"]
-    assert got.drop(index="(none)", level=1, errors="ignore").sort_index().to_dict() == (
-        expected[expected > 0].sort_index().to_dict()
-    )
-    uncoded = int((learner[list(THEMES)].sum(axis=1) == 0).sum())
-    none = got[got.index.get_level_values("coded_theme") == "(none)"].sum()
-    assert none == uncoded
+    expected = {}
+    for row, (_, codes) in zip(
+        exercise.itertuples(), learner.set_index("excerpt_id")[list(THEMES)].iterrows(), strict=True
+    ):
+        coded = [t for t in THEMES if codes[t] == 1] or ["(none)"]
+        for reference in row.reference:
+            for theme in coded:
+                expected[(reference, theme)] = expected.get((reference, theme), 0) + 1
+    got = score.confusions.set_index(["reference_theme", "coded_theme"])["n"].to_dict()
+    assert got == expected
 
 
 def test_each_disagreement_quotes_the_rule_that_decides_it(exercise, learner):
@@ -109,21 +182,27 @@ def test_each_disagreement_quotes_the_rule_that_decides_it(exercise, learner):
     score = score_coding(learner, exercise)
     cells = (solution_sheet(exercise)[list(THEMES)] != learner[list(THEMES)]).to_numpy()
     assert len(score.disagreements) == cells.sum() > 0
+    by_id = exercise.set_index("excerpt_id")
     for row in score.disagreements.itertuples():
-        reference_theme = exercise.set_index("excerpt_id").at[row.excerpt_id, "theme"]
-        assert (row.kind == "missed") == (row.theme == reference_theme)
+        reference = by_id.at[row.excerpt_id, "reference"]
+        alternatives = by_id.at[row.excerpt_id, "alternatives"]
+        assert (row.kind == "missed") == (row.theme in reference)
+        assert (row.kind == "defensible") == (row.theme in alternatives)
         entry = themes[row.rule_theme]
         if row.rule_kind == "exclude":
             assert row.kind == "extra"
-            assert row.rule in entry["exclude"] and reference_theme in row.rule
+            assert row.rule in entry["exclude"] and any(t in row.rule for t in reference)
         else:
             assert row.rule == entry["definition"]
+            if row.kind == "extra":
+                assert not any(any(t in r for t in reference) for r in entry["exclude"])
+        assert bool(row.rationale) == (row.kind != "extra")
 
 
-def test_coding_trust_for_a_comfortable_excerpt_cites_trusts_exclusion_rule(exercise):
+def test_coding_trust_for_a_comfortable_extract_cites_trusts_exclusion_rule(exercise):
     sheet = solution_sheet(exercise)
-    excerpt = exercise.index[exercise["theme"] == "comfortable"][0]
-    sheet.loc[excerpt, ["comfortable", "trust"]] = [0, 1]
+    extract = sheet.index[sheet["excerpt_id"] == "X11"]
+    sheet.loc[extract, ["comfortable", "trust"]] = [0, 1]
     rows = score_coding(sheet, exercise).disagreements.set_index("theme")
     trust_rule = next(r for r in load_codebook()["themes"][3]["exclude"] if "comfortable" in r)
     assert rows.loc["trust", "rule"] == trust_rule
@@ -237,19 +316,24 @@ def test_unreadable_files_get_clear_errors(tmp_path, exercise):
 def test_the_simulated_learner_errs_where_the_codebook_warns(exercise):
     confusable = confusable_themes()
     valence = {t["id"]: t["valence"] for t in load_codebook()["themes"]}
-    wrong = []
+    wrong, codes = 0, 0
     for seed in range(20):
         sheet = simulate_learner(exercise, accuracy=0.5, extra_rate=0.0, seed=seed)
-        coded = sheet[list(THEMES)].to_numpy().argmax(axis=1)
-        for reference, chosen in zip(exercise["theme"], coded, strict=True):
-            if THEMES[chosen] != reference:
-                wrong.append((reference, THEMES[chosen]))
-    assert len(wrong) > 100
-    for reference, chosen in wrong:
-        allowed = confusable[reference] or [t for t in THEMES if valence[t] == valence[reference]]
-        assert chosen in allowed
-    rate = len(wrong) / (20 * len(exercise))
-    assert rate == pytest.approx(0.5, abs=0.05)
+        for row, (_, coded) in zip(
+            exercise.itertuples(), sheet[list(THEMES)].iterrows(), strict=True
+        ):
+            allowed = {
+                t
+                for ref in row.reference
+                for t in confusable[ref]
+                or [o for o in THEMES if o != ref and valence[o] == valence[ref]]
+            }
+            extra = {t for t in THEMES if coded[t] == 1} - set(row.reference)
+            assert extra <= allowed
+            codes += len(row.reference)
+            wrong += sum(coded[t] == 0 for t in row.reference)
+    assert wrong > 100
+    assert wrong / codes == pytest.approx(0.5, abs=0.05)
 
 
 def test_simulate_learner_rejects_impossible_rates(exercise):
@@ -261,11 +345,11 @@ def test_a_sheet_with_only_the_ones_typed_is_read_unless_empty_as_absent_is_fals
     tmp_path, exercise
 ):
     sheet = solution_sheet(exercise).astype(object)
+    blanks = int((sheet[list(THEMES)] == 0).to_numpy().sum())
     sheet[list(THEMES)] = sheet[list(THEMES)].replace({0: ""})
     path = _write(tmp_path, sheet)
     score = score_coding(path, exercise)
     assert score.summary["exact_matches"].item() == len(exercise)
-    blanks = len(exercise) * (len(THEMES) - 1)
     assert score.notes == (f"read {blanks} blank cells as 0 (absent)",)
     with pytest.raises(CodingSheetError) as error:
         score_coding(path, exercise, empty_as_absent=False)
@@ -289,7 +373,7 @@ def test_printing_a_score_shows_every_disagreement_with_its_rule(exercise, learn
     score = score_coding(learner, exercise)
     text = str(score)
     exact = score.summary["exact_matches"].item()
-    assert text.startswith(f"{exact} of {len(exercise)} excerpts coded exactly")
+    assert text.startswith(f"{exact} of {len(exercise)} extracts coded as the reference")
     for row in score.disagreements.itertuples():
         assert f"- {row.excerpt_id} ({row.informant}): {row.kind} {row.theme}" in text
     assert " ".join(text.split()).count("rule:") == len(score.disagreements)
@@ -371,3 +455,57 @@ def test_a_frame_with_repeated_labels_and_missing_values_gets_clear_errors(exerc
         CodingSheetError, match=r"empty cells.*: row 3 \(excerpt .*\), column trust"
     ):
         score_coding(missing, exercise, empty_as_absent=False)
+
+
+def test_discussion_prompts_cover_every_contested_extract(exercise):
+    prompts = discussion_prompts(exercise)
+    contested = exercise[exercise["alternatives"].map(len) > 0]
+    assert prompts["excerpt_id"].tolist() == contested["excerpt_id"].tolist()
+    labels = {t["id"]: t["label"] for t in load_codebook()["themes"]}
+    for prompt, row in zip(prompts.itertuples(), contested.itertuples(), strict=True):
+        for theme in row.alternatives:
+            assert labels[theme] in prompt.prompt
+            assert row.rationales[theme] in prompt.for_the_alternative
+        for theme in row.reference:
+            assert row.rationales[theme] in prompt.for_the_reference
+
+
+def test_the_key_lists_every_reference_and_alternative_code(exercise):
+    key = extract_rationales(exercise)
+    expected = sorted(
+        (row.excerpt_id, theme, status)
+        for row in exercise.itertuples()
+        for status, themes in (("reference", row.reference), ("alternative", row.alternatives))
+        for theme in themes
+    )
+    assert sorted(zip(key["excerpt_id"], key["theme"], key["status"], strict=True)) == expected
+    assert key["rationale"].str.len().min() > 40
+
+
+def test_the_form_data_carries_the_scorers_feedback_for_every_cell(exercise, learner):
+    data = form_data(exercise)
+    assert data["columns"] == blank_coding_sheet(exercise).columns.tolist()
+    assert [e["id"] for e in data["extracts"]] == exercise["excerpt_id"].tolist()
+    disagreements = score_coding(learner, exercise).disagreements
+    by_cell = {(e["id"], t): f for e in data["extracts"] for t, f in e["feedback"].items()}
+    for row in disagreements.itertuples():
+        feedback = by_cell[(row.excerpt_id, row.theme)]
+        assert (feedback["kind"], feedback["rule_kind"], feedback["rule"]) == (
+            row.kind,
+            row.rule_kind,
+            row.rule,
+        )
+        if row.kind != "extra":
+            assert feedback["rationale"] == row.rationale
+
+
+def test_the_form_html_cannot_be_broken_by_extract_text(exercise):
+    hostile = exercise.copy()
+    hostile.loc[0, "text"] = "</script><img src=x onerror=alert(1)> & \u2028"
+    hostile.at[0, "turns"] = (("Interviewer", "</SCRIPT><b>hi</b>"),)
+    html = coding_form(hostile)._repr_html_()
+    assert html.lower().count("</script>") == 1 and "<img" not in html and "<b>" not in html
+    start = html.index(">", html.index('type="application/json"')) + 1
+    data = json.loads(html[start : html.rindex("</script>")])
+    assert data["extracts"][0]["text"] == hostile.loc[0, "text"]
+    assert data["extracts"][0]["turns"] == [["Interviewer", "</SCRIPT><b>hi</b>"]]

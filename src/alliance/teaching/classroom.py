@@ -96,7 +96,7 @@ class ClassScore:
         theme cell at once, the class's single reliability figure.
     contested : pandas.DataFrame
         One row per excerpt, least agreed first: ``excerpt_id``, ``informant``,
-        ``text``, ``key_theme``, ``agreement`` (pairwise agreement of the
+        ``text``, ``key_themes``, ``agreement`` (pairwise agreement of the
         students, averaged over themes), ``on_key`` (share of students who
         coded the key theme) and ``coded`` (the themes coded, with the share of
         students, most frequent first).
@@ -397,7 +397,7 @@ def _themes(cube: np.ndarray, exercise: pd.DataFrame, labels: Mapping[str, str])
             {
                 "theme": theme,
                 "label": labels[theme],
-                "key_prevalence": float((exercise["theme"] == theme).mean()),
+                "key_prevalence": float(np.mean([theme in key for key in exercise["reference"]])),
                 **_coefficients(cube[:, :, k].T),  # excerpts x students
             }
         )
@@ -413,7 +413,7 @@ def _contested(cube: np.ndarray, exercise: pd.DataFrame) -> pd.DataFrame:
         agreement = pairs.mean(axis=1)
     else:
         agreement = np.full(len(exercise), np.nan)
-    key = exercise["theme"].to_numpy()
+    key = exercise["reference"].tolist()
     share = present / max(students, 1)
     coded = []
     for i in range(len(exercise)):
@@ -424,9 +424,12 @@ def _contested(cube: np.ndarray, exercise: pd.DataFrame) -> pd.DataFrame:
             "excerpt_id": exercise["excerpt_id"].to_numpy(),
             "informant": exercise["informant"].to_numpy(),
             "text": exercise["text"].to_numpy(),
-            "key_theme": key,
+            "key_themes": [", ".join(themes) for themes in key],
             "agreement": agreement,
-            "on_key": [share[i, THEMES.index(theme)] for i, theme in enumerate(key)],
+            "on_key": [
+                float(np.mean([share[i, THEMES.index(theme)] for theme in themes]))
+                for i, themes in enumerate(key)
+            ],
             "coded": coded,
         }
     )
@@ -468,9 +471,9 @@ _HEADERS = {
     "krippendorff_alpha": "Krippendorff's alpha",
     "gwet_ac1": "Gwet's AC1",
     "excerpt_id": "excerpt",
-    "key_theme": "key theme",
+    "key_themes": "key themes",
     "agreement": "class agreement",
-    "on_key": "coded the key theme",
+    "on_key": "coded the key themes (mean)",
     "coded": "themes coded (share of students)",
     "notes": "how the sheet was read",
 }

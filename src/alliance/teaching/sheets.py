@@ -17,8 +17,8 @@ Examples
 >>> reading = read_sheet(sheet, exercise)
 >>> for note in reading.notes:
 ...     print(note)
-read x marks as 1 (present) in 32 cells
-read 224 blank cells as 0 (absent)
+read x marks as 1 (present) in 27 cells
+read 141 blank cells as 0 (absent)
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ __all__ = [
     "read_table",
 ]
 
-SHEET_CONTEXT_COLUMNS: tuple[str, ...] = ("excerpt_id", "informant", "text")
-"""Columns of the blank sheet before the theme columns."""
+SHEET_CONTEXT_COLUMNS: tuple[str, ...] = ("excerpt_id", "informant", "fictional", "text")
+"""Columns of the blank sheet before the theme columns (``fictional`` marks invented extracts)."""
 
 NOTES_COLUMN = "notes"
 """A free-text column a learner may add; any column whose name starts with "note" or
