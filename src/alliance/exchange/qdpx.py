@@ -33,6 +33,7 @@ Examples
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import shutil
@@ -382,6 +383,9 @@ def _codes(root: ET.Element, where: str) -> tuple[pd.DataFrame, dict[str, Any] |
         element.append(codes)
         sets = _child(root, "Sets")
         if sets is not None:
+            sets = copy.deepcopy(sets)
+            for member in _all(sets, "MemberCode"):  # a codebook's sets refer by guid
+                member.set("guid", member.get("targetGUID", member.get("guid", "")))
             element.append(sets)
         try:
             ours = codebook_from_element(element, where)
@@ -616,7 +620,9 @@ def draft_mapping(project: Project) -> str:
         "#   subsample; the current schema cannot hold it yet, and the import says so).",
     ]
     if project.origin == ORIGIN:
-        lines.append("design: full  # written by the alliance compendium from a fully crossed study")
+        lines.append(
+            "design: full  # written by the alliance compendium from a fully crossed study"
+        )
     elif uncoded:
         lines.append("# Some users made no coding in some documents: " + "; ".join(uncoded[:5]))
         lines.append("design: null")
@@ -1590,6 +1596,8 @@ def export_qdpx(folder: Path | str, out: Path | str) -> Path:
         _value(source, "informant", informant)
     project_sets = next((child for child in codebook if child.tag == "Sets"), None)
     if project_sets is not None:
+        for member in project_sets.iter("MemberCode"):  # a project's sets refer by targetGUID
+            member.set("targetGUID", member.attrib.pop("guid"))
         root.append(project_sets)
     _element(root, "Description", _project_description(study))
     ET.indent(root, space="  ")
