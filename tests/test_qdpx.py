@@ -248,7 +248,8 @@ def _project_xml(style: str, codings, documents, *, cases: bool = True) -> str:
         f'<{p}Variable guid="{VARS["Ethnicity"]}" name="Ethnicity" typeOfVariable="Text"/>'
         f'<{p}Variable guid="{VARS["clinic"]}" name="clinic" typeOfVariable="Text"/>'
         f'<{p}Variable guid="{VARS["setting"]}" name="setting" typeOfVariable="Text"/>'
-        f'<{p}Variable guid="{VARS["favourite colour"]}" name="favourite colour" typeOfVariable="Text"/>'
+        f'<{p}Variable guid="{VARS["favourite colour"]}" name="favourite colour" '
+        'typeOfVariable="Text"/>'
         f"</{p}Variables>"
     )
     sources = []
@@ -263,7 +264,8 @@ def _project_xml(style: str, codings, documents, *, cases: bool = True) -> str:
                 f' creatingUser="{USERS[user]}"' if style in ("atlas", "maxqda") else ""
             )
             selections.append(
-                f'<{p}PlainTextSelection guid="{guid()}" startPosition="{start}" endPosition="{end}"'
+                f'<{p}PlainTextSelection guid="{guid()}" startPosition="{start}" '
+                f'endPosition="{end}"'
                 f'{selection_user} creationDateTime="2024-05-01T10:00:00Z">'
                 + (f"<{p}Description>memo</{p}Description>" if style == "nvivo" else "")
                 + f'<{p}Coding guid="{guid()}"{coding_user}><{p}CodeRef targetGUID="{target}"/>'
@@ -299,7 +301,8 @@ def _project_xml(style: str, codings, documents, *, cases: bool = True) -> str:
                     for i in ("client", "therapist")
                 )
                 parts.append(
-                    f'<{p}Case guid="{guid()}" name="{dyad}_{role[0].upper()}">{value_xml}{refs}</{p}Case>'
+                    f'<{p}Case guid="{guid()}" name="{dyad}_{role[0].upper()}">'
+                    f"{value_xml}{refs}</{p}Case>"
                 )
         case_xml = f"<{p}Cases>{''.join(parts)}</{p}Cases>"
     return (
@@ -576,10 +579,12 @@ def test_output_folder_is_not_overwritten(tmp_path, exported):
 def test_codebooks_of_other_programs_import_with_ids_from_names(tmp_path, root):
     prefix = "qdc:" if root.startswith("<qdc:") else ""
     body = (
-        f'<{prefix}Codes><{prefix}Code guid="{uuid.uuid4()}" name="Feeling understood" isCodable="true">'
+        f'<{prefix}Codes><{prefix}Code guid="{uuid.uuid4()}" name="Feeling understood" '
+        'isCodable="true">'
         f"<{prefix}Description>Client says they were understood.</{prefix}Description>"
         f'<{prefix}Code isCodable="true" name="Other" guid="{uuid.uuid4()}"/></{prefix}Code>'
-        f'<{prefix}Code name="Anger &amp; hostility" guid="{{{str(uuid.uuid4()).upper()}}}" isCodable="true">'
+        f'<{prefix}Code name="Anger &amp; hostility" guid="{{{str(uuid.uuid4()).upper()}}}" '
+        'isCodable="true">'
         f'<{prefix}Code guid="{uuid.uuid4()}" name="Other" isCodable="true"/></{prefix}Code>'
         f"</{prefix}Codes></{prefix}CodeBook>"
     )

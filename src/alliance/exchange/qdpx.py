@@ -531,7 +531,7 @@ def _segment(
 
 
 def _q(value: object) -> str:
-    """A YAML scalar: JSON strings and numbers are valid YAML."""
+    """Write a YAML scalar (JSON strings and numbers are valid YAML)."""
     return "null" if value is None else json.dumps(value, ensure_ascii=False)
 
 
@@ -703,7 +703,8 @@ def _draft_participants(project: Project, sessions: Mapping[str, list[str]]) -> 
             ]
             found[kind] = matches[0] if len(matches) == 1 else None
         lines.append(
-            f"  {_q(session)}: {{client: {_q(found['client'])}, therapist: {_q(found['therapist'])}}}"
+            f"  {_q(session)}: {{client: {_q(found['client'])}, "
+            f"therapist: {_q(found['therapist'])}}}"
         )
     unknown = sorted(
         {v for values in cases.values() for v in values}
@@ -856,7 +857,8 @@ def _write_without_codings(project: Project, out: Path) -> ImportResult:
     out.mkdir(parents=True, exist_ok=True)
     report = [
         f"{project.path}: the project has no codings, so there is nothing to compute agreement on.",
-        f"Imported its codebook ({len(project.codes)} codes) and {len(project.documents)} documents "
+        f"Imported its codebook ({len(project.codes)} codes) and {len(project.documents)} "
+        "documents "
         "into qdpx_codes.csv, qdpx_documents.csv and documents/; no study tables were written.",
     ]
     _write_provenance(project, out, _document_table(project, {}), report)
@@ -925,7 +927,7 @@ def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 def _participant_tables(
     mapping: Mapping[str, Any], sessions: list[str], problems: _Problems
 ) -> dict[str, pd.DataFrame]:
-    """The sessions, clients, therapists and clinics tables from the mapping's sections."""
+    """Build the sessions, clients, therapists and clinics tables from the mapping."""
     listed = _section(mapping, "sessions", problems)
     rows = []
     for session in sessions:
@@ -1051,7 +1053,7 @@ def import_qdpx(
     )
     report = [f"Read {project.path} ({project.origin or 'origin not stated'})."]
     raters = {g: str(r) for g, r in users.items() if r is not None}
-    for guid, rater in raters.items():
+    for rater in raters.values():
         if not re.fullmatch(RATER_PATTERN, rater):
             problems.add(
                 "users must map to rater ids R1, R2, ... (the current schema) or null", f"{rater!r}"
@@ -1160,14 +1162,15 @@ def import_qdpx(
     problems.raise_any()
     names = sorted(set(raters.values()), key=lambda r: int(r[1:]))
     report.append(
-        f"{len(names)} raters ({', '.join(names)}), {len(units)} documents, {len(set(themes.values()))} themes; "
+        f"{len(names)} raters ({', '.join(names)}), {len(units)} documents, "
+        f"{len(set(themes.values()))} themes; "
         f"consensus from {source}."
     )
     report += _left_out(project, users, codes, documents, consensus_user)
     for rater, missing in sorted(gaps.items()):
         report.append(
-            f"{rater} made no coding in {len(missing)} interviews; with design: full they count as "
-            "coded with no theme present."
+            f"{rater} made no coding in {len(missing)} interview(s); with design: full they "
+            "count as coded with no theme present."
         )
     report += [f"note: {note}" for note in project.notes]
     report.append("facets.csv and excerpts.csv are written with their header only (not imported).")
@@ -1177,8 +1180,8 @@ def import_qdpx(
             _coded_segments(project, raters, themes, units), threshold
         )
         report.append(
-            f"Segment agreement (qdpx_segment_agreement.csv): two segments match when they share at "
-            f"least {threshold:.0%} of the characters either covers (MAXQDA-style); "
+            "Segment agreement (qdpx_segment_agreement.csv): two segments match when they "
+            f"share at least {threshold:.0%} of the characters either covers (MAXQDA-style); "
             "character-level agreement and kappa as NVivo's coding comparison."
         )
     _write_study(project, out, tables, units, themes, result)
@@ -1361,8 +1364,9 @@ def segment_agreement(segments: pd.DataFrame, threshold: float = OVERLAP_THRESHO
     >>> segments = pd.DataFrame({"document": "D1", "rater": ["R1", "R2", "R1"],
     ...     "theme": "trust", "start": [0, 5, 60], "end": [50, 50, 80], "characters": 100})
     >>> row = segment_agreement(segments).iloc[0]
-    >>> int(row["agreements"]), int(row["segments_a"] + row["segments_b"]), float(row["char_agreement"])
-    (2, 3, 0.75)
+    >>> counts = int(row["agreements"]), int(row["segments_a"] + row["segments_b"])
+    >>> counts, float(row["char_agreement"])
+    ((2, 3), 0.75)
     """
     if not 0 < threshold <= 1:
         raise ValueError(f"threshold must be above 0 and at most 1; got {threshold}")
