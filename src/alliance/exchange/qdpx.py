@@ -881,24 +881,34 @@ def _write_provenance(
     (out / "qdpx_import.txt").write_text("\n".join(report) + "\n", encoding="utf-8")
 
 
-def _presence(
+def _mapped(
     project: Project,
     users: Mapping[str, str],
     codes: Mapping[str, str],
-    documents: Mapping[str, tuple[str, str]],
+    units: Mapping[str, tuple[str, str]],
 ) -> pd.DataFrame:
-    """One row per (document, user, theme) with a coding: session_id, informant, user, theme."""
+    """Return the segments by mapped users, of mapped codes, in mapped documents."""
     segments = project.segments
     keep = (
         segments["user"].isin(list(users))
         & segments["code"].isin(list(codes))
-        & segments["document"].isin(list(documents))
+        & segments["document"].isin(list(units))
     )
-    rows = segments[keep]
+    return segments[keep]
+
+
+def _presence(
+    project: Project,
+    users: Mapping[str, str],
+    codes: Mapping[str, str],
+    units: Mapping[str, tuple[str, str]],
+) -> pd.DataFrame:
+    """One row per (interview, user, theme) with a coding: session_id, informant, user, theme."""
+    rows = _mapped(project, users, codes, units)
     return pd.DataFrame(
         {
-            "session_id": [documents[d][0] for d in rows["document"]],
-            "informant": [documents[d][1] for d in rows["document"]],
+            "session_id": [units[d][0] for d in rows["document"]],
+            "informant": [units[d][1] for d in rows["document"]],
             "user": list(rows["user"]),
             "theme": [codes[c] for c in rows["code"]],
         }
@@ -1041,26 +1051,102 @@ def import_qdpx(
     _check_out(out)
     if project.segments.empty:
         return _write_without_codings(project, out)
-    mapping_path = Path(mapping_path)
-    mapping = _read_mapping(mapping_path)
+    mapping = _read_mapping(Path(mapping_path))
     problems = _Problems(str(mapping_path))
+    plan = _plan(project, mapping, problems)
+    problems.raise_any()
+    tables = _participant_tables(mapping, sorted({s for s, _ in plan.units.values()}), problems)
+    gaps = _gaps(project, plan, problems)
+    problems.raise_any()
+    tables.update(_coding_tables(project, plan, problems))
+    problems.raise_any()
+    names = sorted(set(plan.raters.values()), key=lambda r: int(r[1:]))
+    report = [
+        f"Read {project.path} ({project.origin or 'origin not stated'}).",
+        f"{len(names)} raters ({', '.join(names)}), {len(plan.units)} documents, "
+        f"{len(set(plan.themes.values()))} themes; consensus from {plan.consensus_source}.",
+        *_left_out(project, plan),
+        *(
+            f"{rater} made no coding in {len(missing)} interview(s); with design: full they "
+            "count as coded with no theme present."
+            for rater, missing in sorted(gaps.items())
+        ),
+        *(f"note: {note}" for note in project.notes),
+        "facets.csv and excerpts.csv are written with their header only (not imported).",
+    ]
+    result = ImportResult(out, report, ratings=tables["ratings"])
+    if segments:
+        rows = _coded_segments(project, plan.raters, plan.themes, plan.units)
+        result.segments = segment_agreement(rows, threshold)
+        report.append(
+            "Segment agreement (qdpx_segment_agreement.csv): two segments match when they "
+            f"share at least {threshold:.0%} of the characters either covers (MAXQDA-style); "
+            "character-level agreement and kappa as NVivo's coding comparison."
+        )
+    _write_study(project, out, tables, plan, result)
+    return result
+
+
+@dataclass
+class _Plan:
+    """The checked mapping, by guid: users to raters, codes to themes, documents to interviews."""
+
+    users: dict[str, Any]
+    codes: dict[str, Any]
+    documents: dict[str, Any]
+    raters: dict[str, str]
+    themes: dict[str, str]
+    units: dict[str, tuple[str, str]]
+    design: object
+    consensus_user: str | None
+    consensus_source: str
+
+
+def _plan(project: Project, mapping: Mapping[str, Any], problems: _Problems) -> _Plan:
     for key in sorted(set(map(str, mapping)) - set(_MAPPING_KEYS)):
         problems.add(f"unknown keys (expected {', '.join(_MAPPING_KEYS)})", key)
-    users = _match_keys(project.users, _section(mapping, "users", problems), "users", problems)
-    codes = _match_keys(project.codes, _section(mapping, "codes", problems), "codes", problems)
-    documents = _match_keys(
-        project.documents, _section(mapping, "documents", problems), "documents", problems
+    sections = {
+        name: _match_keys(frame, _section(mapping, name, problems), name, problems)
+        for name, frame in (
+            ("users", project.users),
+            ("codes", project.codes),
+            ("documents", project.documents),
+        )
+    }
+    raters = _check_raters(sections["users"], problems)
+    themes = _check_themes(sections["codes"], problems)
+    units = _check_units(project, sections["documents"], problems)
+    design = mapping.get("design")
+    if design not in _DESIGNS:
+        problems.add("design must be 'full' or 'subsample'", repr(design))
+    consensus_user, source = _check_consensus(project, mapping.get("consensus"), raters, problems)
+    return _Plan(
+        **sections,
+        raters=raters,
+        themes=themes,
+        units=units,
+        design=design,
+        consensus_user=consensus_user,
+        consensus_source=source,
     )
-    report = [f"Read {project.path} ({project.origin or 'origin not stated'})."]
+
+
+def _check_raters(users: Mapping[str, Any], problems: _Problems) -> dict[str, str]:
     raters = {g: str(r) for g, r in users.items() if r is not None}
     for rater in raters.values():
         if not re.fullmatch(RATER_PATTERN, rater):
             problems.add(
-                "users must map to rater ids R1, R2, ... (the current schema) or null", f"{rater!r}"
+                "users must map to rater ids R1, R2, ... (the current schema) or null", repr(rater)
             )
-    doubled = sorted({r for r in raters.values() if list(raters.values()).count(r) > 1})
-    for rater in doubled:
+    values = list(raters.values())
+    for rater in sorted({r for r in values if values.count(r) > 1}):
         problems.add("rater ids given to more than one user", rater)
+    if len(set(values)) < 2:
+        problems.add("fewer than two raters mapped (agreement needs two)", len(set(values)))
+    return raters
+
+
+def _check_themes(codes: Mapping[str, Any], problems: _Problems) -> dict[str, str]:
     themes = {g: str(t) for g, t in codes.items() if t is not None}
     for theme in sorted(set(themes.values()) - set(THEMES)):
         problems.add(f"codes mapped to an unknown theme (themes: {', '.join(THEMES)})", repr(theme))
@@ -1071,6 +1157,13 @@ def import_qdpx(
                 "absent everywhere would invent codes)",
                 theme,
             )
+    return themes
+
+
+def _check_units(
+    project: Project, documents: Mapping[str, Any], problems: _Problems
+) -> dict[str, tuple[str, str]]:
+    keys = dict(zip(project.documents["guid"], project.documents["key"], strict=True))
     units: dict[str, tuple[str, str]] = {}
     for guid, target in documents.items():
         if target is None:
@@ -1082,7 +1175,7 @@ def import_qdpx(
         ):
             problems.add(
                 "documents without a session and an informant (client or therapist)",
-                repr(project.documents.set_index("guid").at[guid, "key"]),
+                repr(keys[guid]),
             )
             continue
         session = str(target["session"])
@@ -1094,110 +1187,83 @@ def import_qdpx(
         problems.add(
             "interviews with more than one document (the current schema holds one)", "/".join(pair)
         )
-    design = mapping.get("design")
-    if design not in _DESIGNS:
-        problems.add("design must be 'full' or 'subsample'", repr(design))
-    consensus_key = mapping.get("consensus")
-    consensus_user = None
-    if consensus_key != "majority":
-        match = project.users[
-            (project.users["key"] == str(consensus_key))
-            | (project.users["guid"] == str(consensus_key))
-        ]
-        if consensus_key is None or match.empty:
-            problems.add(
-                "consensus must name a user of the project, or be 'majority'", repr(consensus_key)
-            )
-        else:
-            consensus_user = match["guid"].iloc[0]
-            if consensus_user in raters:
-                problems.add("the consensus user is also mapped to a rater", repr(consensus_key))
-    if len(set(raters.values())) < 2:
-        problems.add(
-            "fewer than two raters mapped (agreement needs two)", len(set(raters.values()))
-        )
-    problems.raise_any()
-    sessions = sorted({s for s, _ in units.values()})
-    tables = _participant_tables(mapping, sessions, problems)
-    unit_frame = pd.DataFrame(sorted(set(units.values())), columns=["session_id", "informant"])
-    coded = _presence(project, raters, themes, units)
-    by_rater = coded.groupby("user")[["session_id", "informant"]].apply(
-        lambda f: set(map(tuple, f.to_numpy()))
-    )
-    gaps = {raters[g]: sorted(set(units.values()) - by_rater.get(g, set())) for g in raters}
-    gaps = {r: g for r, g in gaps.items() if g}
-    for rater, missing in sorted(gaps.items()):
-        shown = ", ".join("/".join(p) for p in missing[:4])
-        if design == "subsample":
+    return units
+
+
+def _check_consensus(
+    project: Project, key: object, raters: Mapping[str, str], problems: _Problems
+) -> tuple[str | None, str]:
+    if key == "majority":
+        return None, "the raters' majority vote"
+    users = project.users
+    match = users[(users["key"] == str(key)) | (users["guid"] == str(key))]
+    if key is None or match.empty:
+        problems.add("consensus must name a user of the project, or be 'majority'", repr(key))
+        return None, ""
+    if match["guid"].iloc[0] in raters:
+        problems.add("the consensus user is also mapped to a rater", repr(key))
+    return match["guid"].iloc[0], f"user {match['key'].iloc[0]!r}"
+
+
+def _gaps(project: Project, plan: _Plan, problems: _Problems) -> dict[str, list[tuple[str, str]]]:
+    """Interviews in which each rater made no coding; refused for a subsample design."""
+    coded = _presence(project, plan.raters, plan.themes, plan.units)
+    done = {tuple(row) for row in coded[["user", "session_id", "informant"]].to_numpy()}
+    gaps = {}
+    for guid, rater in plan.raters.items():
+        missing = sorted(u for u in set(plan.units.values()) if (guid, *u) not in done)
+        if missing:
+            gaps[rater] = missing
+    if plan.design == "subsample":
+        for rater, missing in sorted(gaps.items()):
+            shown = ", ".join("/".join(p) for p in missing[:4])
             problems.add(
                 "a double-coded subsample: raters who did not code every interview (the current "
                 "schema needs full crossing; it waits for the schema of issue #13)",
                 f"{rater} coded none of {len(missing)} interviews ({shown}, ...)",
             )
-    problems.raise_any()
+    return gaps
+
+
+def _coding_tables(project: Project, plan: _Plan, problems: _Problems) -> dict[str, pd.DataFrame]:
+    """Return the ratings, consensus, facets and excerpts tables."""
+    units = pd.DataFrame(sorted(set(plan.units.values())), columns=["session_id", "informant"])
+    coded = _presence(project, plan.raters, plan.themes, plan.units)
     ratings = _sorted(
-        _grid(unit_frame, coded, raters, "rater"), ["session_id", "informant", "rater"]
+        _grid(units, coded, plan.raters, "rater"), ["session_id", "informant", "rater"]
     )[["session_id", "informant", "rater", "theme", "present"]]
-    if consensus_user is not None:
-        agreed = _presence(project, {consensus_user: "consensus"}, themes, units)
-        consensus = _grid(unit_frame, agreed, {consensus_user: "consensus"}, "who")
-        source = f"user {project.users.set_index('guid').at[consensus_user, 'key']!r}"
+    if plan.consensus_user is not None:
+        who = {plan.consensus_user: "consensus"}
+        agreed = _presence(project, who, plan.themes, plan.units)
+        consensus = _grid(units, agreed, who, "who")
     else:
         votes = majority_vote(ratings)
-        ties = votes[votes["majority"].isna()]
-        for row in ties.itertuples():
+        for row in votes[votes["majority"].isna()].itertuples():
             problems.add(
                 "majority-vote ties (map a consensus user instead)",
                 f"{row.session_id}/{row.informant}/{row.theme}",
             )
-        problems.raise_any()
-        consensus = votes.rename(columns={"majority": "present"}).astype({"present": int})
-        source = "the raters' majority vote"
-    tables["ratings"] = ratings
-    tables["consensus"] = _sorted(consensus, ["session_id", "informant"])[
-        ["session_id", "informant", "theme", "present"]
-    ]
+        consensus = votes.rename(columns={"majority": "present"}).fillna({"present": 0})
+        consensus = consensus.astype({"present": int})
+    tables = {
+        "ratings": ratings,
+        "consensus": _sorted(consensus, ["session_id", "informant"])[
+            ["session_id", "informant", "theme", "present"]
+        ],
+    }
     for name in ("facets", "excerpts"):
         tables[name] = pd.DataFrame(columns=[spec["name"] for spec in table_schema(name)["fields"]])
-    problems.raise_any()
-    names = sorted(set(raters.values()), key=lambda r: int(r[1:]))
-    report.append(
-        f"{len(names)} raters ({', '.join(names)}), {len(units)} documents, "
-        f"{len(set(themes.values()))} themes; "
-        f"consensus from {source}."
-    )
-    report += _left_out(project, users, codes, documents, consensus_user)
-    for rater, missing in sorted(gaps.items()):
-        report.append(
-            f"{rater} made no coding in {len(missing)} interview(s); with design: full they "
-            "count as coded with no theme present."
-        )
-    report += [f"note: {note}" for note in project.notes]
-    report.append("facets.csv and excerpts.csv are written with their header only (not imported).")
-    result = ImportResult(out, report, ratings=ratings)
-    if segments:
-        result.segments = segment_agreement(
-            _coded_segments(project, raters, themes, units), threshold
-        )
-        report.append(
-            "Segment agreement (qdpx_segment_agreement.csv): two segments match when they "
-            f"share at least {threshold:.0%} of the characters either covers (MAXQDA-style); "
-            "character-level agreement and kappa as NVivo's coding comparison."
-        )
-    _write_study(project, out, tables, units, themes, result)
-    return result
+    return tables
 
 
-def _left_out(
-    project: Project, users: Mapping, codes: Mapping, documents: Mapping, consensus: str | None
-) -> list[str]:
+def _left_out(project: Project, plan: _Plan) -> list[str]:
     lines = []
     for what, frame, mapped in (
-        ("users", project.users, users),
-        ("codes", project.codes, codes),
-        ("documents", project.documents, documents),
+        ("users", project.users, plan.users),
+        ("codes", project.codes, plan.codes),
+        ("documents", project.documents, plan.documents),
     ):
-        out = frame[[mapped.get(g) is None and g != consensus for g in frame["guid"]]]
+        out = frame[[mapped.get(g) is None and g != plan.consensus_user for g in frame["guid"]]]
         if len(out):
             counts = project.segments[
                 project.segments[
@@ -1222,8 +1288,7 @@ def _write_study(
     project: Project,
     out: Path,
     tables: Mapping[str, pd.DataFrame],
-    units: Mapping[str, tuple[str, str]],
-    themes: Mapping[str, str],
+    plan: _Plan,
     result: ImportResult,
 ) -> None:
     """Write the folder, validate it, and remove what was written if it is not valid."""
@@ -1257,8 +1322,8 @@ def _write_study(
     except BaseException:
         _remove(out, created)
         raise
-    project.codes["theme"] = project.codes["guid"].map(themes)
-    _write_provenance(project, out, _document_table(project, units), result.report)
+    project.codes["theme"] = project.codes["guid"].map(plan.themes)
+    _write_provenance(project, out, _document_table(project, plan.units), result.report)
     if result.segments is not None:
         result.segments.to_csv(out / "qdpx_segment_agreement.csv", index=False, lineterminator="\n")
 
@@ -1292,13 +1357,7 @@ def _coded_segments(
     themes: Mapping[str, str],
     units: Mapping[str, tuple[str, str]],
 ) -> pd.DataFrame:
-    segments = project.segments
-    keep = (
-        segments["user"].isin(list(raters))
-        & segments["code"].isin(list(themes))
-        & segments["document"].isin(list(units))
-    )
-    rows = segments[keep]
+    rows = _mapped(project, raters, themes, units)
     characters = project.documents.set_index("guid")["characters"]
     longest = rows.groupby("document")["end"].max()
     lengths = {
