@@ -1076,8 +1076,7 @@ def import_qdpx(
     ]
     result = ImportResult(out, report, ratings=tables["ratings"])
     if segments:
-        rows = _coded_segments(project, plan.raters, plan.themes, plan.units)
-        result.segments = segment_agreement(rows, threshold)
+        result.segments = segment_agreement(_coded_segments(project, plan), threshold)
         report.append(
             "Segment agreement (qdpx_segment_agreement.csv): two segments match when they "
             f"share at least {threshold:.0%} of the characters either covers (MAXQDA-style); "
@@ -1351,12 +1350,9 @@ def _synthetic(project: Project) -> dict[str, Any] | None:
 # -- segment-level agreement -----------------------------------------------------------------
 
 
-def _coded_segments(
-    project: Project,
-    raters: Mapping[str, str],
-    themes: Mapping[str, str],
-    units: Mapping[str, tuple[str, str]],
-) -> pd.DataFrame:
+def _coded_segments(project: Project, plan: _Plan) -> pd.DataFrame:
+    """Return the raters' segments in the shape :func:`segment_agreement` takes."""
+    raters, themes, units = plan.raters, plan.themes, plan.units
     rows = _mapped(project, raters, themes, units)
     characters = project.documents.set_index("guid")["characters"]
     longest = rows.groupby("document")["end"].max()
