@@ -653,3 +653,18 @@ def test_user_errors_exit_2_without_a_traceback(tmp_path, args, message):
     result = _run(*args, cwd=tmp_path)
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_values_the_schema_refuses_are_reported_and_nothing_is_kept(tmp_path):
+    path, mapping = _student(tmp_path, _codings(DYADS, 2), design="full")
+    edited = yaml.safe_load(mapping.read_text())
+    edited["clients"]["Dyad01_C"].update(ethnicity="Yemeni", age=15)
+    edited["clinics"]["C1"]["setting"] = "university"
+    mapping.write_text(yaml.safe_dump(edited))
+    with pytest.raises(QdpxError) as error:
+        import_qdpx(path, mapping, tmp_path / "out")
+    message = str(error.value)
+    assert "does not make a valid study folder" in message and "nothing kept" in message
+    for value in ("'Yemeni'", "'15'", "'university'"):
+        assert value in message
+    assert not (tmp_path / "out").exists()

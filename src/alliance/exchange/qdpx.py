@@ -554,8 +554,9 @@ def _guess_informant(name: str) -> str | None:
 
 
 def _guess_session(name: str) -> str:
-    stem = re.sub(r"(?i)client|patient|therapist|interview|transcript|\.txt$", " ", name)
-    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip("_.-")
+    stem = re.sub(r"\.[A-Za-z0-9]{1,5}$", "", name)
+    stem = re.sub(r"(?i)client|patient|therapist|interview|transcript", " ", stem)
+    stem = re.sub(r"[^A-Za-z0-9]+", "_", stem).strip("_")
     return stem if stem and re.fullmatch(ID_PATTERN, stem) else ""
 
 
@@ -666,8 +667,13 @@ def draft_mapping(project: Project) -> str:
         found = document_vars.get(row.guid, {})
         session = found.get("session") or _guess_session(row.name) or None
         informant = found.get("informant") or _guess_informant(row.name)
-        if session:
-            sessions.setdefault(session, []).append(row.guid)
+        if not session or not informant:
+            lines.append(
+                f"  {_q(row.key)}: null  # left out unless you give "
+                "{session: ..., informant: client or therapist}"
+            )
+            continue
+        sessions.setdefault(session, []).append(row.guid)
         lines.append(f"  {_q(row.key)}: {{session: {_q(session)}, informant: {_q(informant)}}}")
     lines += _draft_participants(project, sessions)
     return "\n".join(lines) + "\n"
@@ -716,6 +722,9 @@ def _draft_participants(project: Project, sessions: Mapping[str, list[str]]) -> 
         )
     clinics: dict[str, str | None] = {}
     for kind, section in (("client", "clients"), ("therapist", "therapists")):
+        fields = ", ".join(_CASE_FIELDS[kind])
+        needed = "ethnicity and clinic" if kind == "therapist" else "ethnicity"
+        lines.append(f"# {section}: {kind} id -> {{{fields}}} ({needed} required)")
         lines.append(f"{section}:")
         for guid in (g for g in role if role[g] == kind):
             values = cases[guid]
@@ -732,6 +741,7 @@ def _draft_participants(project: Project, sessions: Mapping[str, list[str]]) -> 
             if kind == "therapist" and values.get("clinic"):
                 clinics.setdefault(values["clinic"], values.get("setting"))
             lines.append(f"  {_q(names[guid])}: {{{', '.join(fields)}}}")
+    lines.append("# clinics: clinic id -> {setting: community or hospital outpatient}")
     lines.append("clinics:")
     lines += [f"  {_q(clinic)}: {{setting: {_q(setting)}}}" for clinic, setting in clinics.items()]
     return lines
@@ -753,7 +763,8 @@ class _Problems:
     def raise_any(self) -> None:
         if not self.groups:
             return
-        lines = [f"{self.source}: {sum(map(len, self.groups.values()))} problem(s):"]
+        count = sum(map(len, self.groups.values()))
+        lines = [f"{self.source}: {count} problem(s) of {len(self.groups)} kind(s):"]
         for cause, items in self.groups.items():
             shown = ", ".join(items[:6]) + (
                 f", ... ({len(items)} in all)" if len(items) > 6 else ""
@@ -1054,7 +1065,6 @@ def import_qdpx(
     mapping = _read_mapping(Path(mapping_path))
     problems = _Problems(str(mapping_path))
     plan = _plan(project, mapping, problems)
-    problems.raise_any()
     tables = _participant_tables(mapping, sorted({s for s, _ in plan.units.values()}), problems)
     gaps = _gaps(project, plan, problems)
     problems.raise_any()
