@@ -18,8 +18,9 @@ import xmlschema
 import yaml
 from sklearn.metrics import cohen_kappa_score
 
-from alliance.data.codebook import THEMES, load_codebook
+from alliance.data.codebook import THEMES, facet_table, load_codebook
 from alliance.data.dataset import load_study
+from alliance.data.schema import TABLES
 from alliance.exchange import qdpx
 from alliance.exchange.qdpx import (
     QdpxError,
@@ -30,7 +31,7 @@ from alliance.exchange.qdpx import (
     segment_agreement,
 )
 from alliance.exchange.refi import import_codebook
-from alliance.study.dyads import compare_dyad_types, informant_congruence
+from alliance.study.dyads import compare_dyad_types, facet_indicators, informant_congruence
 from alliance.study.reliability import informant_agreement, theme_agreement
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,14 +94,13 @@ def test_export_labels_the_sources_fictional_and_codes_whole_documents(exported)
         ]
         assert row.text in project.texts[guid]
     lengths = project.documents.set_index("guid")["characters"]
-    assert (project.segments["start"] == 0).all()
-    assert (
-        project.segments["end"].to_numpy() == lengths[project.segments["document"]].to_numpy()
-    ).all()
-    # one coding per rater per present theme, plus the consensus user's
-    assert (
-        len(project.segments) == study.ratings["present"].sum() + study.consensus["present"].sum()
-    )
+    # one whole-document coding per rater (and the consensus) per present theme; the
+    # consensus also codes each facet on the whole document and each excerpt where it stands
+    ends = lengths[project.segments["document"]].to_numpy()
+    whole = (project.segments["start"] == 0) & (project.segments["end"] == ends)
+    coded = [study.ratings["present"].sum(), study.consensus["present"].sum(), len(study.facets)]
+    assert whole.sum() == sum(coded)
+    assert (~whole).sum() == len(study.excerpts)
 
 
 # -- round trip ------------------------------------------------------------------------------
@@ -108,7 +108,7 @@ def test_export_labels_the_sources_fictional_and_codes_whole_documents(exported)
 
 def test_round_trip_gives_identical_reliability_and_dyad_tables(round_trip):
     before, after = load_study(ROOT / "data"), load_study(round_trip)
-    for table in ("ratings", "consensus", "sessions", "clients", "therapists", "clinics"):
+    for table in TABLES:
         key = list(getattr(before, table).columns[:-1])
         left = getattr(before, table).sort_values(key, ignore_index=True)
         right = getattr(after, table).sort_values(key, ignore_index=True)
@@ -125,7 +125,13 @@ def test_round_trip_gives_identical_reliability_and_dyad_tables(round_trip):
         informant_congruence(before.consensus, before.dyads),
         informant_congruence(after.consensus, after.dyads),
     )
+    definitions = facet_table(before.codebook)
+    pd.testing.assert_frame_equal(
+        facet_indicators(before.facets, before.dyads, definitions),
+        facet_indicators(after.facets, after.dyads, definitions),
+    )
     assert after.synthetic["seed"] == before.synthetic["seed"]
+    assert after.codebook == before.codebook
 
 
 def test_whole_document_segments_agree_exactly_when_presence_agrees(round_trip):

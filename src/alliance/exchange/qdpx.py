@@ -129,6 +129,7 @@ _MAPPING_KEYS = (
     "clients",
     "therapists",
     "clinics",
+    "excerpts",
 )
 _DESIGNS = ("full", "subsample")
 _UNSAFE_NAME = re.compile(r"(^[/\\])|(^[A-Za-z]:)|\\|\x00")
@@ -633,6 +634,9 @@ def draft_mapping(project: Project) -> str:
         "# consensus: the user whose coding is the agreed (final) coding, or majority",
         "#   (the majority vote of the raters; a tie is refused).",
         f"consensus: {_q(consensus[0] if len(consensus) == 1 else None)}",
+        "# excerpts: true = the consensus user's segments shorter than a whole document become",
+        "#   excerpts.csv (their text is shown in the book: only for text you may publish).",
+        f"excerpts: {_q(project.origin == ORIGIN)}",
         "# users: QDA user -> rater id (R1, R2, ...), or null to leave the user out",
         "users:",
     ]
@@ -1082,7 +1086,10 @@ def import_qdpx(
             for rater, missing in sorted(gaps.items())
         ),
         *(f"note: {note}" for note in project.notes),
-        "facets.csv and excerpts.csv are written with their header only (not imported).",
+        f"{len(tables['facets'])} facets (codes of our codebook's facets by the consensus "
+        f"user) and {len(tables['excerpts'])} excerpts"
+        + ("" if plan.excerpts else " (excerpts: false in the mapping)")
+        + ".",
     ]
     result = ImportResult(out, report, ratings=tables["ratings"])
     if segments:
@@ -1109,6 +1116,7 @@ class _Plan:
     design: object
     consensus_user: str | None
     consensus_source: str
+    excerpts: bool
 
 
 def _plan(project: Project, mapping: Mapping[str, Any], problems: _Problems) -> _Plan:
@@ -1129,6 +1137,9 @@ def _plan(project: Project, mapping: Mapping[str, Any], problems: _Problems) -> 
     if design not in _DESIGNS:
         problems.add("design must be 'full' or 'subsample'", repr(design))
     consensus_user, source = _check_consensus(project, mapping.get("consensus"), raters, problems)
+    excerpts = mapping.get("excerpts", False)
+    if excerpts not in (True, False):
+        problems.add("excerpts must be true or false", repr(excerpts))
     return _Plan(
         **sections,
         raters=raters,
@@ -1137,6 +1148,7 @@ def _plan(project: Project, mapping: Mapping[str, Any], problems: _Problems) -> 
         design=design,
         consensus_user=consensus_user,
         consensus_source=source,
+        excerpts=excerpts is True,
     )
 
 
@@ -1260,31 +1272,68 @@ def _coding_tables(project: Project, plan: _Plan, problems: _Problems) -> dict[s
             ["session_id", "informant", "theme", "present"]
         ],
     }
-    for name in ("facets", "excerpts"):
-        tables[name] = pd.DataFrame(columns=[spec["name"] for spec in table_schema(name)["fields"]])
+    tables.update(_facets_and_excerpts(project, plan))
     return tables
 
 
+def _facets_and_excerpts(project: Project, plan: _Plan) -> dict[str, pd.DataFrame]:
+    """Facets and excerpts from the consensus user's codings (our codebook's facet codes)."""
+    columns = {n: [f["name"] for f in table_schema(n)["fields"]] for n in ("facets", "excerpts")}
+    if plan.consensus_user is None:
+        return {name: pd.DataFrame(columns=names) for name, names in columns.items()}
+    kinds = dict(zip(project.codes["guid"], project.codes["kind_id"], strict=True))
+    coded = [c for c, kind in kinds.items() if kind.startswith("facet:")]
+    rows = _mapped(
+        project, {plan.consensus_user: ""}, {**plan.themes, **dict.fromkeys(coded)}, plan.units
+    )
+    rows = rows.sort_values(["document", "start", "end"], kind="stable")
+    facets, excerpts = [], []
+    lengths = project.documents.set_index("guid")["characters"]
+    for row in rows.itertuples():
+        session, informant = plan.units[row.document]
+        facet, valence, theme = "", "", plan.themes.get(row.code, "")
+        if row.code in coded:
+            facet, valence, theme = kinds[row.code].split(":")[1:4]
+            facets.append((session, informant, facet, valence, theme))
+        whole = row.start == 0 and (pd.isna(row.end) or row.end == lengths[row.document])
+        if plan.excerpts and not whole and row.document in project.texts:
+            text = project.texts[row.document][row.start : row.end]
+            excerpts.append((session, informant, row.start, theme, facet, text))
+    excerpt_frame = pd.DataFrame(
+        excerpts, columns=["session_id", "informant", "start", "theme", "facet", "text"]
+    ).sort_values(["session_id", "informant", "start"], kind="stable", ignore_index=True)
+    excerpt_frame.insert(0, "excerpt_id", [f"E{n:04d}" for n in range(1, len(excerpt_frame) + 1)])
+    return {
+        "facets": pd.DataFrame(list(dict.fromkeys(facets)), columns=columns["facets"]),
+        "excerpts": excerpt_frame[columns["excerpts"]],
+    }
+
+
 def _left_out(project: Project, plan: _Plan) -> list[str]:
+    """Say what the mapping leaves out, with how many codings each part carries."""
     lines = []
-    for what, frame, mapped in (
-        ("users", project.users, plan.users),
-        ("codes", project.codes, plan.codes),
-        ("documents", project.documents, plan.documents),
+    segments = project.segments
+    facet = project.codes.loc[project.codes["kind_id"].str.startswith("facet:"), "guid"]
+    for what, column, frame, mapped in (
+        ("users", "user", project.users, plan.users),
+        ("codes", "code", project.codes[~project.codes["guid"].isin(facet)], plan.codes),
+        ("documents", "document", project.documents, plan.documents),
     ):
         out = frame[[mapped.get(g) is None and g != plan.consensus_user for g in frame["guid"]]]
         if len(out):
-            counts = project.segments[
-                project.segments[
-                    {"users": "user", "codes": "code", "documents": "document"}[what]
-                ].isin(out["guid"])
-            ]
+            count = segments[column].isin(out["guid"]).sum()
             lines.append(
-                f"left out (mapped to null): {len(out)} {what} with {len(counts)} codings: "
+                f"left out (mapped to null): {len(out)} {what} with {count} codings: "
                 + ", ".join(repr(k) for k in out["key"][:6])
                 + (" ..." if len(out) > 6 else "")
             )
-    unknown = project.segments[~project.segments["user"].isin(project.users["guid"])]
+    by_raters = segments["code"].isin(facet) & segments["user"].isin(list(plan.raters))
+    if by_raters.any():
+        lines.append(
+            f"left out: {by_raters.sum()} codings of facets by raters (the current schema "
+            "holds facets of the consensus coding only)"
+        )
+    unknown = segments[~segments["user"].isin(project.users["guid"])]
     if len(unknown):
         lines.append(
             f"left out: {len(unknown)} codings by no user of the project "
@@ -1638,29 +1687,19 @@ def export_qdpx(folder: Path | str, out: Path | str) -> Path:
             name=f"{session} {informant} interview",
             plainTextPath=f"internal://{guid}.txt",
         )
-        for who, table in [(r, study.ratings[study.ratings["rater"] == r]) for r in raters] + [
-            (CONSENSUS_USER, study.consensus)
-        ]:
-            present = table[
-                (table["session_id"] == session)
-                & (table["informant"] == informant)
-                & (table["present"] == 1)
-            ]
-            for theme in present["theme"]:
-                key = f"{guid}:{who}:{theme}"
-                selection = _element(
-                    source,
-                    "PlainTextSelection",
-                    guid=_uuid(f"selection:{key}"),
-                    name=theme,
-                    startPosition="0",
-                    endPosition=str(len(text)),
-                    creatingUser=users[who],
-                )
-                coding = _element(
-                    selection, "Coding", guid=_uuid(f"coding:{key}"), creatingUser=users[who]
-                )
-                _element(coding, "CodeRef", targetGUID=_guid(f"theme:{theme}"))
+        for key, who, code, begin, finish in _codings(study, session, informant, text, rows):
+            selection = _element(
+                source,
+                "PlainTextSelection",
+                guid=_uuid(f"selection:{guid}:{key}"),
+                startPosition=str(begin),
+                endPosition=str(finish),
+                creatingUser=users[who],
+            )
+            coding = _element(
+                selection, "Coding", guid=_uuid(f"coding:{guid}:{key}"), creatingUser=users[who]
+            )
+            _element(coding, "CodeRef", targetGUID=_guid(code))
         _value(source, "session", session)
         _value(source, "informant", informant)
     project_sets = next((child for child in codebook if child.tag == "Sets"), None)
@@ -1681,6 +1720,39 @@ def export_qdpx(folder: Path | str, out: Path | str) -> Path:
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, data.encode("utf-8"))
     return out
+
+
+def _codings(
+    study: Any, session: str, informant: str, text: str, excerpts: pd.DataFrame
+) -> Iterator[tuple[str, str, str, int, int]]:
+    """Yield (key, user, code id, start, end) for one interview's codings.
+
+    Each rater and the consensus code the whole document once per theme coded
+    present; the consensus also codes each facet of ``facets.csv`` on the whole
+    document, and each excerpt where it stands in the text, with its facet's
+    code or else its theme's.
+    """
+    raters = sorted(study.ratings["rater"].unique(), key=lambda r: int(r[1:]))
+    tables = [(r, study.ratings[study.ratings["rater"] == r]) for r in raters]
+    for who, table in [*tables, (CONSENSUS_USER, study.consensus)]:
+        mine = (table["session_id"] == session) & (table["informant"] == informant)
+        for theme in table.loc[mine & (table["present"] == 1), "theme"]:
+            yield f"{who}:{theme}", who, f"theme:{theme}", 0, len(text)
+    facets = study.facets[
+        (study.facets["session_id"] == session) & (study.facets["informant"] == informant)
+    ]
+    valence = dict(zip(facets["facet"], facets["valence"], strict=True))
+    for row in facets.itertuples():
+        code = f"facet:{row.facet}:{row.valence}:{row.theme}"
+        yield f"facet:{row.facet}", CONSENSUS_USER, code, 0, len(text)
+    cursor = 0
+    for row in excerpts.itertuples():
+        begin = text.index(row.text, cursor)
+        cursor = begin + len(row.text)
+        code = f"theme:{row.theme}"
+        if not pd.isna(row.facet):
+            code = f"facet:{row.facet}:{valence[row.facet]}:{row.theme}"
+        yield f"excerpt:{row.excerpt_id}", CONSENSUS_USER, code, begin, cursor
 
 
 def _add_cases(cases: ET.Element, study: Any, documents: Mapping[tuple[str, str], str]) -> None:
