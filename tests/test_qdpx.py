@@ -674,3 +674,40 @@ def test_values_the_schema_refuses_are_reported_and_nothing_is_kept(tmp_path):
     for value in ("'Yemeni'", "'15'", "'university'"):
         assert value in message
     assert not (tmp_path / "out").exists()
+
+
+def test_codings_without_a_known_user_or_code_are_reported_and_whole_source_codings_count(
+    tmp_path,
+):
+    documents = _documents(DYADS)
+    codings = _codings(DYADS, 4)
+    assert ("Dyad02 therapist", "Maya", "anger") not in {c[:3] for c in codings}
+    xml = _project_xml("maxqda", codings, documents)
+    doc = documents["Dyad02 therapist"][0]
+    odd = (
+        f'<Coding guid="{uuid.uuid4()}" creatingUser="{USERS["Maya"]}">'
+        f'<CodeRef targetGUID="{THEME_CODES["anger"]}"/></Coding>'
+        f'<Coding guid="{uuid.uuid4()}" creatingUser="{USERS["Maya"]}">'
+        f'<CodeRef targetGUID="{uuid.uuid4()}"/></Coding>'
+        f'<Coding guid="{uuid.uuid4()}"><CodeRef targetGUID="{THEME_CODES["trust"]}"/></Coding>'
+    )
+    xml = xml.replace(f'internal://{doc}.txt">', f'internal://{doc}.txt">{odd}', 1)
+    path = _write_qdpx(tmp_path / "t.qdpx", xml, documents)
+    text = _edit(draft_mapping(read_qdpx(path)), design="full")
+    (tmp_path / "map.yaml").write_text(text)
+    result = import_qdpx(path, tmp_path / "map.yaml", tmp_path / "out")
+    report = "\n".join(result.report)
+    assert "left out: 1 codings of codes that are not in the codebook" in report
+    assert "left out: 1 codings by no user of the project" in report
+    ratings = load_study(tmp_path / "out").ratings.set_index(
+        ["session_id", "informant", "rater", "theme"]
+    )["present"]
+    assert ratings[("Dyad02", "therapist", "R1", "anger")] == 1
+
+
+def test_users_or_documents_sharing_a_guid_are_refused(tmp_path):
+    documents = _documents(DYADS)
+    xml = _project_xml("maxqda", _codings(DYADS, 4), documents)
+    xml = xml.replace(USERS["Daniel"], USERS["Maya"])
+    with pytest.raises(QdpxError, match="users share a guid"):
+        read_qdpx(_write_qdpx(tmp_path / "t.qdpx", xml, documents))

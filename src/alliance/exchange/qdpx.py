@@ -12,9 +12,12 @@ QualCoder write and read it. This module
   which the user edits;
 * turns the project and the mapping into a study folder in the current schema
   (:func:`import_qdpx`): the presence of each theme per interview per rater,
-  optionally with segment-level agreement (:func:`segment_agreement`);
+  the consensus (a user's coding, or the raters' majority), and optionally
+  segment-level agreement (:func:`segment_agreement`);
 * writes a study folder as a project (:func:`export_qdpx`), so that a teacher
-  can open the synthetic study in a QDA program.
+  can open the synthetic study in a QDA program; its consensus, facets and
+  excerpts travel as the codings of a user ``consensus``, so a round trip
+  gives back the same study folder.
 
 What the current schema cannot hold (a double-coded subsample, a theme no code
 is mapped to, two documents for one interview) is reported, never filled in.
@@ -61,6 +64,7 @@ from alliance.data.schema import (
     write_datapackage,
 )
 from alliance.exchange.refi import (
+    ORIGIN,
     _codebook_element,
     _guid,
     codebook_from_element,
@@ -108,7 +112,6 @@ and the bytes actually decompressed are checked.
 OVERLAP_THRESHOLD = 0.9
 """Default overlap for two coded segments to match: shared characters / characters of either."""
 
-ORIGIN = "alliance compendium"
 CONSENSUS_USER = "consensus"
 """Name of the exported user whose codings are the agreed (consensus) coding."""
 
@@ -440,40 +443,27 @@ def read_qdpx(path: Path | str) -> Project:
         documents, segments, variables, notes = [], [], [], []
         texts: dict[str, str] = {}
         for source in _all(root, "TextSource"):
-            guid = _guid_of(source)
             text, origin = _source_text(archive, path, source, budget)
-            name = (source.get("name") or "").strip()
+            document = {
+                "guid": _guid_of(source),
+                "name": (source.get("name") or "").strip(),
+                "characters": None if text is None else len(text),
+                "text_source": origin,
+            }
+            documents.append(document)
             if text is None:
-                notes.append(f"document {name or guid!r}: text not read: {origin}")
+                notes.append(f"document {document['name']!r}: text not read: {origin}")
             else:
-                texts[guid] = text
-            documents.append(
-                {
-                    "guid": guid,
-                    "name": name,
-                    "characters": None if text is None else len(text),
-                    "text_source": origin,
-                }
-            )
-            for selection in _all(source, "PlainTextSelection"):
-                try:
-                    start = int(selection.get("startPosition", ""))
-                    end = int(selection.get("endPosition", ""))
-                except ValueError as error:
-                    raise QdpxError(
-                        f"{where}: selection {selection.get('guid')!r} in document {name!r} has "
-                        f"positions that are not whole numbers ({error})"
-                    ) from error
-                for coding in _all(selection, "Coding"):
-                    segments.append(
-                        _segment(coding, guid, min(start, end), max(start, end), selection)
-                    )
-            for coding in (child for child in source if _local(child.tag) == "Coding"):
-                segments.append(
-                    _segment(coding, guid, 0, None if text is None else len(text), source)
-                )
+                texts[document["guid"]] = text
+            segments += _source_segments(source, document, where)
             variables += [
-                {"owner": "document", "guid": guid, "name": name, "variable": v, "value": x}
+                {
+                    "owner": "document",
+                    "guid": document["guid"],
+                    "name": document["name"],
+                    "variable": v,
+                    "value": x,
+                }
                 for v, x in _variable_values(source, variable_names)
             ]
         kinds = {"PictureSource", "PDFSource", "AudioSource", "VideoSource"}
@@ -494,6 +484,10 @@ def read_qdpx(path: Path | str) -> Project:
                 for ref in _all(case, "SourceRef")
             ]
         description = _child(root, "Description")
+    for what, guids in (("users", users["guid"]), ("documents", [d["guid"] for d in documents])):
+        twice = sorted({g for g in guids if list(guids).count(g) > 1})
+        if twice:
+            raise QdpxError(f"{where}: {what} share a guid: {', '.join(twice[:5])}")
     users_frame = users.assign(key=_keys(users)) if len(users) else users.assign(key=[])
     segment_frame = pd.DataFrame(segments, columns=["document", "user", "code", "start", "end"])
     users_frame["codings"] = (
@@ -517,6 +511,27 @@ def read_qdpx(path: Path | str) -> Project:
         codebook=codebook,
         notes=notes,
     )
+
+
+def _source_segments(source: ET.Element, document: Mapping[str, Any], where: str) -> list[dict]:
+    """Return the codings of one text source: of its selections and of the whole source."""
+    segments = []
+    for selection in _all(source, "PlainTextSelection"):
+        try:
+            start = int(selection.get("startPosition", ""))
+            end = int(selection.get("endPosition", ""))
+        except ValueError as error:
+            raise QdpxError(
+                f"{where}: selection {selection.get('guid')!r} in document {document['name']!r} "
+                f"has positions that are not whole numbers ({error})"
+            ) from error
+        for coding in _all(selection, "Coding"):
+            segments.append(
+                _segment(coding, document["guid"], min(start, end), max(start, end), selection)
+            )
+    for coding in (child for child in source if _local(child.tag) == "Coding"):
+        segments.append(_segment(coding, document["guid"], 0, document["characters"], source))
+    return segments
 
 
 def _segment(
@@ -1014,11 +1029,13 @@ def import_qdpx(
     rater: 1 if the rater coded any segment of the document with a code mapped
     to the theme. The consensus is the coding of the user the mapping names, or
     the raters' majority vote. Participants come from the mapping's
-    ``sessions``, ``clients``, ``therapists`` and ``clinics``. The folder is
-    validated with :func:`alliance.data.dataset.load_study` before anything is
-    kept, and also holds ``qdpx_codes.csv``, ``qdpx_documents.csv`` and
-    ``qdpx_import.txt`` (this report). ``facets.csv`` and ``excerpts.csv`` are
-    written with their header only.
+    ``sessions``, ``clients``, ``therapists`` and ``clinics``. Facets are the
+    consensus user's codings of our codebook's facet codes; with ``excerpts:
+    true`` the consensus user's segments shorter than a document become
+    excerpts. The folder is validated with
+    :func:`alliance.data.dataset.load_study` before anything is kept, and also
+    holds ``qdpx_codes.csv``, ``qdpx_documents.csv`` and ``qdpx_import.txt``
+    (this report).
 
     Parameters
     ----------
@@ -1333,6 +1350,9 @@ def _left_out(project: Project, plan: _Plan) -> list[str]:
             f"left out: {by_raters.sum()} codings of facets by raters (the current schema "
             "holds facets of the consensus coding only)"
         )
+    stray = ~segments["code"].isin(project.codes["guid"])
+    if stray.any():
+        lines.append(f"left out: {stray.sum()} codings of codes that are not in the codebook")
     unknown = segments[~segments["user"].isin(project.users["guid"])]
     if len(unknown):
         lines.append(
