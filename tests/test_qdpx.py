@@ -5,6 +5,7 @@ hostile archives refused without writing anything outside the output folder."""
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import uuid
@@ -20,7 +21,7 @@ from sklearn.metrics import cohen_kappa_score
 
 from alliance.data.codebook import THEMES, facet_table, load_codebook
 from alliance.data.dataset import load_study
-from alliance.data.schema import TABLES
+from alliance.data.schema import TABLES, write_datapackage
 from alliance.exchange import qdpx
 from alliance.exchange.qdpx import (
     QdpxError,
@@ -711,3 +712,17 @@ def test_users_or_documents_sharing_a_guid_are_refused(tmp_path):
     xml = xml.replace(USERS["Daniel"], USERS["Maya"])
     with pytest.raises(QdpxError, match="users share a guid"):
         read_qdpx(_write_qdpx(tmp_path / "t.qdpx", xml, documents))
+
+
+def test_real_data_are_not_labelled_fictional_and_stay_real(tmp_path):
+    folder = tmp_path / "real"
+    shutil.copytree(ROOT / "data", folder)
+    (folder / "README.md").unlink()
+    write_datapackage(folder)  # no "alliance:synthetic": treated as real data
+    path = export_qdpx(folder, tmp_path / "real.qdpx")
+    project = read_qdpx(path)
+    assert "SYNTHETIC" not in project.description
+    assert not any("FICTIONAL" in text for text in project.texts.values())
+    (tmp_path / "map.yaml").write_text(draft_mapping(project))
+    import_qdpx(path, tmp_path / "map.yaml", tmp_path / "back")
+    assert load_study(tmp_path / "back").synthetic is None
