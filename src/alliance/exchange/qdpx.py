@@ -1113,8 +1113,9 @@ def import_qdpx(
         result.segments = segment_agreement(_coded_segments(project, plan), threshold)
         report.append(
             "Segment agreement (qdpx_segment_agreement.csv): two segments match when they "
-            f"share at least {threshold:.0%} of the characters either covers (MAXQDA-style); "
-            "character-level agreement and kappa as NVivo's coding comparison."
+            f"share at least {threshold:.0%} of the characters either covers (counted as "
+            "MAXQDA counts segments); character-level agreement and Cohen's kappa pooled over "
+            "documents (characters as units, as NVivo's coding comparison)."
         )
     _write_study(project, out, tables, plan, result)
     return result
@@ -1475,6 +1476,11 @@ def segment_agreement(segments: pd.DataFrame, threshold: float = OVERLAP_THRESHO
       document is a unit, coded or not by each rater; ``char_agreement`` is the
       share of characters on which they agree and ``char_kappa`` Cohen's kappa
       over those characters, pooled over the documents.
+
+    Both follow how those programs count (segments matched at an overlap
+    threshold; characters as units); the overlap measure and the pooling over
+    documents are this compendium's, stated here and in the import report, so
+    the numbers need not equal what either program prints for the same project.
 
     Parameters
     ----------
