@@ -726,3 +726,9 @@ def test_real_data_are_not_labelled_fictional_and_stay_real(tmp_path):
     (tmp_path / "map.yaml").write_text(draft_mapping(project))
     import_qdpx(path, tmp_path / "map.yaml", tmp_path / "back")
     assert load_study(tmp_path / "back").synthetic is None
+
+
+def test_an_archive_with_too_many_members_is_refused_unread(tmp_path, exported, monkeypatch):
+    monkeypatch.setitem(qdpx.LIMITS, "members", 10)
+    with pytest.raises(QdpxError, match="111 archive members, over the limit of 10"):
+        read_qdpx(exported)

@@ -237,7 +237,7 @@ def _open_archive(path: Path) -> zipfile.ZipFile:
 # -- the project -----------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)
 class Project:
     """What a REFI-QDA project holds for reliability work, as tidy tables.
 
@@ -844,7 +844,7 @@ def _match_keys(
     return result
 
 
-@dataclass
+@dataclass(eq=False)
 class ImportResult:
     """What :func:`import_qdpx` wrote and what it has to say.
 
