@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 import uuid
 import zipfile
 from pathlib import Path
@@ -18,6 +16,7 @@ import pytest
 import xmlschema
 import yaml
 from sklearn.metrics import cohen_kappa_score
+from test_cli import _run
 
 from alliance.data.codebook import THEMES, facet_table, load_codebook
 from alliance.data.dataset import load_study
@@ -620,16 +619,6 @@ def test_codes_whose_ids_collide_are_reported(tmp_path):
 
 
 # -- command line ----------------------------------------------------------------------------
-
-
-def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "alliance", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def test_the_command_line_round_trip(tmp_path):
