@@ -47,7 +47,15 @@ from typing import Any
 
 from alliance.data.codebook import FACET_KEYS, THEME_KEYS, load_codebook
 
-__all__ = ["NAMESPACE", "GUID_NAMESPACE", "export_codebook", "import_codebook"]
+__all__ = [
+    "NAMESPACE",
+    "GUID_NAMESPACE",
+    "codebook_from_element",
+    "export_codebook",
+    "import_codebook",
+    "parse_xml",
+    "plain_codes",
+]
 
 NAMESPACE = "urn:QDA-XML:codebook:1.0"
 """XML namespace of the REFI-QDA Codebook Exchange format, version 1.0."""
@@ -396,14 +404,79 @@ class _Reader:
         return parts[1:]
 
 
-def _parse(path: Path) -> ET.Element:
+class _NoDoctype(ET.TreeBuilder):
+    """Tree builder that stops at a DOCTYPE, before any entity is declared or expanded."""
+
+    def doctype(self, name: str, pubid: str | None, system: str | None) -> None:
+        raise _DoctypeRefused(name)
+
+
+class _DoctypeRefused(Exception):
+    pass
+
+
+def parse_xml(data: bytes, source: str) -> ET.Element:
+    """Parse REFI-QDA XML safely: no DTD, so no entity expansion and no external entities.
+
+    QDA-XML files never carry a document type declaration; one that does is
+    refused before any entity it declares is expanded (the "billion laughs") or
+    resolved (XXE: a file or URL named in an entity). Nothing is fetched.
+
+    Parameters
+    ----------
+    data : bytes
+        The XML document, in the encoding its declaration states (UTF-8 by default).
+    source : str
+        What to call the document in messages (a file, or an archive member).
+
+    Returns
+    -------
+    xml.etree.ElementTree.Element
+        The root element.
+
+    Raises
+    ------
+    ValueError
+        If the document is not well-formed XML or has a DOCTYPE; the message
+        names ``source``, and the line and column of a syntax error.
+
+    Examples
+    --------
+    >>> parse_xml(b'<CodeBook origin="x"/>', "a.qdc").get("origin")
+    'x'
+    >>> parse_xml(b'<!DOCTYPE a [<!ENTITY e "e">]><a>&e;</a>', "a.qdc")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: a.qdc: the XML has a DOCTYPE declaration (<!DOCTYPE a ...>); REFI-QDA files ...
+    """
+    parser = ET.XMLParser(target=_NoDoctype())
     try:
-        root = ET.parse(path).getroot()
+        parser.feed(data)
+        return parser.close()
+    except _DoctypeRefused as refused:
+        raise ValueError(
+            f"{source}: the XML has a DOCTYPE declaration (<!DOCTYPE {refused} ...>); REFI-QDA "
+            "files have none, and its entities are not expanded for safety"
+        ) from None
     except ET.ParseError as error:
         line, column = error.position
         raise ValueError(
-            f"{path}: not a well-formed XML file (line {line}, column {column + 1}): {error}"
+            f"{source}: not a well-formed XML file (line {line}, column {column + 1}): {error}"
         ) from error
+
+
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def _parse(path: Path) -> ET.Element:
+    data = path.read_bytes()
+    if data.startswith(_ZIP_MAGIC):
+        raise ValueError(
+            f"{path}: this is a zip archive, such as a REFI-QDA project (.qdpx), not a codebook "
+            f"(.qdc); import a project with: python -m alliance import-qdpx {path} "
+            "--draft-mapping mapping.yaml"
+        )
+    root = parse_xml(data, str(path))
     namespace, local = _local(root.tag)
     if local != "CodeBook":
         raise ValueError(
@@ -420,7 +493,10 @@ def _parse(path: Path) -> ET.Element:
 def import_codebook(path: Path | str) -> dict[str, Any]:
     """Read a REFI-QDA codebook written by :func:`export_codebook` back into a codebook.
 
-    The file may have passed through a QDA program in between: element
+    A codebook that another program wrote (no code carries our ``Id:`` line) is
+    read as that program's codes, with ids derived from their names (see
+    :func:`codebook_from_element`). Our own codebook may have passed through a
+    QDA program in between: element
     namespaces and ``xsi:schemaLocation`` are matched leniently (any
     ``urn:QDA-XML:codebook`` namespace, or none), and codes and sets are
     recognised by the ``Id:`` line that ends their description rather than
@@ -436,7 +512,8 @@ def import_codebook(path: Path | str) -> dict[str, Any]:
     dict
         A codebook with the structure of ``codebook.yaml`` (see
         :func:`alliance.data.codebook.load_codebook`); save it with
-        ``yaml.safe_dump(codebook, sort_keys=False, allow_unicode=True)``.
+        ``yaml.safe_dump(codebook, sort_keys=False, allow_unicode=True)``. Another
+        program's codebook gives ``{"title", "source", "codes"}`` (:func:`plain_codes`).
 
     Raises
     ------
@@ -460,9 +537,49 @@ def import_codebook(path: Path | str) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such codebook file")
-    root = _parse(path)
-    reader = _Reader(path)
+    return codebook_from_element(_parse(path), path)
+
+
+def codebook_from_element(root: ET.Element, source: Path | str) -> dict[str, Any]:
+    """Read a parsed ``CodeBook`` element (from a ``.qdc`` file or a ``.qdpx`` project).
+
+    A codebook written by :func:`export_codebook` (every code's description ends
+    with an ``Id:`` line) is read back losslessly, as :func:`import_codebook`
+    describes. A codebook written by another program, in which no code carries
+    an ``Id:`` line, is read as it is: see :func:`plain_codes`.
+
+    Parameters
+    ----------
+    root : xml.etree.ElementTree.Element
+        A ``CodeBook`` element holding ``Codes`` (and, for our codebooks, ``Sets``).
+    source : pathlib.Path or str
+        Named in error messages.
+
+    Returns
+    -------
+    dict
+        Our codebook's structure (``codebook.yaml``), or for another program's
+        codebook ``{"title", "source", "codes"}`` with the rows of :func:`plain_codes`.
+
+    Examples
+    --------
+    >>> root = parse_xml(b'<CodeBook origin="QualCoder"><Codes><Code guid="1" name="Trust"'
+    ...                  b' isCodable="true"/></Codes></CodeBook>', "q.qdc")
+    >>> codebook_from_element(root, "q.qdc")["codes"][0]["id"]
+    'trust'
+    """
+    reader = _Reader(Path(source))
     codes = next(_children(root, "Codes"), None)
+    if codes is not None and not any(
+        (description.text or "").replace("\r\n", "\n").split("\n\n")[-1].startswith(_ID_LINE)
+        for description in codes.iter()
+        if _local(description.tag)[1] == "Description"
+    ):
+        return {
+            "title": root.get("origin") or Path(source).stem,
+            "source": f"REFI-QDA codebook {source} (origin {root.get('origin') or 'not stated'})",
+            "codes": plain_codes(codes, source),
+        }
     if codes is None:
         raise reader.error("CodeBook", "the required <Codes> element is missing")
     themes, guids, facets = _read_codes(reader, codes)
@@ -471,6 +588,108 @@ def import_codebook(path: Path | str) -> dict[str, Any]:
     codebook["themes"] = themes
     codebook["facets"] = [facets[facet_id] for facet_id in facet_order]
     return codebook
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", text.lower()).strip("_") or "code"
+
+
+def plain_codes(codes: ET.Element, source: Path | str) -> list[dict[str, Any]]:
+    """List the codes of another program's codebook, with ids derived from their names.
+
+    Other programs do not write our ``Id:`` lines, so each code gets an id made
+    from its name (lower case, runs of other characters as ``_``). Codes whose
+    names give the same id are told apart by their path (``parent.child``);
+    codes that still collide are refused with a message that names them.
+
+    Parameters
+    ----------
+    codes : xml.etree.ElementTree.Element
+        The ``Codes`` element, in any namespace.
+    source : pathlib.Path or str
+        Named in error messages.
+
+    Returns
+    -------
+    list of dict
+        One entry per code, depth first in document order: ``id``, ``guid``
+        (lower case, without braces), ``label`` (the name), ``path`` (names
+        from the top joined by `` > ``), ``parent`` (its id, or ``None``),
+        ``definition`` (the description, or ``""``) and ``codable``.
+
+    Raises
+    ------
+    ValueError
+        If a code lacks its ``guid`` or ``name``, two codes share a GUID, or two
+        codes have the same path.
+
+    Examples
+    --------
+    >>> root = parse_xml(
+    ...     b'<Codes><Code guid="a1" name="Negative" isCodable="false">'
+    ...     b'<Code guid="a2" name="Other" isCodable="true"/></Code>'
+    ...     b'<Code guid="a3" name="other" isCodable="true"/></Codes>', "x.qdc")
+    >>> [(code["id"], code["parent"]) for code in plain_codes(root, "x.qdc")]
+    [('negative', None), ('negative.other', 'negative'), ('other', None)]
+    """
+    reader = _Reader(Path(source))
+    rows: list[dict[str, Any]] = []
+
+    def walk(element: ET.Element, where: str, path: list[str], parent: int | None) -> None:
+        for position, child in enumerate(_children(element, "Code"), start=1):
+            child_where = f"{where}/Code[{position}]"
+            name = reader.attribute(child, "name", child_where)
+            guid = reader.attribute(child, "guid", child_where).strip().strip("{}").lower()
+            description = next(_children(child, "Description"), None)
+            rows.append(
+                {
+                    "where": child_where,
+                    "guid": guid,
+                    "label": name,
+                    "names": [*path, name],
+                    "parent": parent,
+                    "definition": "" if description is None else (description.text or "").strip(),
+                    "codable": child.get("isCodable", "true").strip().lower() in ("true", "1"),
+                }
+            )
+            walk(child, child_where, [*path, name], len(rows) - 1)
+
+    walk(codes, "Codes", [], None)
+    guids: dict[str, str] = {}
+    for row in rows:
+        if row["guid"] in guids:
+            raise reader.error(
+                row["where"], f"the guid {row['guid']!r} is also {guids[row['guid']]}"
+            )
+        guids[row["guid"]] = row["where"]
+    short = [_slug(row["label"]) for row in rows]
+    ids = [
+        slug if short.count(slug) == 1 else ".".join(_slug(name) for name in row["names"])
+        for slug, row in zip(short, rows, strict=True)
+    ]
+    clashes = sorted({i for i in ids if ids.count(i) > 1})
+    if clashes:
+        places = [
+            f"{row['where']} {' > '.join(row['names'])!r}"
+            for i, row in zip(ids, rows, strict=True)
+            if i in clashes
+        ]
+        raise reader.error(
+            "Codes",
+            f"codes with the same name and parent get the same id {clashes}: " + "; ".join(places),
+        )
+    return [
+        {
+            "id": ids[n],
+            "guid": row["guid"],
+            "label": row["label"],
+            "path": " > ".join(row["names"]),
+            "parent": None if row["parent"] is None else ids[row["parent"]],
+            "definition": row["definition"],
+            "codable": row["codable"],
+        }
+        for n, row in enumerate(rows)
+    ]
 
 
 def _read_codes(
