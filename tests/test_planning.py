@@ -277,3 +277,20 @@ def test_exact_mdd_rejects_an_impossible_design():
         planning.exact_minimum_detectable_difference(0.5, 3, 3)
     with pytest.raises(ValueError, match="whole number"):
         planning.fisher_power(0.1, 0.2, 2.5, 3)
+
+
+def test_mixed_caseloads_shrink_the_variance_of_the_difference_by_one_minus_icc():
+    # With two intakes per therapist, one in each group, the therapist's propensity
+    # cancels: Var(x1 - x2) = 2 n p (1 - p) (1 - icc), so the naive z statistic has
+    # variance 1 - icc and rejects with probability 2 * sf(z_crit / sqrt(1 - icc)).
+    icc, n_sim = 0.2, 40000
+    table = planning.false_positive_rates(
+        0.5, 300, [2.0], icc=icc, designs=["both groups"], n_sim=n_sim, seed=3
+    )
+    naive = table.query("test == 'naive'")["false_positive_rate"].iloc[0]
+    expected = 2 * stats.norm.sf(stats.norm.isf(0.025) / math.sqrt(1 - icc))
+    assert abs(naive - expected) < 4 * math.sqrt(expected * (1 - expected) / n_sim) + 0.003
+    one_group = planning.false_positive_rates(0.5, 300, [2.0], icc=icc, n_sim=n_sim, seed=3)
+    assert one_group.query("test == 'naive'")["false_positive_rate"].iloc[0] > 0.05
+    with pytest.raises(ValueError, match="unknown design"):
+        planning.false_positive_rates(0.5, 300, [2.0], icc=icc, designs=["mixed"])

@@ -278,7 +278,7 @@ def test_equivalence_verdicts_and_margin():
         }
     )
     table = equivalence_check(comparison, margin=0.1, by=["theme"])
-    assert table["verdict"].tolist() == ["inconclusive", "different", "equivalent", "different"]
+    assert table["verdict"].tolist() == ["inconclusive", "excludes 0", "equivalent", "excludes 0"]
     assert table["smallest_margin"].tolist() == [0.2, 0.5, 0.08, 0.5]
     with pytest.raises(ValueError, match="margin"):
         equivalence_check(comparison, margin=0, by=["theme"])

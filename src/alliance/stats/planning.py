@@ -40,6 +40,7 @@ from scipy import optimize, stats
 from alliance.stats.checks import require_columns
 
 __all__ = [
+    "DESIGNS",
     "design_effect",
     "exact_minimum_detectable_difference",
     "false_positive_rates",
@@ -731,21 +732,72 @@ def simulate_agreement_precision(
     return pd.DataFrame(rows)
 
 
+def _mixed_false_positive_rate(
+    prevalence: float,
+    n_per_group: int,
+    cluster_size: float,
+    icc: float,
+    *,
+    alpha: float,
+    n_sim: int,
+    seed: int,
+    adjust_for_clustering: bool,
+) -> float:
+    """Share of simulated null studies rejected when every therapist sees both groups."""
+    rng = np.random.default_rng(seed)
+    sizes = _cluster_sizes(2 * n_per_group, cluster_size)
+    # sessions alternate between the groups in each therapist's caseload
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    first = np.array(
+        [len(range(start, start + size, 2)) for start, size in zip(starts, sizes, strict=True)]
+    )
+    if icc > 0 and 0 < prevalence < 1:
+        concentration = (1.0 - icc) / icc
+        probs = rng.beta(
+            prevalence * concentration,
+            (1.0 - prevalence) * concentration,
+            size=(n_sim, len(sizes)),
+        )
+    else:
+        probs = np.full((n_sim, len(sizes)), prevalence)
+    x1 = rng.binomial(first, probs).sum(axis=1)
+    x2 = rng.binomial(sizes - first, probs).sum(axis=1)
+    n1, n2 = int(first.sum()), int((sizes - first).sum())
+    deff = design_effect(cluster_size, icc) if adjust_for_clustering else 1.0
+    z = (_arcsine(x1 / n1) - _arcsine(x2 / n2)) / _standard_error(n1, n2, deff)
+    return float(np.mean(np.abs(z) > stats.norm.isf(alpha / 2.0)))
+
+
+DESIGNS: tuple[str, ...] = ("one group", "both groups")
+"""Caseload designs of :func:`false_positive_rates`: therapists who see clients of one
+group only (a cluster design), or therapists whose caseload mixes both groups."""
+
+
 def false_positive_rates(
     prevalence: float,
     n_per_group: int,
     cluster_sizes: Iterable[float],
     icc: float,
     *,
+    designs: Iterable[str] = ("one group",),
     alpha: float = 0.05,
     n_sim: int = 20000,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """Type I error of the clustering-adjusted and the naive test, by cluster size.
+    """Type I error of the clustering-adjusted and the naive test, by design and cluster size.
 
-    Both groups share the same true ``prevalence``, so every rejection by
-    :func:`simulate_prevalence_power` is a false positive. The naive test
-    analyses the clustered sessions as if they were independent.
+    Both groups share the same true ``prevalence``, so every rejection is a false
+    positive. The naive test analyses the clustered sessions as if they were
+    independent; the adjusted test divides each group's size by Kish's design
+    effect. Two caseload designs can be simulated. In ``"one group"`` each
+    therapist sees clients of one group only, as in a cluster-randomised trial:
+    a therapist's tendency to describe the theme then shifts one group's
+    prevalence, and the naive test rejects too often. In ``"both groups"`` each
+    therapist's caseload alternates between the groups, as most caseloads in the
+    dyad study do: the therapist's tendency affects both groups alike and cancels
+    from the difference, so the naive test is not anti-conservative, and the
+    design-effect adjustment, which assumes the first design, makes the test
+    conservative.
 
     Parameters
     ----------
@@ -757,6 +809,8 @@ def false_positive_rates(
         Mean sessions per therapist, one pair of rows each.
     icc : float
         Intra-class correlation within therapist.
+    designs : iterable of str, default ("one group",)
+        Any of :data:`DESIGNS`.
     alpha : float, default 0.05
         Two-sided nominal level.
     n_sim : int, default 20000
@@ -767,36 +821,52 @@ def false_positive_rates(
     Returns
     -------
     pandas.DataFrame
-        Columns ``intakes_per_therapist``, ``test`` (``adjusted`` then ``naive``)
-        and ``false_positive_rate``.
+        Columns ``design``, ``intakes_per_therapist``, ``test`` (``adjusted``
+        then ``naive``) and ``false_positive_rate``.
 
     Examples
     --------
     >>> false_positive_rates(0.5, 200, [4.0], icc=0.3, n_sim=4000, seed=1).round(2)
-       intakes_per_therapist      test  false_positive_rate
-    0                    4.0  adjusted                 0.05
-    1                    4.0     naive                 0.15
+          design  intakes_per_therapist      test  false_positive_rate
+    0  one group                    4.0  adjusted                 0.05
+    1  one group                    4.0     naive                 0.15
     """
-    rows = [
-        {
-            "intakes_per_therapist": cluster_size,
-            "test": "adjusted" if adjusted else "naive",
-            "false_positive_rate": simulate_prevalence_power(
-                prevalence,
-                prevalence,
-                n_per_group,
-                n_per_group,
-                alpha=alpha,
-                cluster_size=cluster_size,
-                icc=icc,
-                n_sim=n_sim,
-                seed=seed,
-                adjust_for_clustering=adjusted,
-            ),
-        }
-        for cluster_size in cluster_sizes
-        for adjusted in (True, False)
-    ]
+    designs = list(designs)
+    unknown = [design for design in designs if design not in DESIGNS]
+    if unknown:
+        raise ValueError(f"unknown design(s) {unknown}; choose from {list(DESIGNS)}")
+    rows = []
+    for design in designs:
+        for cluster_size in cluster_sizes:
+            for adjusted in (True, False):
+                options = {
+                    "alpha": alpha,
+                    "n_sim": n_sim,
+                    "seed": seed,
+                    "adjust_for_clustering": adjusted,
+                }
+                if design == "one group":
+                    rate = simulate_prevalence_power(
+                        prevalence,
+                        prevalence,
+                        n_per_group,
+                        n_per_group,
+                        cluster_size=cluster_size,
+                        icc=icc,
+                        **options,
+                    )
+                else:
+                    rate = _mixed_false_positive_rate(
+                        prevalence, n_per_group, cluster_size, icc, **options
+                    )
+                rows.append(
+                    {
+                        "design": design,
+                        "intakes_per_therapist": cluster_size,
+                        "test": "adjusted" if adjusted else "naive",
+                        "false_positive_rate": rate,
+                    }
+                )
     return pd.DataFrame(rows)
 
 

@@ -686,8 +686,11 @@ def equivalence_check(
         The ``by`` columns, ``risk_difference``, ``ci_low``, ``ci_high``,
         ``smallest_margin`` (the narrowest margin for which the interval would
         establish equivalence: ``max(|ci_low|, |ci_high|)``) and ``verdict``:
-        ``"equivalent"`` (interval inside the margin), ``"different"``
-        (interval excludes 0) or ``"inconclusive"`` (neither).
+        ``"equivalent"`` (interval inside the margin), ``"excludes 0"``
+        (interval excludes 0) or ``"inconclusive"`` (neither). A 90% interval
+        that excludes 0 corresponds to a two-sided test at the 10% level, not at
+        the 5% level of the usual tests, so ``"excludes 0"`` is not a verdict of
+        "different": call a difference with the 95% interval or the test itself.
 
     Examples
     --------
@@ -696,7 +699,7 @@ def equivalence_check(
     >>> equivalence_check(comparison, margin=0.1, by=["theme"])[["theme", "verdict"]]
       theme       verdict
     0     a  inconclusive
-    1     b     different
+    1     b    excludes 0
     2     c    equivalent
     """
     if not margin > 0:
@@ -707,7 +710,7 @@ def equivalence_check(
     inside = (table["ci_low"] > -margin) & (table["ci_high"] < margin)
     excludes_zero = (table["ci_low"] > 0) | (table["ci_high"] < 0)
     table["verdict"] = np.select(
-        [inside, excludes_zero], ["equivalent", "different"], default="inconclusive"
+        [inside, excludes_zero], ["equivalent", "excludes 0"], default="inconclusive"
     )
     return table
 
