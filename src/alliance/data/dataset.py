@@ -532,7 +532,8 @@ class Study:
         The study folder.
     synthetic : dict or None
         The ``"alliance:synthetic"`` property of ``datapackage.json`` (seed,
-        scale, generator) for generated data; ``None`` for real data.
+        scale, generator) for generated data; ``None`` when the folder does not declare
+        its provenance (real data, or data made by another program).
 
     Examples
     --------
@@ -737,9 +738,9 @@ def validation_report(path: str | Path | None = None) -> int:
         f"raters, {len(study.facets)} facets, {len(study.excerpts)} excerpts."
     )
     if not (study.path / DATAPACKAGE_FILE).is_file():
-        print("No datapackage.json: file hashes were not checked; treated as real data.")
+        print("No datapackage.json: file hashes were not checked; provenance not declared.")
     elif study.synthetic is None:
-        print("datapackage.json has no alliance:synthetic property: treated as real data.")
+        print("datapackage.json has no alliance:synthetic property: provenance not declared.")
     else:
         made = ", ".join(f"{key} {value}" for key, value in sorted(study.synthetic.items()))
         print(f"SYNTHETIC data, generated ({made}).")
