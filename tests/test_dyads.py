@@ -346,3 +346,19 @@ def test_format_dyad_comparison_text_reads_back_as_the_numbers():
     assert list(shown.columns[: len(comparison.columns)]) == list(comparison.columns)
     with pytest.raises(ValueError, match="ci_low"):
         format_dyad_comparison(comparison.drop(columns="ci_low"))
+
+
+def test_facet_excerpts_keep_the_fictional_mark_of_the_file():
+    from alliance import load_study
+    from alliance.data.codebook import facet_table
+
+    study = load_study()
+    chosen = facet_excerpts(
+        study.excerpts,
+        study.facets,
+        facet_table(study.codebook),
+        study.dyads,
+        "nonverbal",
+        "negative",
+    )
+    assert len(chosen) and (chosen["fictional"] == "yes").all()

@@ -445,8 +445,9 @@ def facet_excerpts(
     -------
     pandas.DataFrame
         Columns ``excerpt_id``, ``session_id``, ``dyad_type``, ``informant``,
-        ``facet``, ``valence``, ``theme`` and ``text``; sorted by dyad type,
-        then ``excerpt_id``. Empty when nothing matches.
+        ``facet``, ``valence``, ``theme`` and ``text``, plus ``fictional`` when
+        ``excerpts`` has it (the file's own mark travels with the text); sorted by
+        dyad type, then ``excerpt_id``. Empty when nothing matches.
 
     Examples
     --------
@@ -469,8 +470,9 @@ def facet_excerpts(
     chosen = chosen[chosen["valence"] == valence]
     with_text = excerpts.merge(chosen[[*keys, "valence"]], on=keys)
     columns = ["excerpt_id", "session_id", "dyad_type", "informant", "facet", "valence", "theme"]
+    columns += ["text", *(["fictional"] if "fictional" in excerpts.columns else [])]
     if with_text.empty:
-        return pd.DataFrame(columns=[*columns, "text"])
+        return pd.DataFrame(columns=columns)
     with_text = attach_dyads(with_text, dyads, columns=["dyad_type"])
     picked = select_excerpts(with_text, per_group=per_dyad_type, by=["dyad_type"])
-    return picked[[*columns, "text"]]
+    return picked[columns]
