@@ -72,7 +72,7 @@ class CaptionedTable:
 def captioned(
     frame: pd.DataFrame, caption: str, synthetic: object, *, index: bool = True
 ) -> CaptionedTable:
-    """Wrap ``frame`` so that it is displayed with a caption that says when data are synthetic.
+    r"""Wrap ``frame`` so that it is displayed with a caption that says when data are synthetic.
 
     Parameters
     ----------
@@ -94,7 +94,7 @@ def captioned(
     Examples
     --------
     >>> shown = captioned(pd.DataFrame({"a": [1]}), "One row", synthetic=None, index=False)
-    >>> shown._repr_html_().split("\\n")[0]
+    >>> shown._repr_html_().split("\n")[0]
     '<table class="dataframe"><caption>One row</caption>'
     """
     return CaptionedTable(frame, caption_text(caption, synthetic), index)
