@@ -114,4 +114,4 @@ def test_a_filled_template_validates(tmp_path, capsys):
         shutil.copyfile(ROOT / "data" / f"{table}.csv", copy / f"{table}.csv")
     assert main(["validate", str(copy)]) == 0
     out = capsys.readouterr().out
-    assert "is a valid study" in out and "treated as real data" in out
+    assert "is a valid study" in out and "provenance not declared" in out

@@ -24,6 +24,7 @@ from alliance.study.reliability import (
     prevalence_paradox,
     theme_agreement,
     theme_agreement_table,
+    unanimous_agreement,
 )
 
 RATERS = ("R1", "R2", "R3")
@@ -314,3 +315,37 @@ def test_prevalence_paradox_chance_agreement_explains_fleiss_kappa():
         )
     with pytest.raises(ValueError, match="'hope'"):
         prevalence_paradox(per_theme, theme="hope")
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_unanimous_agreement_matches_pairs_counted_by_hand(seed):
+    ratings = simulated_ratings(seed)
+    table = unanimous_agreement(ratings).set_index("informant")
+    for informant in ("client", "therapist"):
+        matrix = wide(ratings, informant).to_numpy()
+        pair_agreement = [
+            np.mean(matrix[:, a] == matrix[:, b]) for a, b in itertools.combinations(range(3), 2)
+        ]
+        all_three = np.mean((matrix == matrix[:, :1]).all(axis=1))
+        row = table.loc[informant]
+        assert row["n_units"] == len(matrix)
+        assert row["unanimous"] == pytest.approx(all_three)
+        assert row["pairwise"] == pytest.approx(np.mean(pair_agreement))
+        # with three raters and two codes, a split unit has exactly one agreeing pair of three
+        assert row["pairwise"] == pytest.approx(all_three + (1 - all_three) / 3)
+        counts, _ = aggregate_raters(matrix)
+        assert row["n_unanimous"] == int((counts.max(axis=1) == 3).sum())
+
+
+def test_unanimous_agreement_by_theme_is_stricter_than_pairwise():
+    table = unanimous_agreement(simulated_ratings(3), by=["informant", "theme"])
+    assert list(table.columns) == [
+        "informant",
+        "theme",
+        "n_units",
+        "n_unanimous",
+        "unanimous",
+        "pairwise",
+    ]
+    assert (table["unanimous"] <= table["pairwise"]).all()
+    assert (table["unanimous"] < table["pairwise"]).any()

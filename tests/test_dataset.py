@@ -18,7 +18,7 @@ import pytest
 
 import alliance
 from alliance.__main__ import main
-from alliance.data.dataset import Study, load_study, validation_report
+from alliance.data.dataset import Study, StudyValidationError, load_study, validation_report
 from alliance.data.published import figure
 from alliance.data.schema import TABLES, datapackage, table_schema
 
@@ -103,6 +103,26 @@ def test_study_is_frozen_and_labelled_synthetic(study: Study) -> None:
     assert study.synthetic == package["alliance:synthetic"]
     assert set(study.synthetic) >= {"seed", "scale", "generator"}
     assert [theme["id"] for theme in study.codebook["themes"]][0] == "understood"
+
+
+def test_every_committed_excerpt_is_marked_fictional_in_the_file_itself(study: Study) -> None:
+    assert (study.excerpts["fictional"] == "yes").all()
+    header = (DATA / "excerpts.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header.split(",")[-1] == "fictional"
+
+
+def test_the_fictional_column_is_optional_and_checked(tmp_path: Path) -> None:
+    copy = shutil.copytree(DATA, tmp_path / "mine")
+    (copy / "datapackage.json").unlink()
+    excerpts = pd.read_csv(copy / "excerpts.csv", dtype=str, keep_default_na=False)
+    excerpts.drop(columns="fictional").to_csv(copy / "excerpts.csv", index=False)
+    assert load_study(copy).excerpts["fictional"].isna().all()
+    excerpts.assign(fictional="maybe").to_csv(copy / "excerpts.csv", index=False)
+    with pytest.raises(StudyValidationError) as raised:
+        load_study(copy)
+    problems = raised.value.problems
+    assert set(problems["column"]) == {"fictional"}
+    assert problems["rule"].str.startswith("enum").all()
 
 
 def test_committed_hashes_match_the_files() -> None:

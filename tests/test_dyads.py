@@ -278,6 +278,17 @@ def test_congruence_by_dyad_type_and_undefined_kappa():
     assert discordant["kappa"] == pytest.approx(cohen_kappa_score([1, 0], [1, 1]))
 
 
+def test_congruence_interval_is_left_out_for_a_table_with_an_empty_cell():
+    full = informant_congruence(consensus_pairs([1, 1, 0, 0, 1, 0], [1, 0, 0, 1, 1, 0])).iloc[0]
+    assert min(full[["both", "client_only", "therapist_only", "neither"]]) > 0
+    assert full["ci_low"] < full["kappa"] < full["ci_high"] and full["ci_note"] == ""
+    empty = informant_congruence(consensus_pairs([0, 0, 0, 1, 0], [1, 0, 0, 1, 0])).iloc[0]
+    assert empty["client_only"] == 0
+    assert empty["kappa"] == pytest.approx(cohen_kappa_score([0, 0, 0, 1, 0], [1, 0, 0, 1, 0]))
+    assert np.isnan(empty["ci_low"]) and np.isnan(empty["ci_high"])
+    assert empty["ci_note"].startswith("no interval")
+
+
 def test_congruence_needs_both_informants():
     consensus = consensus_pairs([1, 0], [1, 1]).iloc[:-1]
     with pytest.raises(ValueError, match="lack a client or a therapist code"):
@@ -335,3 +346,19 @@ def test_format_dyad_comparison_text_reads_back_as_the_numbers():
     assert list(shown.columns[: len(comparison.columns)]) == list(comparison.columns)
     with pytest.raises(ValueError, match="ci_low"):
         format_dyad_comparison(comparison.drop(columns="ci_low"))
+
+
+def test_facet_excerpts_keep_the_fictional_mark_of_the_file():
+    from alliance import load_study
+    from alliance.data.codebook import facet_table
+
+    study = load_study()
+    chosen = facet_excerpts(
+        study.excerpts,
+        study.facets,
+        facet_table(study.codebook),
+        study.dyads,
+        "nonverbal",
+        "negative",
+    )
+    assert len(chosen) and (chosen["fictional"] == "yes").all()

@@ -192,3 +192,13 @@ def test_precision_widths_draw_one_line_per_rater_count_and_the_target():
             assert drawn[f"{raters} raters"] == expected
         assert list(ax.lines[2].get_ydata()) == [0.3, 0.3]
     assert _png(fig) == _png(plot_precision_widths(precision, 0.3))
+
+
+def test_the_synthetic_mark_is_drawn_inside_the_image():
+    from alliance.book.figures import SYNTHETIC_MARK, mark_synthetic
+
+    plain = _png(plot_caseloads(CASELOADS))
+    marked_fig = mark_synthetic(plot_caseloads(CASELOADS), {"seed": 1})
+    assert [text.get_text() for text in marked_fig.texts] == [SYNTHETIC_MARK]
+    assert _png(marked_fig) != plain  # the mark is in the pixels, not only in metadata
+    assert _png(mark_synthetic(plot_caseloads(CASELOADS), None)) == plain

@@ -236,3 +236,61 @@ def test_mean_narrowing_is_one_minus_one_over_root_two_under_the_square_root_law
     assert planning.mean_narrowing(precision) == pytest.approx(1 - 1 / math.sqrt(2))
     with pytest.raises(ValueError, match="at least two values of n_units"):
         planning.mean_narrowing(precision[precision["n_units"] == 25])
+
+
+def _fisher_power_by_simulation(p1, p2, n1, n2, n_sim, seed):
+    rng = np.random.default_rng(seed)
+    x1 = rng.binomial(n1, p1, n_sim)
+    x2 = rng.binomial(n2, p2, n_sim)
+    rejections = [
+        stats.fisher_exact([[a, n1 - a], [b, n2 - b]]).pvalue < 0.05
+        for a, b in zip(x1, x2, strict=True)
+    ]
+    return float(np.mean(rejections))
+
+
+@pytest.mark.parametrize(("p1", "p2"), [(0.0, 0.25), (0.5, 0.2), (0.3, 0.3)])
+def test_fisher_power_matches_simulated_fisher_tests(p1, p2):
+    n_sim = 4000
+    simulated = _fisher_power_by_simulation(p1, p2, 26, 29, n_sim, seed=7)
+    exact = planning.fisher_power(p1, p2, 26, 29)
+    assert abs(simulated - exact) < 4 * math.sqrt(exact * (1 - exact) / n_sim) + 1e-9
+
+
+def test_fisher_power_at_no_difference_stays_below_alpha():
+    # the exact test is conservative: its size never exceeds the nominal level
+    for p in (0.05, 0.3, 0.5):
+        assert planning.fisher_power(p, p, 26, 29) <= 0.05
+
+
+def test_exact_mdd_reaches_the_power_and_a_smaller_difference_does_not():
+    mdd = planning.exact_minimum_detectable_difference(0.0, 26, 29, direction="higher")
+    assert planning.fisher_power(0.0, mdd, 26, 29) == pytest.approx(0.8, abs=1e-6)
+    assert planning.fisher_power(0.0, mdd - 0.01, 26, 29) < 0.8
+    # the normal approximation promises a much smaller detectable difference here
+    normal = planning.minimum_detectable_difference(0.0, 26, 29, direction="higher")
+    assert mdd > normal + 0.05
+
+
+def test_exact_mdd_rejects_an_impossible_design():
+    with pytest.raises(ValueError, match="reaches power"):
+        planning.exact_minimum_detectable_difference(0.5, 3, 3)
+    with pytest.raises(ValueError, match="whole number"):
+        planning.fisher_power(0.1, 0.2, 2.5, 3)
+
+
+def test_mixed_caseloads_shrink_the_variance_of_the_difference_by_one_minus_icc():
+    # With two intakes per therapist, one in each group, the therapist's propensity
+    # cancels: Var(x1 - x2) = 2 n p (1 - p) (1 - icc), so the naive z statistic has
+    # variance 1 - icc and rejects with probability 2 * sf(z_crit / sqrt(1 - icc)).
+    icc, n_sim = 0.2, 40000
+    table = planning.false_positive_rates(
+        0.5, 300, [2.0], icc=icc, designs=["both groups"], n_sim=n_sim, seed=3
+    )
+    naive = table.query("test == 'naive'")["false_positive_rate"].iloc[0]
+    expected = 2 * stats.norm.sf(stats.norm.isf(0.025) / math.sqrt(1 - icc))
+    assert abs(naive - expected) < 4 * math.sqrt(expected * (1 - expected) / n_sim) + 0.003
+    one_group = planning.false_positive_rates(0.5, 300, [2.0], icc=icc, n_sim=n_sim, seed=3)
+    assert one_group.query("test == 'naive'")["false_positive_rate"].iloc[0] > 0.05
+    with pytest.raises(ValueError, match="unknown design"):
+        planning.false_positive_rates(0.5, 300, [2.0], icc=icc, designs=["mixed"])

@@ -119,11 +119,12 @@ def test_print_report_on_a_valid_folder(capsys):
     assert out.startswith("Working-alliance study report")
 
 
-def test_a_copy_without_the_synthetic_marker_is_reported_as_real_data(tmp_path, capsys):
+def test_a_copy_without_the_synthetic_marker_is_reported_as_undeclared(tmp_path, capsys):
     copy = shutil.copytree(DATA, tmp_path / "mine")
     (copy / "datapackage.json").unlink()
     assert print_report(copy) == 0
-    assert "real data" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Data: provenance not declared" in out and "real data" not in out
 
 
 def test_an_invalid_folder_prints_every_problem_and_no_report(tmp_path, capsys):

@@ -278,7 +278,7 @@ def test_equivalence_verdicts_and_margin():
         }
     )
     table = equivalence_check(comparison, margin=0.1, by=["theme"])
-    assert table["verdict"].tolist() == ["inconclusive", "different", "equivalent", "different"]
+    assert table["verdict"].tolist() == ["inconclusive", "excludes 0", "equivalent", "excludes 0"]
     assert table["smallest_margin"].tolist() == [0.2, 0.5, 0.08, 0.5]
     with pytest.raises(ValueError, match="margin"):
         equivalence_check(comparison, margin=0, by=["theme"])
@@ -381,3 +381,26 @@ def test_robustness_highlights_count_and_summarise_by_hand():
     assert (values["corr_min"], values["corr_max"]) == (min(corr), max(corr))
     with pytest.raises(ValueError, match="n_strata"):
         robustness_highlights(robust, gee, cmh.drop(columns="n_strata"), 10)
+
+
+def test_exact_detectable_difference_is_where_simulated_fisher_tests_reach_80_percent():
+    from scipy import stats
+
+    comparison = pd.DataFrame(
+        {
+            "theme": ["anger"],
+            "prevalence_concordant": [0.0],
+            "risk_difference": [0.14],
+            "n_concordant": [26],
+            "n_discordant": [29],
+        }
+    )
+    table = detectable_differences(comparison, by=["theme"], test="fisher")
+    rise = float(table["mdd_higher"].iloc[0])
+    assert np.isnan(table["mdd_lower"].iloc[0])  # nothing lies below a prevalence of 0
+    rng = np.random.default_rng(3)
+    hits = rng.binomial(29, rise, 3000)
+    power = np.mean([stats.fisher_exact([[0, 26], [x, 29 - x]]).pvalue < 0.05 for x in hits])
+    assert abs(power - 0.8) < 4 * np.sqrt(0.8 * 0.2 / 3000)
+    with pytest.raises(ValueError, match="icc=0"):
+        detectable_differences(comparison, by=["theme"], test="fisher", icc=0.1)

@@ -40,7 +40,7 @@ FIXED_COLUMNS = {
     "ratings": ["session_id", "informant", "rater", "theme", "present"],
     "consensus": ["session_id", "informant", "theme", "present"],
     "facets": ["session_id", "informant", "facet", "valence", "theme"],
-    "excerpts": ["excerpt_id", "session_id", "informant", "theme", "facet", "text"],
+    "excerpts": ["excerpt_id", "session_id", "informant", "theme", "facet", "text", "fictional"],
 }
 """Column names fixed by issue 3 (a study may add columns, never rename these)."""
 

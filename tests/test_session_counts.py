@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import statistics
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 
 import numpy as np
@@ -209,6 +209,35 @@ def test_consistency_agrees_with_brute_force_over_all_samples(n, max_count):
             mean, sd = Decimal(mean_tenths) / 10, Decimal(sd_tenths) / 10
             table = count_summary_consistency(
                 n, float(mean), float(sd), decimals=1, max_count=max_count
+            ).set_index("ddof")
+            for ddof in (0, 1):
+                expected = (mean, sd) in printed[ddof]
+                assert table.loc[ddof, "consistent"] == expected, (n, mean, sd, ddof)
+
+
+@pytest.mark.parametrize(("n", "max_count"), [(3, 3), (5, 2)])
+def test_truncated_consistency_agrees_with_brute_force(n, max_count):
+    """As above, but the printed values are cut off after one decimal instead of rounded."""
+    printed: dict[int, set[tuple[Decimal, Decimal]]] = {0: set(), 1: set()}
+    for sample in itertools.combinations_with_replacement(range(max_count + 1), n):
+        mean = Fraction(sum(sample), n)
+        squares = sum((Fraction(x) - mean) ** 2 for x in sample)
+        for ddof in (0, 1):
+            with localcontext() as context:
+                context.prec = 60
+                variance = squares / (n - ddof)
+                sd = (Decimal(variance.numerator) / Decimal(variance.denominator)).sqrt()
+                exact_mean = Decimal(mean.numerator) / Decimal(mean.denominator)
+                cut = (
+                    exact_mean.quantize(Decimal("0.1"), rounding=ROUND_DOWN),
+                    sd.quantize(Decimal("0.1"), rounding=ROUND_DOWN),
+                )
+            printed[ddof].add(cut)
+    for mean_tenths in range(10 * max_count + 1):
+        for sd_tenths in range(10 * max_count):
+            mean, sd = Decimal(mean_tenths) / 10, Decimal(sd_tenths) / 10
+            table = count_summary_consistency(
+                n, float(mean), float(sd), decimals=1, max_count=max_count, rounding="truncate"
             ).set_index("ddof")
             for ddof in (0, 1):
                 expected = (mean, sd) in printed[ddof]

@@ -75,3 +75,10 @@ def test_index_is_shown_only_when_asked():
 def test_unknown_format_column_is_refused():
     with pytest.raises(KeyError, match="lacks"):
         show_table(pd.DataFrame({"a": [1]}), "a", formats={"b": ".2f"})
+
+
+def test_html_is_the_same_on_every_rendering():
+    frame = pd.DataFrame({"theme": ["trust"], "n": [3]})
+    first = show_table(frame, "n")._repr_html_()
+    assert first == show_table(frame.copy(), "n")._repr_html_()
+    assert first != show_table(frame.assign(n=[4]), "n")._repr_html_()

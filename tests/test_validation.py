@@ -83,9 +83,9 @@ def tiny_tables(n_raters: int = 3) -> dict[str, list[list[str]]]:
             ["S2", "therapist", "client_openness", "positive", "openness"],
         ],
         "excerpts": [
-            ["excerpt_id", "session_id", "informant", "theme", "facet", "text"],
-            ["E1", "S1", "client", "frustration", "nonverbal_tone", 'Flat voice,\n"next".'],
-            ["E2", "S2", "therapist", "openness", "", "She told me a lot."],
+            ["excerpt_id", "session_id", "informant", "theme", "facet", "text", "fictional"],
+            ["E1", "S1", "client", "frustration", "nonverbal_tone", 'Flat voice,\n"next".', "yes"],
+            ["E2", "S2", "therapist", "openness", "", "She told me a lot.", ""],
         ],
     }
 

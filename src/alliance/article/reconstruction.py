@@ -60,9 +60,10 @@ from alliance.data.codebook import (
     load_codebook,
 )
 from alliance.data.dataset import Study
-from alliance.data.published import THEMES_SD_DDOF, figure, round_half_up
+from alliance.data.published import PUBLISHED, THEMES_SD_DDOF, figure, round_half_up
 from alliance.stats.agreement import fleiss_kappa
 from alliance.study.reliability import compare_consensus_majority
+from alliance.study.session_counts import count_summary_consistency
 
 DEFAULT_SEED = 923013
 """Seed of the committed ``data/`` folder."""
@@ -103,10 +104,12 @@ THEME_TOTALS: dict[tuple[str, str], tuple[int, ...]] = {
 }
 """Consensus sessions with each theme present (THEMES order) per informant and dyad type.
 
-Our design at scale 1. Client totals sum to 141 and therapist totals to 146, the
-only totals whose means round to 2.56 and 2.65. Therapist openness, trust and
-anger hold the published exceptions; every other theme differs by at most
-:data:`SIMILAR_GAP_PP` points between the 26 concordant and 29 discordant dyads.
+Our design at scale 1. The client and the therapist totals are the only ones whose
+means round to the published means (:mod:`alliance.data.published`) over the
+published number of sessions. Therapist openness, trust and anger carry the
+exceptions the abstract names, in directions the abstract does not give (ours);
+every other theme differs by at most :data:`SIMILAR_GAP_PP` points between the
+concordant and the discordant dyads.
 """
 
 MAX_THEMES_PER_SESSION = 7
@@ -578,7 +581,8 @@ def assemble_excerpts(
     -------
     pandas.DataFrame
         ``excerpt_id``, ``session_id``, ``informant``, ``theme``, ``facet`` (empty
-        for a theme excerpt) and ``text``, sorted by session, informant, theme and facet.
+        for a theme excerpt), ``text`` and ``fictional`` (``"yes"``: every excerpt was
+        written for the book), sorted by session, informant, theme and facet.
 
     Examples
     --------
@@ -611,7 +615,7 @@ def assemble_excerpts(
         pd.concat(pieces, ignore_index=True), ["session_id", "informant", "theme", "facet"]
     )
     excerpts.insert(0, "excerpt_id", _ids("E", len(excerpts), 4))
-    return excerpts
+    return excerpts.assign(fictional="yes")
 
 
 def generate_study(seed: int = DEFAULT_SEED, scale: int = 1) -> dict[str, pd.DataFrame]:
@@ -921,6 +925,27 @@ def _markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _sd_note() -> str:
+    """Say, from the published figures alone, which SD conventions they are consistent with."""
+    n = int(figure("n_clients_mizrahi").value + figure("n_clients_ashkenazi").value)
+    mean, sd = figure("themes_therapist_mean"), figure("themes_therapist_sd")
+    check = count_summary_consistency(n, mean.value, sd.value).set_index("ddof")["consistent"]
+    fewer = [
+        m
+        for m in range(n - 10, n)
+        if count_summary_consistency(m, mean.value, sd.value, ddofs=[1])["consistent"].iloc[0]
+    ]
+    verdict = {True: "consistent", False: "not consistent"}
+    return (
+        f"With {n} whole-number counts rounded half up, the published therapist figures "
+        f"{mean.formatted()} ({sd.formatted()}) are {verdict[bool(check[0])]} with a population "
+        f"SD and {verdict[bool(check[1])]} with a sample SD (`ddof=1`) over {n} interviews; a "
+        f"sample SD over slightly fewer interviews ({', '.join(map(str, reversed(fewer)))}) "
+        "would fit as well, and so would truncation instead of rounding. The choice is an "
+        "inference from arithmetic (GRIM and GRIMMER checks), not something the article states."
+    )
+
+
 def render_readme(tables: Mapping[str, pd.DataFrame], seed: int, scale: int) -> str:
     """Return the text of ``README.md`` (data dictionary and provenance) for generated tables.
 
@@ -972,6 +997,9 @@ def render_readme(tables: Mapping[str, pd.DataFrame], seed: int, scale: int) -> 
     template = resources.files("alliance").joinpath("resources", "data_README.md")
     return string.Template(template.read_text("utf-8")).substitute(
         generator=GENERATOR,
+        published_figures="\n".join(f"- {fig.label}: {fig.formatted()}" for fig in PUBLISHED),
+        sd_ddof=THEMES_SD_DDOF,
+        sd_note=_sd_note(),
         seed=seed,
         scale=scale,
         calibration_table=_markdown_table(calibration),

@@ -42,6 +42,7 @@ __all__ = [
     "COLOURS",
     "EXTRA_COLOURS",
     "book_style",
+    "mark_synthetic",
     "plot_caseloads",
     "plot_cooccurrence",
     "plot_count_distribution",
@@ -93,6 +94,52 @@ def book_style() -> Iterator[None]:
     """
     with sns.axes_style("whitegrid"), mpl.rc_context(_RC):
         yield
+
+
+SYNTHETIC_MARK = "synthetic data"
+"""Text of the mark :func:`mark_synthetic` draws inside a figure."""
+
+
+def mark_synthetic(fig: Figure, synthetic: object = True) -> Figure:
+    """Write a small "synthetic data" mark inside the figure when the data are synthetic.
+
+    The caption of a figure says when its data are synthetic, but a screenshot or a
+    copied image loses the caption. The mark is drawn in the bottom right corner of the
+    image itself, in small grey type, so it travels with every copy.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        A figure from one of the plotting functions.
+    synthetic : object, default True
+        Whether the data are synthetic; any truthy value (for example
+        ``Study.synthetic``, a dict for generated data and ``None`` otherwise).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The same figure, marked when ``synthetic`` is truthy (unchanged otherwise).
+
+    Examples
+    --------
+    >>> fig = mark_synthetic(Figure(), synthetic={"seed": 1})
+    >>> [text.get_text() for text in fig.texts]
+    ['synthetic data']
+    >>> mark_synthetic(Figure(), synthetic=None).texts
+    []
+    """
+    if synthetic:
+        fig.text(
+            0.995,
+            0.005,
+            SYNTHETIC_MARK,
+            ha="right",
+            va="bottom",
+            fontsize=7,
+            color="#555555",
+            style="italic",
+        )
+    return fig
 
 
 def _figure(width: float, height: float, ncols: int = 1, **kwargs: object) -> Figure:

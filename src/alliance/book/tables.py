@@ -22,6 +22,7 @@ True
 
 from __future__ import annotations
 
+import hashlib
 import html
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -70,6 +71,9 @@ class Table:
         if not self.index:
             styler = styler.hide(axis="index")
         styler = styler.set_table_attributes('class="dataframe alliance-table"')
+        # Styler names its elements after a random id; derive it from the content instead, so a
+        # chapter executed twice gives the same page.
+        styler = styler.set_uuid(hashlib.sha256(repr(self).encode("utf-8")).hexdigest()[:12])
         return f'<div class="alliance-table-scroll">{styler.to_html()}</div>'
 
 

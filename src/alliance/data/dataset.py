@@ -44,6 +44,7 @@ from alliance.data.paths import data_dir
 from alliance.data.schema import (
     CODEBOOK_FILE,
     DATAPACKAGE_FILE,
+    OPTIONAL_COLUMNS,
     SYNTHETIC_KEY,
     TABLES,
     file_sha256,
@@ -233,12 +234,13 @@ def _read_table(folder: Path, name: str, problems: _Problems) -> _Table | None:
     if len(records) == 1 and name not in OPTIONAL_ROWS:
         problems.add(file, "no-rows: the table has a header but no data rows")
     columns = [spec["name"] for spec in table_schema(name)["fields"]]
-    missing = [column for column in columns if column not in header]
+    absent = [column for column in columns if column not in header]
+    missing = [column for column in absent if column not in OPTIONAL_COLUMNS.get(name, ())]
     for column in missing:
         rule = "missing-column: a required column is not in the header"
         problems.add(file, rule, row=header_line, column=column)
     frame = pd.DataFrame(rows, columns=header, index=pd.Index(lines, name="line"), dtype=str)
-    frame = frame.assign(**dict.fromkeys(missing, ""))
+    frame = frame.assign(**dict.fromkeys(absent, ""))
     return _Table(name, frame, frame[columns] == "", frozenset(missing))
 
 
@@ -532,7 +534,8 @@ class Study:
         The study folder.
     synthetic : dict or None
         The ``"alliance:synthetic"`` property of ``datapackage.json`` (seed,
-        scale, generator) for generated data; ``None`` for real data.
+        scale, generator) for generated data; ``None`` when the folder does not declare
+        its provenance (real data, or data made by another program).
 
     Examples
     --------
@@ -737,9 +740,9 @@ def validation_report(path: str | Path | None = None) -> int:
         f"raters, {len(study.facets)} facets, {len(study.excerpts)} excerpts."
     )
     if not (study.path / DATAPACKAGE_FILE).is_file():
-        print("No datapackage.json: file hashes were not checked; treated as real data.")
+        print("No datapackage.json: file hashes were not checked; provenance not declared.")
     elif study.synthetic is None:
-        print("datapackage.json has no alliance:synthetic property: treated as real data.")
+        print("datapackage.json has no alliance:synthetic property: provenance not declared.")
     else:
         made = ", ".join(f"{key} {value}" for key, value in sorted(study.synthetic.items()))
         print(f"SYNTHETIC data, generated ({made}).")

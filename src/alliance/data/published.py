@@ -110,15 +110,19 @@ PUBLISHED: tuple[PublishedFigure, ...] = (
 )
 
 THEMES_SD_DDOF = 0
-"""Delta degrees of freedom under which the published themes-per-session SDs are reproducible.
+"""Delta degrees of freedom under which the book compares the themes-per-session SDs.
 
-The article does not say which standard deviation it prints. With 55 sessions and
-whole-number theme counts, the therapist figures rule out the sample SD
-(``ddof=1``): a mean that rounds to 2.65 needs exactly 146 codes, and a sample SD
-that rounds to 1.45 would then need the squared counts to sum to 501. A count and
-its square are always both odd or both even, so the squares must sum to an even
-number, like the counts. The population SD (``ddof=0``) reproduces both published
-SDs, so the book reports the SD with ``ddof=0`` and says why.
+The article does not say which standard deviation it prints. With 55 sessions,
+whole-number theme counts and values rounded half up, the published figures are
+consistent with a population SD (``ddof=0``), or with a sample SD (``ddof=1``)
+over slightly fewer interviews: a mean that rounds to 2.65 over 55 sessions needs
+146 codes, and a sample SD that rounds to 1.45 would then need the squared counts
+to sum to 501, while a sum of squares has the parity of the total (the GRIM idea
+of Brown & Heathers 2017, applied to the SD as in Anaya's 2016 GRIMMER). With 52,
+51, 49, 48 or 46 therapist interviews the sample SD fits too, and if the article
+truncated rather than rounded, it fits at 55. The population SD over 55 sessions
+reproduces both published SDs, so the book compares with ``ddof=0``; this is an
+inference from arithmetic, not something the authors state.
 """
 
 PUBLISHED_THEME_LABELS: tuple[str, ...] = (

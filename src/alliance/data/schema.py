@@ -276,11 +276,23 @@ _RESOURCES: dict[str, dict[str, Any]] = {
                 required=False,
             ),
             _field("text", "string", "The excerpt, in the informant's own voice."),
+            _field(
+                "fictional",
+                "string",
+                "'yes' when the excerpt was written for illustration and quotes no real "
+                "interview, so the mark travels with every copied row. An optional column: a "
+                "study folder may leave it out, or leave cells empty.",
+                required=False,
+                enum=["yes", "no"],
+            ),
         ],
         "primaryKey": ["excerpt_id"],
         "foreignKeys": [_foreign_key(["session_id", "informant", "theme"], "consensus")],
     },
 }
+
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {"excerpts": ("fictional",)}
+"""Columns a study file may leave out of its header; an absent column reads as empty cells."""
 
 OPTIONAL_FOREIGN_KEYS: dict[str, list[dict[str, Any]]] = {
     "excerpts": [_foreign_key(["session_id", "informant", "facet", "theme"], "facets")],

@@ -1321,6 +1321,8 @@ def _facets_and_excerpts(project: Project, plan: _Plan) -> dict[str, pd.DataFram
         excerpts, columns=["session_id", "informant", "start", "theme", "facet", "text"]
     ).sort_values(["session_id", "informant", "start"], kind="stable", ignore_index=True)
     excerpt_frame.insert(0, "excerpt_id", [f"E{n:04d}" for n in range(1, len(excerpt_frame) + 1)])
+    # Only the compendium's own synthetic study declares its excerpts fictional.
+    excerpt_frame["fictional"] = "yes" if _synthetic(project) is not None else ""
     return {
         "facets": pd.DataFrame(list(dict.fromkeys(facets)), columns=columns["facets"]),
         "excerpts": excerpt_frame[columns["excerpts"]],

@@ -50,7 +50,7 @@ DECIMALS = 3
 
 def _provenance(study: Study) -> str:
     if study.synthetic is None:
-        return "real data (no alliance:synthetic property in datapackage.json)"
+        return "provenance not declared (no alliance:synthetic property in datapackage.json)"
     made = ", ".join(f"{key} {value}" for key, value in sorted(study.synthetic.items()))
     return f"SYNTHETIC data ({made})"
 
@@ -163,7 +163,7 @@ def format_report(study: Study) -> str:
         ),
         (
             f"Themes per session (consensus coding; SD with ddof={THEMES_SD_DDOF}, "
-            "the article's convention)",
+            "under which the published SDs are reproduced)",
             tables["themes_per_session"].round(DECIMALS).to_string(index=False),
         ),
         (

@@ -40,8 +40,11 @@ from scipy import optimize, stats
 from alliance.stats.checks import require_columns
 
 __all__ = [
+    "DESIGNS",
     "design_effect",
+    "exact_minimum_detectable_difference",
     "false_positive_rates",
+    "fisher_power",
     "mean_narrowing",
     "minimum_detectable_difference",
     "power_grid",
@@ -242,6 +245,138 @@ def minimum_detectable_difference(
             "more sessions (or a smaller design effect) are needed"
         )
     return float(np.sin(target / 2.0) ** 2 - p1)
+
+
+def _fisher_rejections(n1: int, n2: int, alpha: float) -> np.ndarray:
+    """Return a boolean table: True where Fisher's two-sided test rejects (x1, x2) at alpha."""
+    reject = np.zeros((n1 + 1, n2 + 1), dtype=bool)
+    for x1, x2 in itertools.product(range(n1 + 1), range(n2 + 1)):
+        table = [[x1, n1 - x1], [x2, n2 - x2]]
+        reject[x1, x2] = stats.fisher_exact(table).pvalue < alpha
+    return reject
+
+
+def _integer_size(name: str, value: float) -> int:
+    if value != int(value) or value < 1:
+        raise ValueError(f"{name} must be a whole number of sessions >= 1; got {value!r}")
+    return int(value)
+
+
+def fisher_power(p1: float, p2: float, n1: int, n2: int, *, alpha: float = 0.05) -> float:
+    """Return the exact power of Fisher's two-sided exact test for two prevalences.
+
+    The power is summed over every possible pair of counts (x1, x2), each
+    weighted by its binomial probability, for the pairs in which
+    :func:`scipy.stats.fisher_exact` rejects at ``alpha``. No approximation is
+    involved, so it is the right planning tool for small groups and for
+    prevalences near 0 or 1, where the normal approximation of
+    :func:`prevalence_power` is poor. Sessions are taken as independent.
+
+    Parameters
+    ----------
+    p1, p2 : float
+        Prevalence of the theme in group 1 and group 2.
+    n1, n2 : int
+        Sessions in each group.
+    alpha : float, default 0.05
+        Two-sided significance level.
+
+    Returns
+    -------
+    float
+        Probability that the exact test rejects equal prevalence.
+
+    Examples
+    --------
+    >>> round(fisher_power(0.0, 0.3, n1=26, n2=29), 3)
+    0.907
+    >>> round(fisher_power(0.6, 0.3, n1=26, n2=29), 3)
+    0.551
+    """
+    p1, p2 = _check_proportion("p1", p1), _check_proportion("p2", p2)
+    n1, n2 = _integer_size("n1", n1), _integer_size("n2", n2)
+    alpha = _check_proportion("alpha", alpha, open_interval=True)
+    reject = _fisher_rejections(n1, n2, alpha)
+    return _exact_power(reject, p1, p2)
+
+
+def _exact_power(reject: np.ndarray, p1: float, p2: float) -> float:
+    n1, n2 = reject.shape[0] - 1, reject.shape[1] - 1
+    pmf1 = stats.binom.pmf(np.arange(n1 + 1), n1, p1)
+    pmf2 = stats.binom.pmf(np.arange(n2 + 1), n2, p2)
+    return float(pmf1 @ reject @ pmf2)
+
+
+def exact_minimum_detectable_difference(
+    p1: float,
+    n1: int,
+    n2: int,
+    *,
+    power: float = 0.8,
+    alpha: float = 0.05,
+    direction: str = "lower",
+) -> float:
+    """Return the smallest prevalence difference Fisher's exact test detects with given power.
+
+    The exact counterpart of :func:`minimum_detectable_difference`, for a study
+    analysed with Fisher's exact test (sessions independent). The power of an
+    exact test is computed by :func:`fisher_power`; the difference returned is
+    the smallest one, in the given direction, from which on the power stays at or
+    above ``power`` (searched on a grid of 0.001 and refined by root finding).
+
+    Parameters
+    ----------
+    p1 : float
+        Prevalence in the reference group (e.g. concordant dyads).
+    n1, n2 : int
+        Sessions in the reference and the comparison group.
+    power, alpha : float
+        Required power and two-sided level.
+    direction : {"lower", "higher"}, default "lower"
+        Whether the comparison group describes the theme less or more often.
+
+    Returns
+    -------
+    float
+        ``p2 - p1`` (negative for ``"lower"``).
+
+    Raises
+    ------
+    ValueError
+        If no prevalence in that direction reaches the power, or on invalid arguments.
+
+    Examples
+    --------
+    A theme that no therapist described in 26 concordant intakes needs about
+    26 percentage points in 29 discordant intakes:
+
+    >>> round(exact_minimum_detectable_difference(0.0, 26, 29, direction="higher"), 3)
+    0.259
+
+    The normal approximation is more optimistic for the same design:
+
+    >>> round(minimum_detectable_difference(0.0, 26, 29, direction="higher"), 3)
+    0.136
+    """
+    p1 = _check_proportion("p1", p1)
+    power = _check_proportion("power", power, open_interval=True)
+    alpha = _check_proportion("alpha", alpha, open_interval=True)
+    if direction not in ("lower", "higher"):
+        raise ValueError(f"direction must be 'lower' or 'higher'; got {direction!r}")
+    n1, n2 = _integer_size("n1", n1), _integer_size("n2", n2)
+    reject = _fisher_rejections(n1, n2, alpha)
+    limit = 1.0 if direction == "higher" else 0.0
+    grid = np.linspace(p1, limit, max(2, int(round(abs(limit - p1) * 1000)) + 1))
+    powers = np.array([_exact_power(reject, p1, p2) for p2 in grid])
+    short = np.flatnonzero(powers < power)
+    if len(short) == len(grid) or short[-1] == len(grid) - 1:
+        raise ValueError(
+            f"no prevalence {direction} than p1={p1} reaches power {power} with Fisher's "
+            f"exact test at n1={n1}, n2={n2}: even {limit:g} gives power {powers[-1]:.3f}"
+        )
+    last = short[-1]
+    p2 = optimize.brentq(lambda q: _exact_power(reject, p1, q) - power, grid[last], grid[last + 1])
+    return float(p2 - p1)
 
 
 def sessions_needed(
@@ -597,21 +732,72 @@ def simulate_agreement_precision(
     return pd.DataFrame(rows)
 
 
+def _mixed_false_positive_rate(
+    prevalence: float,
+    n_per_group: int,
+    cluster_size: float,
+    icc: float,
+    *,
+    alpha: float,
+    n_sim: int,
+    seed: int,
+    adjust_for_clustering: bool,
+) -> float:
+    """Share of simulated null studies rejected when every therapist sees both groups."""
+    rng = np.random.default_rng(seed)
+    sizes = _cluster_sizes(2 * n_per_group, cluster_size)
+    # sessions alternate between the groups in each therapist's caseload
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    first = np.array(
+        [len(range(start, start + size, 2)) for start, size in zip(starts, sizes, strict=True)]
+    )
+    if icc > 0 and 0 < prevalence < 1:
+        concentration = (1.0 - icc) / icc
+        probs = rng.beta(
+            prevalence * concentration,
+            (1.0 - prevalence) * concentration,
+            size=(n_sim, len(sizes)),
+        )
+    else:
+        probs = np.full((n_sim, len(sizes)), prevalence)
+    x1 = rng.binomial(first, probs).sum(axis=1)
+    x2 = rng.binomial(sizes - first, probs).sum(axis=1)
+    n1, n2 = int(first.sum()), int((sizes - first).sum())
+    deff = design_effect(cluster_size, icc) if adjust_for_clustering else 1.0
+    z = (_arcsine(x1 / n1) - _arcsine(x2 / n2)) / _standard_error(n1, n2, deff)
+    return float(np.mean(np.abs(z) > stats.norm.isf(alpha / 2.0)))
+
+
+DESIGNS: tuple[str, ...] = ("one group", "both groups")
+"""Caseload designs of :func:`false_positive_rates`: therapists who see clients of one
+group only (a cluster design), or therapists whose caseload mixes both groups."""
+
+
 def false_positive_rates(
     prevalence: float,
     n_per_group: int,
     cluster_sizes: Iterable[float],
     icc: float,
     *,
+    designs: Iterable[str] = ("one group",),
     alpha: float = 0.05,
     n_sim: int = 20000,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """Type I error of the clustering-adjusted and the naive test, by cluster size.
+    """Type I error of the clustering-adjusted and the naive test, by design and cluster size.
 
-    Both groups share the same true ``prevalence``, so every rejection by
-    :func:`simulate_prevalence_power` is a false positive. The naive test
-    analyses the clustered sessions as if they were independent.
+    Both groups share the same true ``prevalence``, so every rejection is a false
+    positive. The naive test analyses the clustered sessions as if they were
+    independent; the adjusted test divides each group's size by Kish's design
+    effect. Two caseload designs can be simulated. In ``"one group"`` each
+    therapist sees clients of one group only, as in a cluster-randomised trial:
+    a therapist's tendency to describe the theme then shifts one group's
+    prevalence, and the naive test rejects too often. In ``"both groups"`` each
+    therapist's caseload alternates between the groups, as most caseloads in the
+    dyad study do: the therapist's tendency affects both groups alike and cancels
+    from the difference, so the naive test is not anti-conservative, and the
+    design-effect adjustment, which assumes the first design, makes the test
+    conservative.
 
     Parameters
     ----------
@@ -623,6 +809,8 @@ def false_positive_rates(
         Mean sessions per therapist, one pair of rows each.
     icc : float
         Intra-class correlation within therapist.
+    designs : iterable of str, default ("one group",)
+        Any of :data:`DESIGNS`.
     alpha : float, default 0.05
         Two-sided nominal level.
     n_sim : int, default 20000
@@ -633,36 +821,52 @@ def false_positive_rates(
     Returns
     -------
     pandas.DataFrame
-        Columns ``intakes_per_therapist``, ``test`` (``adjusted`` then ``naive``)
-        and ``false_positive_rate``.
+        Columns ``design``, ``intakes_per_therapist``, ``test`` (``adjusted``
+        then ``naive``) and ``false_positive_rate``.
 
     Examples
     --------
     >>> false_positive_rates(0.5, 200, [4.0], icc=0.3, n_sim=4000, seed=1).round(2)
-       intakes_per_therapist      test  false_positive_rate
-    0                    4.0  adjusted                 0.05
-    1                    4.0     naive                 0.15
+          design  intakes_per_therapist      test  false_positive_rate
+    0  one group                    4.0  adjusted                 0.05
+    1  one group                    4.0     naive                 0.15
     """
-    rows = [
-        {
-            "intakes_per_therapist": cluster_size,
-            "test": "adjusted" if adjusted else "naive",
-            "false_positive_rate": simulate_prevalence_power(
-                prevalence,
-                prevalence,
-                n_per_group,
-                n_per_group,
-                alpha=alpha,
-                cluster_size=cluster_size,
-                icc=icc,
-                n_sim=n_sim,
-                seed=seed,
-                adjust_for_clustering=adjusted,
-            ),
-        }
-        for cluster_size in cluster_sizes
-        for adjusted in (True, False)
-    ]
+    designs = list(designs)
+    unknown = [design for design in designs if design not in DESIGNS]
+    if unknown:
+        raise ValueError(f"unknown design(s) {unknown}; choose from {list(DESIGNS)}")
+    rows = []
+    for design in designs:
+        for cluster_size in cluster_sizes:
+            for adjusted in (True, False):
+                options = {
+                    "alpha": alpha,
+                    "n_sim": n_sim,
+                    "seed": seed,
+                    "adjust_for_clustering": adjusted,
+                }
+                if design == "one group":
+                    rate = simulate_prevalence_power(
+                        prevalence,
+                        prevalence,
+                        n_per_group,
+                        n_per_group,
+                        cluster_size=cluster_size,
+                        icc=icc,
+                        **options,
+                    )
+                else:
+                    rate = _mixed_false_positive_rate(
+                        prevalence, n_per_group, cluster_size, icc, **options
+                    )
+                rows.append(
+                    {
+                        "design": design,
+                        "intakes_per_therapist": cluster_size,
+                        "test": "adjusted" if adjusted else "naive",
+                        "false_positive_rate": rate,
+                    }
+                )
     return pd.DataFrame(rows)
 
 

@@ -309,6 +309,10 @@ def facet_indicators(
     return grid
 
 
+NO_INTERVAL = "no interval: a cell of the 2 x 2 table is empty"
+"""Note of :func:`informant_congruence` where it leaves out the asymptotic interval."""
+
+
 def informant_congruence(
     consensus: pd.DataFrame,
     dyads: pd.DataFrame | None = None,
@@ -337,9 +341,12 @@ def informant_congruence(
     pandas.DataFrame
         One row per theme (and dyad type): ``n_sessions``, ``both``,
         ``client_only``, ``therapist_only``, ``neither``, ``agreement``,
-        ``kappa``, ``ci_low`` and ``ci_high``. Kappa is NaN when it is undefined
-        because neither informant varies (every session coded alike), which the
-        ``agreement`` column then shows as perfect: the prevalence paradox.
+        ``kappa``, ``ci_low``, ``ci_high`` and ``ci_note``. Kappa is NaN when it is
+        undefined because neither informant varies (every session coded alike), which
+        the ``agreement`` column then shows as perfect: the prevalence paradox. The
+        asymptotic interval is left out (NaN, with a ``ci_note``) when a cell of the
+        2 x 2 table is empty: its standard error then rests on a boundary and the
+        interval would look more certain than the data allow.
 
     Raises
     ------
@@ -354,9 +361,11 @@ def informant_congruence(
     ...     "informant": ["client", "therapist"] * 3, "theme": "trust",
     ...     "present": [1, 1, 0, 1, 0, 0]})
     >>> table = informant_congruence(consensus).round(2)
-    >>> print(table.drop(columns=["ci_low", "ci_high"]).to_string())
+    >>> print(table.drop(columns=["ci_low", "ci_high", "ci_note"]).to_string())
        theme  n_sessions  both  client_only  therapist_only  neither  agreement  kappa
     0  trust           3     1            0               1        1       0.67    0.4
+    >>> table.loc[0, "ci_note"]
+    'no interval: a cell of the 2 x 2 table is empty'
     """
     require_columns(consensus, CODED_COLUMNS, "consensus")
     require_binary(consensus, "present", "consensus")
@@ -396,7 +405,11 @@ def informant_congruence(
             .rename({"estimate": "kappa"})
             .to_dict()
         )
-    return _sort_rows(pd.DataFrame(rows), groups)
+    table = pd.DataFrame(rows)
+    empty_cell = table[["both", "client_only", "therapist_only", "neither"]].min(axis=1) == 0
+    table.loc[empty_cell, ["ci_low", "ci_high"]] = np.nan
+    table["ci_note"] = np.where(empty_cell, NO_INTERVAL, "")
+    return _sort_rows(table, groups)
 
 
 def facet_excerpts(
@@ -432,8 +445,9 @@ def facet_excerpts(
     -------
     pandas.DataFrame
         Columns ``excerpt_id``, ``session_id``, ``dyad_type``, ``informant``,
-        ``facet``, ``valence``, ``theme`` and ``text``; sorted by dyad type,
-        then ``excerpt_id``. Empty when nothing matches.
+        ``facet``, ``valence``, ``theme`` and ``text``, plus ``fictional`` when
+        ``excerpts`` has it (the file's own mark travels with the text); sorted by
+        dyad type, then ``excerpt_id``. Empty when nothing matches.
 
     Examples
     --------
@@ -456,8 +470,9 @@ def facet_excerpts(
     chosen = chosen[chosen["valence"] == valence]
     with_text = excerpts.merge(chosen[[*keys, "valence"]], on=keys)
     columns = ["excerpt_id", "session_id", "dyad_type", "informant", "facet", "valence", "theme"]
+    columns += ["text", *(["fictional"] if "fictional" in excerpts.columns else [])]
     if with_text.empty:
-        return pd.DataFrame(columns=[*columns, "text"])
+        return pd.DataFrame(columns=columns)
     with_text = attach_dyads(with_text, dyads, columns=["dyad_type"])
     picked = select_excerpts(with_text, per_group=per_dyad_type, by=["dyad_type"])
-    return picked[[*columns, "text"]]
+    return picked[columns]

@@ -51,6 +51,7 @@ __all__ = [
     "prevalence_paradox",
     "theme_agreement",
     "theme_agreement_table",
+    "unanimous_agreement",
 ]
 
 RATING_COLUMNS: tuple[str, ...] = ("session_id", "informant", "rater", "theme", "present")
@@ -540,6 +541,62 @@ def majority_vote(ratings: pd.DataFrame) -> pd.DataFrame:
     majority[twice < votes["n_raters"]] = 0
     votes["majority"] = majority
     return votes
+
+
+def unanimous_agreement(ratings: pd.DataFrame, by: Sequence[str] = ("informant",)) -> pd.DataFrame:
+    """Share of units on which every rater agreed, beside the mean pairwise agreement.
+
+    "The raters agreed on x% of units" can mean two things. The usual percent
+    agreement of a multi-rater table (:func:`alliance.stats.agreement.percent_agreement`)
+    is the mean share of agreeing rater *pairs*; a unit coded 1, 1, 0 counts one
+    third. The stricter reading counts only units on which all raters gave the same
+    code. Both are shown, so a report can say which it means.
+
+    Parameters
+    ----------
+    ratings : pandas.DataFrame
+        ``Study.ratings`` (one row per session x informant x rater x theme).
+    by : sequence of str, default ("informant",)
+        Columns to group the session x theme units by.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group: the ``by`` columns, ``n_units``, ``n_unanimous``,
+        ``unanimous`` (share of units with one code from every rater) and
+        ``pairwise`` (mean share of agreeing rater pairs per unit).
+
+    Raises
+    ------
+    ValueError
+        If a column is missing, ``present`` is not 0/1, or a rater codes the
+        same unit twice.
+
+    Examples
+    --------
+    >>> ratings = pd.DataFrame({"session_id": ["S1"] * 3 + ["S2"] * 3, "informant": "client",
+    ...                         "theme": "trust", "rater": ["R1", "R2", "R3"] * 2,
+    ...                         "present": [1, 1, 0, 1, 1, 1]})
+    >>> unanimous_agreement(ratings).round(3)
+      informant  n_units  n_unanimous  unanimous  pairwise
+    0    client        2            1        0.5     0.667
+    """
+    votes = majority_vote(ratings)
+    require_columns(votes, list(by), "ratings")
+    n, k = votes["n_raters"], votes["votes"]
+    pairs = n * (n - 1) / 2
+    agreeing = (k * (k - 1) + (n - k) * (n - k - 1)) / 2
+    units = votes.assign(
+        unanimous=((k == 0) | (k == n)).astype(int),
+        pairwise=np.where(pairs > 0, agreeing / pairs.where(pairs > 0, 1), np.nan),
+    )
+    table = units.groupby(list(by), sort=False).agg(
+        n_units=("unanimous", "size"),
+        n_unanimous=("unanimous", "sum"),
+        unanimous=("unanimous", "mean"),
+        pairwise=("pairwise", "mean"),
+    )
+    return _sort_rows(table.reset_index(), by)
 
 
 def compare_consensus_majority(ratings: pd.DataFrame, consensus: pd.DataFrame) -> pd.DataFrame:

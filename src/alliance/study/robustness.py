@@ -46,6 +46,7 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from alliance.stats.checks import require_columns
 from alliance.stats.planning import (
+    exact_minimum_detectable_difference,
     minimum_detectable_difference,
     prevalence_power,
     simulate_prevalence_power,
@@ -497,6 +498,7 @@ def detectable_differences(
     alpha: float = 0.05,
     cluster_size: float = 1.0,
     icc: float = 0.0,
+    test: str = "normal",
 ) -> pd.DataFrame:
     """Smallest prevalence differences the study could detect, code by code.
 
@@ -517,6 +519,13 @@ def detectable_differences(
     cluster_size, icc : float
         Mean sessions per therapist and intra-class correlation, as in
         :func:`alliance.stats.planning.design_effect`.
+    test : {"normal", "fisher"}, default "normal"
+        ``"normal"``: the arcsine normal approximation, which allows clustering.
+        ``"fisher"``: Fisher's exact test, the test the dyad comparison uses
+        (:func:`alliance.stats.planning.exact_minimum_detectable_difference`);
+        it treats sessions as independent, so ``icc`` must be 0. Use it for
+        small groups and prevalences near 0 or 1, where the approximation is
+        too optimistic.
 
     Returns
     -------
@@ -537,16 +546,30 @@ def detectable_differences(
     >>> print(table.to_string())
        theme  prevalence_concordant  risk_difference  mdd_lower  mdd_higher
     0  trust                    0.5             -0.1     -0.343       0.343
+    >>> exact = detectable_differences(comparison, by=["theme"], test="fisher").round(3)
+    >>> print(exact[["mdd_lower", "mdd_higher"]].to_string())
+       mdd_lower  mdd_higher
+    0     -0.362       0.362
     """
     columns = [*by, "prevalence_concordant", "risk_difference", "n_concordant", "n_discordant"]
     require_columns(comparison, columns, "comparison")
-    options = {"power": power, "alpha": alpha, "cluster_size": cluster_size, "icc": icc}
+    if test not in ("normal", "fisher"):
+        raise ValueError(f"test must be 'normal' or 'fisher'; got {test!r}")
+    if test == "fisher" and icc != 0:
+        raise ValueError("test='fisher' treats sessions as independent; use icc=0")
+    options = {"power": power, "alpha": alpha}
+    if test == "normal":
+        options |= {"cluster_size": cluster_size, "icc": icc}
+    detect = {
+        "normal": minimum_detectable_difference,
+        "fisher": exact_minimum_detectable_difference,
+    }[test]
     rows = []
     for row in comparison.itertuples(index=False):
         limits = {}
         for direction in ("lower", "higher"):
             try:
-                limits[direction] = minimum_detectable_difference(
+                limits[direction] = detect(
                     row.prevalence_concordant,
                     row.n_concordant,
                     row.n_discordant,
@@ -663,8 +686,11 @@ def equivalence_check(
         The ``by`` columns, ``risk_difference``, ``ci_low``, ``ci_high``,
         ``smallest_margin`` (the narrowest margin for which the interval would
         establish equivalence: ``max(|ci_low|, |ci_high|)``) and ``verdict``:
-        ``"equivalent"`` (interval inside the margin), ``"different"``
-        (interval excludes 0) or ``"inconclusive"`` (neither).
+        ``"equivalent"`` (interval inside the margin), ``"excludes 0"``
+        (interval excludes 0) or ``"inconclusive"`` (neither). A 90% interval
+        that excludes 0 corresponds to a two-sided test at the 10% level, not at
+        the 5% level of the usual tests, so ``"excludes 0"`` is not a verdict of
+        "different": call a difference with the 95% interval or the test itself.
 
     Examples
     --------
@@ -673,7 +699,7 @@ def equivalence_check(
     >>> equivalence_check(comparison, margin=0.1, by=["theme"])[["theme", "verdict"]]
       theme       verdict
     0     a  inconclusive
-    1     b     different
+    1     b    excludes 0
     2     c    equivalent
     """
     if not margin > 0:
@@ -684,7 +710,7 @@ def equivalence_check(
     inside = (table["ci_low"] > -margin) & (table["ci_high"] < margin)
     excludes_zero = (table["ci_low"] > 0) | (table["ci_high"] < 0)
     table["verdict"] = np.select(
-        [inside, excludes_zero], ["equivalent", "different"], default="inconclusive"
+        [inside, excludes_zero], ["equivalent", "excludes 0"], default="inconclusive"
     )
     return table
 

@@ -158,6 +158,7 @@ def count_summary_consistency(
     decimals: int = 2,
     max_count: int = len(THEMES),
     ddofs: Sequence[int] = (0, 1),
+    rounding: str = "half up",
 ) -> pd.DataFrame:
     """Check which whole-number counts could have produced a published mean and SD.
 
@@ -168,6 +169,9 @@ def count_summary_consistency(
     pair (T, S) rounds (half up) to both. This extends the GRIM check of means
     (Brown & Heathers) to the SD, with exact rational arithmetic and an exact
     list of reachable (T, S) pairs, so no floating-point rounding decides it.
+    For the SD this is the idea of GRIMMER (Anaya 2016). A verdict holds only for
+    the assumed ``n`` and rounding rule: a few missing interviews, or truncation
+    instead of rounding, can change it.
 
     Parameters
     ----------
@@ -181,6 +185,9 @@ def count_summary_consistency(
         Largest possible count (the number of themes).
     ddofs : sequence of int, default (0, 1)
         The SD conventions to check.
+    rounding : {"half up", "truncate"}, default "half up"
+        How the values were printed: rounded to the nearest (half away from
+        zero) or cut off after ``decimals`` places.
 
     Returns
     -------
@@ -197,19 +204,28 @@ def count_summary_consistency(
     1     1       False            0
     >>> table.loc[0, "solutions"]
     ((146, 504),)
+
+    With the sample SD over 52 interviews instead of 55 the same figures are possible:
+
+    >>> bool(count_summary_consistency(52, 2.65, 1.45, ddofs=[1])["consistent"].iloc[0])
+    True
     """
     if n < 2 or max_count < 1:
         raise ValueError(f"need n >= 2 and max_count >= 1, got n={n}, max_count={max_count}")
+    if rounding not in ("half up", "truncate"):
+        raise ValueError(f"rounding must be 'half up' or 'truncate'; got {rounding!r}")
     half = Fraction(1, 2 * 10**decimals)
+    # the interval [below, above) of exact values that print as the published one
+    below, above = (half, half) if rounding == "half up" else (Fraction(0), 2 * half)
     target_mean = Fraction(str(mean))
     target_sd = Fraction(str(sd))
     reach = _reachable_moments(n, max_count)
     totals = [
         t
         for t in range(reach.shape[0])
-        if target_mean - half <= Fraction(t, n) < target_mean + half
+        if target_mean - below <= Fraction(t, n) < target_mean + above
     ]
-    low, high = max(target_sd - half, Fraction(0)) ** 2, (target_sd + half) ** 2
+    low, high = max(target_sd - below, Fraction(0)) ** 2, (target_sd + above) ** 2
     rows = []
     for ddof in ddofs:
         solutions = tuple(
