@@ -39,7 +39,13 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from alliance.data.codebook import INFORMANTS, THEMES, facet_parent_themes, load_codebook
+from alliance.data.codebook import (
+    INFORMANTS,
+    THEMES,
+    CodebookError,
+    facet_parent_themes,
+    load_codebook,
+)
 from alliance.data.paths import data_dir
 from alliance.data.schema import (
     CODEBOOK_FILE,
@@ -424,8 +430,9 @@ def _read_codebook(folder: Path, problems: _Problems) -> dict[str, Any] | None:
         row = None if mark is None else mark.line + 1
         message = " ".join(str(error).split())
         problems.add(CODEBOOK_FILE, f"yaml: not valid YAML ({message})", row=row)
-    except ValueError as error:
-        problems.add(CODEBOOK_FILE, f"codebook: {error}")
+    except CodebookError as error:
+        for problem in error.problems:
+            problems.add(CODEBOOK_FILE, f"codebook: {problem}")
     except (TypeError, KeyError, AttributeError) as error:
         rule = f"codebook: unexpected structure ({type(error).__name__}: {error})"
         problems.add(CODEBOOK_FILE, rule)
