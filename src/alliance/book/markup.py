@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from alliance.stats.checks import printable
+from alliance.data.dataset import printable
 
 __all__ = ["codebook_markdown", "escape_myst", "excerpts_markdown", "one_line"]
 

@@ -182,24 +182,3 @@ def require_unique(table: pd.DataFrame, key: Sequence[str], name: str) -> None:
         raise ValueError(
             f"{name}: more than one row per {columns} in rows {list(table.index[repeated][:10])}"
         )
-
-
-def printable(value: object) -> str:
-    r"""Return ``str(value)`` with every non-printable character shown as an escape.
-
-    Control characters (a terminal's escape sequences, line breaks, tabs) and
-    invisible format characters (such as a right-to-left override) are written
-    the way Python writes them in a string literal, so a value echoed in a
-    message or on a page can neither steer a terminal nor hide what it holds.
-
-    Examples
-    --------
-    >>> printable("plain text, kept")
-    'plain text, kept'
-    >>> printable("red\x1b[31m\ttab\nnew\u202eline")
-    'red\\x1b[31m\\ttab\\nnew\\u202eline'
-    """
-    text = str(value)
-    if text.isprintable():
-        return text
-    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
