@@ -125,16 +125,16 @@ def format_problems(folder: Path, problems: pd.DataFrame) -> str:
       ratings.csv, line 7, column present, value '2': enum: must be one of 0, 1
     """
     count = len(problems)
-    lines = [f"{count} problem{'' if count == 1 else 's'} in study folder {folder}:"]
+    lines = [f"{count} problem{'' if count == 1 else 's'} in study folder {printable(folder)}:"]
     for problem in problems.itertuples(index=False):
         where = [problem.file]
         if not pd.isna(problem.row):
             where.append(f"line {problem.row}")
         if problem.column:
-            where.append(f"column {printable(problem.column)}")
+            where.append(f"column {problem.column}")
         if problem.value:
             where.append(f"value {problem.value!r}")
-        lines.append(f"  {', '.join(where)}: {problem.rule}")
+        lines.append(f"  {printable(', '.join(where))}: {printable(problem.rule)}")
     return "\n".join(lines)
 
 
@@ -870,9 +870,10 @@ def validation_report(path: str | Path | None = None) -> int:
     study = inspection.study()
     raters = study.ratings["rater"].nunique()
     print(
-        f"{folder} is a valid study: {len(study.clinics)} clinics, {len(study.therapists)} "
-        f"therapists, {len(study.clients)} clients, {len(study.sessions)} sessions, {raters} "
-        f"raters, {len(study.facets)} facets, {len(study.excerpts)} excerpts."
+        f"{printable(folder)} is a valid study: {len(study.clinics)} clinics, "
+        f"{len(study.therapists)} therapists, {len(study.clients)} clients, "
+        f"{len(study.sessions)} sessions, {raters} raters, {len(study.facets)} facets, "
+        f"{len(study.excerpts)} excerpts."
     )
     if not (study.path / DATAPACKAGE_FILE).is_file():
         print("No datapackage.json: file hashes were not checked; treated as real data.")
