@@ -155,7 +155,7 @@ def test_ninety_percent_interval_is_narrower():
         (lambda c, d: (c, d.iloc[1:]), "S000"),
         (lambda c, d: (pd.concat([c, c.iloc[[0]]]), d), "more than one row"),
         (lambda c, d: (c, d.assign(dyad_type="matched")), "dyad_type"),
-        (lambda c, d: (c, d.assign(dyad_type="concordant")), "one dyad type"),
+        (lambda c, d: (c, d.assign(dyad_type="concordant")), "no discordant session in the data"),
     ],
 )
 def test_comparison_rejects_bad_input(mutate, message):
@@ -335,3 +335,18 @@ def test_format_dyad_comparison_text_reads_back_as_the_numbers():
     assert list(shown.columns[: len(comparison.columns)]) == list(comparison.columns)
     with pytest.raises(ValueError, match="ci_low"):
         format_dyad_comparison(comparison.drop(columns="ci_low"))
+
+
+def test_one_dyad_type_is_insufficient_data_in_one_line():
+    from alliance.stats.checks import InsufficientData
+
+    dyads = pd.DataFrame({"session_id": ["S1", "S2"], "dyad_type": ["concordant"] * 2})
+    coded = pd.DataFrame(
+        [(s, "client", t, 1) for s in ("S1", "S2") for t in ("trust", "anger")],
+        columns=["session_id", "informant", "theme", "present"],
+    )
+    with pytest.raises(InsufficientData) as caught:
+        compare_dyad_types(coded, dyads)
+    assert str(caught.value) == (
+        "no discordant session in the data, so the dyad types cannot be compared"
+    )
