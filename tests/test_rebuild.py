@@ -141,3 +141,84 @@ def test_change_in_alliance_data_executes_every_chapter(book, tmp_path):
         assert book.build() == list(CHAPTERS), "editing a file in ALLIANCE_DATA"
     finally:
         book.alliance_data = None
+
+
+# -- refusals, stale files and the lock (issue #15) -------------------------------------------
+
+
+def _make_book(book: Book, alliance_data: str | None = None, **kwargs) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k != "ALLIANCE_DATA"}
+    env["REBUILD_LOG"] = str(book.log)
+    if alliance_data is not None:
+        env["ALLIANCE_DATA"] = alliance_data
+    return subprocess.Popen(
+        ["make", "-o", "install", "book"],
+        cwd=book.path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize("kind", ["missing", "file"])
+def test_a_bad_alliance_data_stops_the_build_in_one_line(book, tmp_path, kind):
+    target = tmp_path / "nowhere"
+    if kind == "file":
+        target.write_text("not a folder\n")
+    book.build()
+    book.log.write_text("")
+    process = _make_book(book, str(target))
+    out, err = process.communicate(timeout=120)
+    assert process.returncode != 0
+    message = [line for line in err.splitlines() if line.startswith("make book:")]
+    why = "does not exist" if kind == "missing" else "is not a folder"
+    assert message == [
+        f"make book: ALLIANCE_DATA={target} {why}; set it to a study folder, or unset it for data/"
+    ]
+    assert book.log.read_text() == "", "nothing may be built from data/ instead"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every folder")
+def test_an_unreadable_alliance_data_stops_the_build(book, tmp_path):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0)
+    try:
+        process = _make_book(book, str(folder))
+        _, err = process.communicate(timeout=120)
+        assert process.returncode != 0 and "cannot be read" in err
+    finally:
+        folder.chmod(0o755)
+
+
+def test_the_site_keeps_no_file_of_an_earlier_study(book, tmp_path):
+    book.build()
+    stale = book.path / "_build" / "html" / "_downloads" / "earlier-study" / "secret.csv"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("from the earlier study\n")
+    book.alliance_data = tmp_path / "next"
+    book.alliance_data.mkdir()
+    (book.alliance_data / "clients.csv").write_text("client_id\nP001\n")
+    try:
+        assert book.build() == list(CHAPTERS)
+    finally:
+        book.alliance_data = None
+    assert not stale.exists()
+    assert (book.path / "_build" / "html" / "index.html").exists()
+
+
+def test_a_second_build_waits_for_the_first_and_says_so(book):
+    import fcntl
+
+    book.build()
+    lock = book.path / "_build" / ".book.lock"
+    with open(lock, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        process = _make_book(book)
+        first = process.stdout.readline()
+        assert "another build of this checkout is running; waiting" in first
+        assert process.poll() is None, "it must wait while the lock is held"
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, out + err
