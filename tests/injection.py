@@ -66,8 +66,14 @@ def one_line(text: str) -> str:
 
 
 def battery(single_line: bool = False) -> list[str]:
-    """Return every payload, each on one line when ``single_line``."""
-    return [one_line(text) if single_line else text for text in PAYLOADS.values()]
+    """Return every payload; with ``single_line``, each on one line, and only printable ones.
+
+    (The codebook's schema refuses labels with control characters, so the
+    ``terminal`` payload goes only into free text.)
+    """
+    if single_line:
+        return [one_line(t) for t in PAYLOADS.values() if one_line(t).isprintable()]
+    return list(PAYLOADS.values())
 
 
 def _cycle(index: int, single_line: bool = False) -> str:
