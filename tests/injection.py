@@ -98,31 +98,35 @@ def _rewrite_csv(path: Path, columns: dict[str, bool]) -> None:
 def inject_codebook(codebook: dict) -> dict:
     """Return ``codebook`` with a payload in every free-text field.
 
-    Labels, names and titles get single-line payloads (the codebook's schema
-    allows no line break there); definitions, rules, examples and notes get the
-    full battery, line breaks included.
+    The codebook's schema wants every text on one printable line (the REFI-QDA
+    exchange has no line breaks), so the codebook gets the one-line battery;
+    multi-line payloads go into the excerpts.
     """
     count = iter(range(10_000))
-    codebook["title"] = _cycle(next(count), single_line=True)
-    codebook["source"] = _cycle(next(count))
-    codebook["coding_unit"] = _cycle(next(count))
-    codebook["valence_grouping"]["note"] = _cycle(next(count))
+
+    def payload() -> str:
+        return _cycle(next(count), single_line=True)
+
+    codebook["title"] = payload()
+    codebook["source"] = payload()
+    codebook["coding_unit"] = payload()
+    codebook["valence_grouping"]["note"] = payload()
     for level in codebook["difficulty_levels"]:
-        codebook["difficulty_levels"][level] = _cycle(next(count))
+        codebook["difficulty_levels"][level] = payload()
     for theme in codebook["themes"]:
-        theme["label"] = f"{theme['id']} " + _cycle(next(count), single_line=True)
-        theme["definition"] = _cycle(next(count))
-        theme["include"] = [_cycle(next(count)), _cycle(next(count))]
-        theme["exclude"] = [_cycle(next(count)) + f" (not {theme['id']})"]
-        theme["example"] = _cycle(next(count))
+        theme["label"] = f"{theme['id']} " + payload()
+        theme["definition"] = payload()
+        theme["include"] = [payload(), payload()]
+        theme["exclude"] = [payload() + f" (not {theme['id']})"]
+        theme["example"] = payload()
     for group in codebook["facet_groups"]:
-        group["label"] = _cycle(next(count), single_line=True)
-        group["definition"] = _cycle(next(count))
+        group["label"] = payload()
+        group["definition"] = payload()
     for facet in codebook["facets"]:
-        facet["label"] = f"{facet['id']} " + _cycle(next(count), single_line=True)
-        facet["definition"] = _cycle(next(count))
+        facet["label"] = f"{facet['id']} " + payload()
+        facet["definition"] = payload()
         for valence in facet["examples"]:
-            facet["examples"][valence] = _cycle(next(count))
+            facet["examples"][valence] = payload()
     return codebook
 
 

@@ -123,6 +123,10 @@ def test_malformed_codebooks_are_rejected(tmp_path, change, message):
             r"theme 'comfortable', field 'label': must be one line",
         ),
         (
+            lambda c: c["themes"][5]["include"].append("```{raw} html\n<script>x</script>\n```"),
+            r"theme 'frustration', field 'include'\[\d\]: must be one line of printable text",
+        ),
+        (
             lambda c: c["themes"][2]["exclude"].append(7),
             r"theme 'openness', field 'exclude'\[\d\]: must be text",
         ),

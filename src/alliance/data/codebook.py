@@ -145,13 +145,18 @@ def _missing_keys(entry: object, keys: tuple[str, ...], where: str) -> list[str]
     return [f"{where} has no {key!r}" for key in keys if key not in entry]
 
 
-def _text_problem(value: object, single_line: bool) -> str | None:
-    """Say what is wrong with a codebook text (``None`` when it is fine)."""
+def _text_problem(value: object) -> str | None:
+    """Say what is wrong with a codebook text (``None`` when it is fine).
+
+    Every text is one line of printable characters (YAML's ``>-`` folds a long
+    one): labels head tables and figures, and every text must survive the
+    REFI-QDA exchange (:mod:`alliance.exchange.refi`), which has no line breaks.
+    """
     if not isinstance(value, str):
         return f"must be text, got {type(value).__name__} {value!r}"
     if not value.strip():
         return "must not be empty"
-    if single_line and (len(value.splitlines()) > 1 or not value.isprintable()):
+    if len(value.splitlines()) > 1 or not value.isprintable():
         return f"must be one line of printable text, got {value!r}"
     return None
 
@@ -159,17 +164,16 @@ def _text_problem(value: object, single_line: bool) -> str | None:
 def _field_problems(entry: Mapping[str, Any], where: str, fields: Mapping[str, str]) -> list[str]:
     """Check the type of each field of an entry; ``fields`` maps a key to its kind.
 
-    Kinds: ``line`` (text on one line), ``text`` (any non-empty text), ``list``
-    (a non-empty list of texts), ``map`` (a mapping of texts to ``list`` or
-    ``text`` values, per the key's name in the codebook).
+    Kinds: ``text`` (one line of text), ``list`` (a non-empty list of texts),
+    ``map`` (a mapping, checked by the caller).
     """
     problems = []
     for key, kind in fields.items():
         if key not in entry:
             continue
         value = entry[key]
-        if kind in ("line", "text"):
-            problem = _text_problem(value, single_line=kind == "line")
+        if kind == "text":
+            problem = _text_problem(value)
             if problem:
                 problems.append(f"{where}, field {key!r}: {problem}")
         elif kind == "list":
@@ -178,7 +182,7 @@ def _field_problems(entry: Mapping[str, Any], where: str, fields: Mapping[str, s
                 problems.append(f"{where}, field {key!r}: must be a non-empty list, got {got}")
                 continue
             for position, item in enumerate(value):
-                problem = _text_problem(item, single_line=False)
+                problem = _text_problem(item)
                 if problem:
                     problems.append(f"{where}, field {key!r}[{position}]: {problem}")
         elif not isinstance(value, Mapping):
@@ -187,26 +191,26 @@ def _field_problems(entry: Mapping[str, Any], where: str, fields: Mapping[str, s
 
 
 _THEME_FIELDS = {
-    "id": "line",
-    "label": "line",
-    "valence": "line",
-    "difficulty": "line",
+    "id": "text",
+    "label": "text",
+    "valence": "text",
+    "difficulty": "text",
     "definition": "text",
     "include": "list",
     "exclude": "list",
     "example": "text",
 }
-_GROUP_FIELDS = {"id": "line", "label": "line", "informant": "line", "definition": "text"}
+_GROUP_FIELDS = {"id": "text", "label": "text", "informant": "text", "definition": "text"}
 _FACET_FIELDS = {
-    "id": "line",
-    "group": "line",
-    "label": "line",
-    "informant": "line",
+    "id": "text",
+    "group": "text",
+    "label": "text",
+    "informant": "text",
     "definition": "text",
     "parent_themes": "map",
     "examples": "map",
 }
-_TOP_FIELDS = {"title": "line", "source": "text", "coding_unit": "text"}
+_TOP_FIELDS = {"title": "text", "source": "text", "coding_unit": "text"}
 
 
 def _top_problems(codebook: Mapping[str, Any]) -> list[str]:
@@ -219,7 +223,7 @@ def _top_problems(codebook: Mapping[str, Any]) -> list[str]:
     grouping = codebook["valence_grouping"]
     problems += _missing_keys(grouping, ("source", "note"), "valence_grouping")
     if isinstance(grouping, Mapping):
-        fields = {"source": "line", "note": "text"}
+        fields = {"source": "text", "note": "text"}
         problems += _field_problems(grouping, "valence_grouping", fields)
     levels = codebook.get("difficulty_levels", {})
     if not isinstance(levels, Mapping):
@@ -228,7 +232,7 @@ def _top_problems(codebook: Mapping[str, Any]) -> list[str]:
         )
     else:
         for level, text in levels.items():
-            problem = _text_problem(text, single_line=False)
+            problem = _text_problem(text)
             if problem:
                 problems.append(f"difficulty_levels, field {level!r}: {problem}")
     return problems
@@ -265,7 +269,7 @@ def _facet_problems(facet: Mapping[str, Any], where: str, groups: Mapping[str, A
         if unknown:
             problems.append(f"{where} has unknown parent theme(s) {unknown}")
     for valence, example in facet["examples"].items():
-        problem = _text_problem(example, single_line=False)
+        problem = _text_problem(example)
         if problem:
             problems.append(f"{where}, field 'examples'[{valence!r}]: {problem}")
     return problems
