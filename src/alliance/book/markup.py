@@ -135,7 +135,7 @@ def codebook_markdown(codebook: Mapping[str, Any]) -> str:
         lines = [f":::{{admonition}} {head}", ":class: dropdown", escape_myst(theme["definition"])]
         lines += ["", "**Code it when**", "", _bullets(theme["include"])]
         lines += ["", "**Do not code it when**", "", _bullets(theme["exclude"])]
-        lines += ["", f"**Example**: {escape_myst(chr(34) + one_line(theme['example']) + chr(34))}"]
+        lines += ["", "**Example**: " + escape_myst(f'"{one_line(theme["example"])}"')]
         blocks.append("\n".join([*lines, ":::"]))
     return "\n\n".join(blocks)
 
