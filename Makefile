@@ -42,8 +42,9 @@ install:
 	fi
 
 # One build at a time per checkout: a second `make book` waits for the lock
-# (and says so). ALLIANCE_DATA, when set, must name a readable folder: a build
-# never falls back to data/ silently.
+# (and says so). ALLIANCE_DATA, when set, must name a readable folder holding a
+# valid study the chapters can use (alliance.book.requirements), checked before
+# anything is built: a build never falls back to data/ silently.
 BOOK_LOCK := _build/.book.lock
 
 book: install
@@ -56,6 +57,7 @@ book: install
 	    echo "make book: ALLIANCE_DATA=$$ALLIANCE_DATA $$why; set it to a study folder, or unset it for data/" >&2; \
 	    exit 2; \
 	  fi; \
+	  $(BIN)/python -m alliance.book.requirements "$$ALLIANCE_DATA" || exit 2; \
 	fi; \
 	mkdir -p _build; \
 	if ! flock -n $(BOOK_LOCK) true; then \

@@ -14,6 +14,7 @@ that reuses this repository's .venv through a symlink (nothing is installed).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -21,6 +22,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
+from alliance.article.reconstruction import write_study
+from alliance.data.schema import write_datapackage
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ("first", "second")
@@ -129,15 +133,25 @@ def test_new_file_in_data_executes_every_chapter(book):
     assert book.build() == []
 
 
+def _study(folder: Path) -> Path:
+    """A valid study (make book refuses any other ALLIANCE_DATA)."""
+    return write_study(folder, seed=5)
+
+
+def _edit_study(folder: Path) -> None:
+    """Change a file of a study and keep it valid."""
+    readme = folder / "README.md"
+    readme.write_text(readme.read_text(encoding="utf-8") + "\nEdited.\n", encoding="utf-8")
+    package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    write_datapackage(folder, synthetic=package.get("alliance:synthetic"))
+
+
 def test_change_in_alliance_data_executes_every_chapter(book, tmp_path):
-    book.alliance_data = tmp_path / "elsewhere"
-    book.alliance_data.mkdir()
-    table = book.alliance_data / "clients.csv"
-    table.write_text("client_id\nP001\n")
+    book.alliance_data = _study(tmp_path / "elsewhere")
     try:
         assert book.build() == list(CHAPTERS), "pointing ALLIANCE_DATA at new data"
         assert book.build() == []
-        table.write_text("client_id\nP001\nP002\n")
+        _edit_study(book.alliance_data)
         assert book.build() == list(CHAPTERS), "editing a file in ALLIANCE_DATA"
     finally:
         book.alliance_data = None
@@ -180,6 +194,19 @@ def test_a_bad_alliance_data_stops_the_build_in_one_line(book, tmp_path, kind):
     assert book.log.read_text() == "", "nothing may be built from data/ instead"
 
 
+def test_a_study_the_chapters_cannot_use_stops_the_build(book, tmp_path):
+    study = _study(tmp_path / "study")
+    (study / "sessions.csv").write_text("session_id,client_id,therapist_id\n", encoding="utf-8")
+    book.build()
+    book.log.write_text("")
+    process = _make_book(book, str(study))
+    _, err = process.communicate(timeout=120)
+    assert process.returncode != 0
+    assert "make book: the study folder does not validate:" in err
+    assert "sessions.csv" in err and "Traceback" not in err
+    assert book.log.read_text() == ""
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads every folder")
 def test_an_unreadable_alliance_data_stops_the_build(book, tmp_path):
     folder = tmp_path / "locked"
@@ -198,9 +225,7 @@ def test_the_site_keeps_no_file_of_an_earlier_study(book, tmp_path):
     stale = book.path / "_build" / "html" / "_downloads" / "earlier-study" / "secret.csv"
     stale.parent.mkdir(parents=True)
     stale.write_text("from the earlier study\n")
-    book.alliance_data = tmp_path / "next"
-    book.alliance_data.mkdir()
-    (book.alliance_data / "clients.csv").write_text("client_id\nP001\n")
+    book.alliance_data = _study(tmp_path / "next")
     try:
         assert book.build() == list(CHAPTERS)
     finally:
