@@ -18,7 +18,7 @@ endif
 # Seconds per notebook, as execute.timeout in _config.yml.
 EXECUTION_TIMEOUT := 600
 
-.PHONY: help install book test outputs bench clean browser vendor
+.PHONY: help install book book-locked test outputs bench clean browser vendor
 
 help:
 	@echo "make book   build the HTML book into _build/html"
@@ -41,18 +41,42 @@ install:
 	  echo "$$want" > $(INSTALLED); \
 	fi
 
+# One build at a time per checkout: a second `make book` waits for the lock
+# (and says so). ALLIANCE_DATA, when set, must name a readable folder holding a
+# valid study the chapters can use (alliance.book.requirements), checked before
+# anything is built: a build never falls back to data/ silently.
+BOOK_LOCK := _build/.book.lock
+
+book: install
+	@if [ -n "$${ALLIANCE_DATA:-}" ]; then \
+	  why=""; \
+	  if [ ! -e "$$ALLIANCE_DATA" ]; then why="does not exist"; \
+	  elif [ ! -d "$$ALLIANCE_DATA" ]; then why="is not a folder"; \
+	  elif [ ! -r "$$ALLIANCE_DATA" ] || [ ! -x "$$ALLIANCE_DATA" ]; then why="cannot be read"; fi; \
+	  if [ -n "$$why" ]; then \
+	    echo "make book: ALLIANCE_DATA=$$ALLIANCE_DATA $$why; set it to a study folder, or unset it for data/" >&2; \
+	    exit 2; \
+	  fi; \
+	  $(BIN)/python -m alliance.book.requirements "$$ALLIANCE_DATA" || exit 2; \
+	fi; \
+	mkdir -p _build; \
+	if ! flock -n $(BOOK_LOCK) true; then \
+	  echo "make book: another build of this checkout is running; waiting for it ($(BOOK_LOCK))"; \
+	fi; \
+	flock -o $(BOOK_LOCK) $(MAKE) --no-print-directory book-locked
+
 # jupyter-cache keys only on code cells, so the cache is cleared whenever the
 # package (src/) or the study data (data/ or $ALLIANCE_DATA) change. Sphinx's
 # saved environment (_build/.doctrees) goes too: otherwise Sphinx would not
 # re-read the unchanged notebooks, and nothing would re-execute
-# (tests/test_rebuild.py proves both directions).
-book: install
-	@mkdir -p _build; \
-	have=$$(for d in src data $${ALLIANCE_DATA:-}; do \
+# (tests/test_rebuild.py proves both directions). So does the site
+# (_build/html): it must never keep images or downloads of an earlier study.
+book-locked:
+	@have=$$(for d in src data $${ALLIANCE_DATA:-}; do \
 	    if [ -e "$$d" ]; then find "$$d" -type f ! -path '*/__pycache__/*' -print0; fi; \
 	  done | sort -z | xargs -0 -r sha256sum | sha256sum | cut -d' ' -f1); \
 	if [ "$$(cat $(INPUTS_HASH) 2>/dev/null)" != "$$have" ]; then \
-	  rm -rf _build/.jupyter_cache _build/.doctrees; echo "$$have" > $(INPUTS_HASH); \
+	  rm -rf _build/.jupyter_cache _build/.doctrees _build/html; echo "$$have" > $(INPUTS_HASH); \
 	fi
 	@# Execute new or changed chapters in parallel, one per core, into the same
 	@# jupyter-cache; jupyter-book then finds them cached (it would run them one

@@ -179,6 +179,7 @@ class PageVisit:
     blocked: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
     facts: dict = field(default_factory=dict)
     axe: list[dict] = field(default_factory=list)
 
@@ -226,7 +227,8 @@ def visit(browser, origin: str, path: str, axe_script: Path, screenshot: Path | 
     Returns
     -------
     PageVisit
-        Requests, failures, console errors, page facts and axe violations.
+        Requests, failures, console errors, dialogs (alert, confirm, prompt; each
+        dismissed), page facts and axe violations.
     """
     record = PageVisit(url=f"{origin}/{path}")
     context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -261,6 +263,12 @@ def visit(browser, origin: str, path: str, axe_script: Path, screenshot: Path | 
         ),
     )
     page.on("pageerror", lambda error: record.console_errors.append(str(error)))
+
+    def dialog(dialog) -> None:
+        record.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("dialog", dialog)
     try:
         page.goto(record.url, wait_until="networkidle")
         record.facts = page.evaluate(PAGE_FACTS_JS)

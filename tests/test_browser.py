@@ -119,6 +119,7 @@ def test_page_loads_without_errors(visits, page):
     record = visits(page)
     assert record.console_errors == [], f"{page}: console errors {record.console_errors}"
     assert record.failed == [], f"{page}: failed requests {record.failed}"
+    assert record.dialogs == [], f"{page}: dialogs {record.dialogs}"
 
 
 @pytest.mark.parametrize("page", PAGES)

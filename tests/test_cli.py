@@ -115,3 +115,85 @@ def test_a_filled_template_validates(tmp_path, capsys):
     assert main(["validate", str(copy)]) == 0
     out = capsys.readouterr().out
     assert "is a valid study" in out and "provenance not declared" in out
+
+
+# -- refusals are one line with exit code 2, never a traceback (issue #15) -------------------
+
+
+def _refused(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    return result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--scale", "0"), "scale must be a positive integer, got 0"),
+        (("--seed", "-5"), "seed must be a non-negative integer, got -5"),
+    ],
+)
+def test_synth_refuses_bad_arguments_in_one_line(tmp_path, args, message):
+    stderr = _refused(_run("synth", "--out", str(tmp_path / "s"), *args))
+    assert stderr.strip() == f"error: {message}"
+
+
+def test_synth_refuses_a_folder_with_other_files_in_one_line(tmp_path):
+    (tmp_path / "notes.txt").write_text("real data\n")
+    stderr = _refused(_run("synth", "--out", str(tmp_path)))
+    assert stderr.count("\n") == 1 and "notes.txt" in stderr and "--force" in stderr
+
+
+def test_synth_refuses_a_broken_datapackage_in_the_out_folder(generated, tmp_path):
+    out = shutil.copytree(generated, tmp_path / "copy")
+    (out / "datapackage.json").write_bytes(b"[" * 100_000)
+    stderr = _refused(_run("synth", "--out", str(out)))
+    assert "datapackage.json (not a data package" in stderr
+
+
+def test_synth_over_an_edited_study_names_the_first_changed_file_and_keeps_it(generated, tmp_path):
+    out = shutil.copytree(generated, tmp_path / "edited")
+    ratings = out / "ratings.csv"
+    edited = ratings.read_text(encoding="utf-8") + "S001,client,R9,trust,1\n"
+    ratings.write_text(edited, encoding="utf-8")
+    stderr = _refused(_run("synth", "--out", str(out)))
+    assert "first change ratings.csv (edited after it was generated" in stderr
+    assert "--force" in stderr
+    assert ratings.read_text(encoding="utf-8") == edited, "nothing may be lost"
+    forced = _run("synth", "--out", str(out), "--seed", "7", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert ratings.read_bytes() == (generated / "ratings.csv").read_bytes()
+
+
+def test_synth_rewrites_an_untouched_generated_study(generated, tmp_path):
+    out = shutil.copytree(generated, tmp_path / "again")
+    result = _run("synth", "--out", str(out), "--seed", "7")
+    assert result.returncode == 0, result.stderr
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    result = _run("--debug", "synth", "--out", str(tmp_path / "s"), "--scale", "0")
+    assert result.returncode == 1 and "Traceback" in result.stderr
+    result = _run("synth", "--out", str(tmp_path / "s"), "--scale", "0", "--debug")
+    assert "Traceback" in result.stderr
+
+
+def test_control_characters_in_echoed_values_are_escaped(tmp_path):
+    folder = tmp_path / "evil\x1b[2Jname"
+    result = _run("validate", str(folder))
+    assert result.returncode == 1
+    assert "\x1b" not in result.stdout and "evil\\x1b[2Jname" in result.stdout
+    (tmp_path / "file\x07").write_text("x")
+    stderr = _refused(_run("synth", "--out", str(tmp_path / "file\x07")))
+    assert "\x07" not in stderr and "file\\x07" in stderr
+
+
+def test_every_command_catches_its_errors(monkeypatch, capsys, tmp_path):
+    from alliance.exchange import report
+
+    def unreadable(folder):
+        raise PermissionError(13, "Permission denied", str(folder))
+
+    monkeypatch.setattr(report, "print_report", unreadable)
+    assert main(["report", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.startswith("error: [Errno 13] Permission denied")

@@ -9,6 +9,7 @@ import yaml
 
 from alliance.data.codebook import (
     THEMES,
+    CodebookError,
     codebook_text,
     facet_parent_themes,
     facet_table,
@@ -100,3 +101,70 @@ def test_malformed_codebooks_are_rejected(tmp_path, change, message):
     change(codebook)
     with pytest.raises(ValueError, match=message):
         load_codebook(_write(tmp_path, codebook))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda c: c["themes"][3].update(label=12345),
+            r"theme 'trust', field 'label': must be text",
+        ),
+        (
+            lambda c: c["themes"][0].update(include="not a list"),
+            r"theme 'understood', field 'include': must be a non-empty list, got str",
+        ),
+        (
+            lambda c: c["themes"][6].update(definition=None),
+            r"theme 'anger', field 'definition': must be text, got NoneType",
+        ),
+        (
+            lambda c: c["themes"][1].update(label="comfortable\n:::{raw} html"),
+            r"theme 'comfortable', field 'label': must be one line",
+        ),
+        (
+            lambda c: c["themes"][5]["include"].append("```{raw} html\n<script>x</script>\n```"),
+            r"theme 'frustration', field 'include'\[\d\]: must be one line of printable text",
+        ),
+        (
+            lambda c: c["themes"][2]["exclude"].append(7),
+            r"theme 'openness', field 'exclude'\[\d\]: must be text",
+        ),
+        (
+            lambda c: c["facets"][0].update(label=["eye", "contact"]),
+            r"facet 'nonverbal_eye_contact', field 'label': must be text",
+        ),
+        (
+            lambda c: c["facets"][1]["examples"].update(positive=None),
+            r"facet 'nonverbal_tone', field 'examples'\['positive'\]: must be text",
+        ),
+        (
+            lambda c: c["facets"][1]["parent_themes"].update(positive="trust"),
+            r"facet 'nonverbal_tone', field 'parent_themes'\['positive'\]: must be a list",
+        ),
+        (
+            lambda c: c["facet_groups"][0].update(label="two\nlines"),
+            r"facet group 'nonverbal', field 'label': must be one line",
+        ),
+        (lambda c: c["facets"].append(dict(c["facets"][0])), "the id appears twice in facets"),
+        (lambda c: c.update(themes="trust"), r"field 'themes': must be a list"),
+        (lambda c: c["valence_grouping"].update(note=3), r"valence_grouping, field 'note'"),
+        (lambda c: c["themes"].__setitem__(4, "empathy"), r"themes\[4\] is not a mapping"),
+    ],
+)
+def test_the_codebook_schema_names_the_code_and_the_field(tmp_path, change, message):
+    codebook = load_codebook()
+    change(codebook)
+    with pytest.raises(CodebookError, match=message) as caught:
+        load_codebook(_write(tmp_path, codebook))
+    assert caught.value.problems and all(isinstance(p, str) for p in caught.value.problems)
+
+
+def test_every_codebook_problem_is_listed_at_once(tmp_path):
+    codebook = load_codebook()
+    codebook["themes"][0]["label"] = 1
+    codebook["themes"][7]["example"] = ""
+    with pytest.raises(CodebookError) as caught:
+        load_codebook(_write(tmp_path, codebook))
+    assert len(caught.value.problems) == 2
+    assert "theme 'disengagement', field 'example': must not be empty" in caught.value.problems

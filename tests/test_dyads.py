@@ -155,7 +155,7 @@ def test_ninety_percent_interval_is_narrower():
         (lambda c, d: (c, d.iloc[1:]), "S000"),
         (lambda c, d: (pd.concat([c, c.iloc[[0]]]), d), "more than one row"),
         (lambda c, d: (c, d.assign(dyad_type="matched")), "dyad_type"),
-        (lambda c, d: (c, d.assign(dyad_type="concordant")), "one dyad type"),
+        (lambda c, d: (c, d.assign(dyad_type="concordant")), "no discordant session in the data"),
     ],
 )
 def test_comparison_rejects_bad_input(mutate, message):
@@ -362,3 +362,18 @@ def test_facet_excerpts_keep_the_fictional_mark_of_the_file():
         "negative",
     )
     assert len(chosen) and (chosen["fictional"] == "yes").all()
+
+
+def test_one_dyad_type_is_insufficient_data_in_one_line():
+    from alliance.stats.checks import InsufficientData
+
+    dyads = pd.DataFrame({"session_id": ["S1", "S2"], "dyad_type": ["concordant"] * 2})
+    coded = pd.DataFrame(
+        [(s, "client", t, 1) for s in ("S1", "S2") for t in ("trust", "anger")],
+        columns=["session_id", "informant", "theme", "present"],
+    )
+    with pytest.raises(InsufficientData) as caught:
+        compare_dyad_types(coded, dyads)
+    assert str(caught.value) == (
+        "no discordant session in the data, so the dyad types cannot be compared"
+    )

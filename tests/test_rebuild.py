@@ -14,6 +14,7 @@ that reuses this repository's .venv through a symlink (nothing is installed).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -21,6 +22,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
+from alliance.article.reconstruction import write_study
+from alliance.data.schema import write_datapackage
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ("first", "second")
@@ -129,15 +133,117 @@ def test_new_file_in_data_executes_every_chapter(book):
     assert book.build() == []
 
 
+def _study(folder: Path) -> Path:
+    """A valid study (make book refuses any other ALLIANCE_DATA)."""
+    return write_study(folder, seed=5)
+
+
+def _edit_study(folder: Path) -> None:
+    """Change a file of a study and keep it valid."""
+    readme = folder / "README.md"
+    readme.write_text(readme.read_text(encoding="utf-8") + "\nEdited.\n", encoding="utf-8")
+    package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    write_datapackage(folder, synthetic=package.get("alliance:synthetic"))
+
+
 def test_change_in_alliance_data_executes_every_chapter(book, tmp_path):
-    book.alliance_data = tmp_path / "elsewhere"
-    book.alliance_data.mkdir()
-    table = book.alliance_data / "clients.csv"
-    table.write_text("client_id\nP001\n")
+    book.alliance_data = _study(tmp_path / "elsewhere")
     try:
         assert book.build() == list(CHAPTERS), "pointing ALLIANCE_DATA at new data"
         assert book.build() == []
-        table.write_text("client_id\nP001\nP002\n")
+        _edit_study(book.alliance_data)
         assert book.build() == list(CHAPTERS), "editing a file in ALLIANCE_DATA"
     finally:
         book.alliance_data = None
+
+
+# -- refusals, stale files and the lock (issue #15) -------------------------------------------
+
+
+def _make_book(book: Book, alliance_data: str | None = None, **kwargs) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k != "ALLIANCE_DATA"}
+    env["REBUILD_LOG"] = str(book.log)
+    if alliance_data is not None:
+        env["ALLIANCE_DATA"] = alliance_data
+    return subprocess.Popen(
+        ["make", "-o", "install", "book"],
+        cwd=book.path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize("kind", ["missing", "file"])
+def test_a_bad_alliance_data_stops_the_build_in_one_line(book, tmp_path, kind):
+    target = tmp_path / "nowhere"
+    if kind == "file":
+        target.write_text("not a folder\n")
+    book.build()
+    book.log.write_text("")
+    process = _make_book(book, str(target))
+    out, err = process.communicate(timeout=120)
+    assert process.returncode != 0
+    message = [line for line in err.splitlines() if line.startswith("make book:")]
+    why = "does not exist" if kind == "missing" else "is not a folder"
+    assert message == [
+        f"make book: ALLIANCE_DATA={target} {why}; set it to a study folder, or unset it for data/"
+    ]
+    assert book.log.read_text() == "", "nothing may be built from data/ instead"
+
+
+def test_a_study_the_chapters_cannot_use_stops_the_build(book, tmp_path):
+    study = _study(tmp_path / "study")
+    (study / "sessions.csv").write_text("session_id,client_id,therapist_id\n", encoding="utf-8")
+    book.build()
+    book.log.write_text("")
+    process = _make_book(book, str(study))
+    _, err = process.communicate(timeout=120)
+    assert process.returncode != 0
+    assert "make book: the study folder does not validate:" in err
+    assert "sessions.csv" in err and "Traceback" not in err
+    assert book.log.read_text() == ""
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every folder")
+def test_an_unreadable_alliance_data_stops_the_build(book, tmp_path):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0)
+    try:
+        process = _make_book(book, str(folder))
+        _, err = process.communicate(timeout=120)
+        assert process.returncode != 0 and "cannot be read" in err
+    finally:
+        folder.chmod(0o755)
+
+
+def test_the_site_keeps_no_file_of_an_earlier_study(book, tmp_path):
+    book.build()
+    stale = book.path / "_build" / "html" / "_downloads" / "earlier-study" / "secret.csv"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("from the earlier study\n")
+    book.alliance_data = _study(tmp_path / "next")
+    try:
+        assert book.build() == list(CHAPTERS)
+    finally:
+        book.alliance_data = None
+    assert not stale.exists()
+    assert (book.path / "_build" / "html" / "index.html").exists()
+
+
+def test_a_second_build_waits_for_the_first_and_says_so(book):
+    import fcntl
+
+    book.build()
+    lock = book.path / "_build" / ".book.lock"
+    with open(lock, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        process = _make_book(book)
+        first = process.stdout.readline()
+        assert "another build of this checkout is running; waiting" in first
+        assert process.poll() is None, "it must wait while the lock is held"
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, out + err

@@ -250,3 +250,54 @@ def test_identifiers_that_would_break_the_id_lines_are_refused(tmp_path, change,
     change(codebook)
     with pytest.raises(ValueError, match=message):
         export_codebook(tmp_path / "x.qdc", codebook)
+
+
+def _guid_of(text: str, name: str) -> str:
+    return re.search(rf'<Code guid="([^"]+)" name="{re.escape(name)}"', text).group(1)
+
+
+def test_a_facet_with_the_guid_of_a_theme_is_refused_as_a_duplicate(exported):
+    text = exported.read_text(encoding="utf-8")
+    theme, facet = _guid_of(text, "trust"), _guid_of(text, "eye contact (positive)")
+    exported.write_text(text.replace(facet, theme), encoding="utf-8")
+    message = rf"Codes/Code\[4\]: duplicate GUID {theme}: CodeBook/Codes/Code\[1\]/Code\[1\] has"
+    with pytest.raises(ValueError, match=message):
+        import_codebook(exported)
+
+
+def test_two_facets_sharing_a_guid_are_named_as_duplicates(exported):
+    text = exported.read_text(encoding="utf-8")
+    first, second = (
+        _guid_of(text, "eye contact (positive)"),
+        _guid_of(text, "tone of voice (positive)"),
+    )
+    exported.write_text(text.replace(second, first), encoding="utf-8")
+    with pytest.raises(ValueError, match=f"duplicate GUID {first}") as error:
+        import_codebook(exported)
+    assert str(exported) in str(error.value)
+
+
+def test_a_set_reusing_a_code_guid_is_named_as_a_duplicate(exported):
+    text = exported.read_text(encoding="utf-8")
+    theme = _guid_of(text, "trust")
+    text = re.sub(r'(<Set [^>]*guid=")[^"]+', lambda m: m.group(1) + theme, text, count=1)
+    exported.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=rf"Sets/Set\[1\]: duplicate GUID {theme}"):
+        import_codebook(exported)
+
+
+def test_an_unknown_encoding_is_refused_in_one_line(exported):
+    text = exported.read_text(encoding="utf-8").replace('encoding="UTF-8"', 'encoding="x-klingon"')
+    exported.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown encoding: x-klingon; use UTF-8") as error:
+        import_codebook(exported)
+    assert "\n" not in str(error.value)
+
+
+def test_a_file_over_the_size_limit_is_refused_before_parsing(exported, monkeypatch):
+    from alliance.exchange import refi
+
+    monkeypatch.setattr(refi, "QDC_LIMIT", 1000)
+    monkeypatch.setattr(refi.ET, "parse", lambda path: pytest.fail("parsed a file over the limit"))
+    with pytest.raises(ValueError, match=r"more than the 1,000 a codebook may have \(QDC_LIMIT\)"):
+        import_codebook(exported)

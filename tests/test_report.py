@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import io
 import re
 import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scipy import stats
 from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
 
-from alliance.data.codebook import THEMES
-from alliance.data.dataset import load_study
+from alliance.data.codebook import THEMES, codebook_text
+from alliance.data.dataset import load_study, validation_report
 from alliance.data.published import figure
 from alliance.data.schema import TABLES, table_schema
 from alliance.exchange.report import (
@@ -181,3 +187,89 @@ def test_fields_markdown_has_one_table_per_file_and_one_row_per_field(study):
         ]
         drawn = [[*cells[:3], cells[3].replace("\\|", "|")] for cells in rows[table]]
         assert drawn == expected
+
+
+# -- what validates, runs (issue #15) ---------------------------------------------------------
+
+
+@st.composite
+def small_studies(draw) -> dict[str, list[list[object]]]:
+    """A small study the schema accepts: 1-6 sessions, 2-3 raters, any mix of dyad types.
+
+    Both informants are always coded and every rater codes every interview, because
+    the schema requires complete coding; one group (or one dyad type) may be missing.
+    """
+    n_sessions = draw(st.integers(1, 6))
+    n_therapists = draw(st.integers(1, n_sessions))
+    n_raters = draw(st.integers(2, 3))
+    ethnicity = st.sampled_from(("Ashkenazi", "Mizrahi"))
+    therapists = [(f"T{t}", draw(ethnicity)) for t in range(n_therapists)]
+    sessions = [
+        (f"S{s}", f"P{s}", draw(st.sampled_from(therapists))[0], draw(ethnicity))
+        for s in range(n_sessions)
+    ]
+    used = {therapist for _, _, therapist, _ in sessions}
+    bits = st.integers(0, 1)
+    consensus = [
+        [session, informant, theme, draw(bits)]
+        for session, *_ in sessions
+        for informant in ("client", "therapist")
+        for theme in THEMES
+    ]
+    ratings = [
+        [session, informant, f"R{rater}", theme, draw(bits)]
+        for session, informant, theme, _ in consensus
+        for rater in range(1, n_raters + 1)
+    ]
+    return {
+        "clinics": [["clinic_id", "setting"], ["C1", "community"]],
+        "therapists": [
+            ["therapist_id", "clinic_id", "ethnicity", "gender", "profession", "years_experience"],
+            *([t, "C1", e, "", "", ""] for t, e in therapists if t in used),
+        ],
+        "clients": [
+            ["client_id", "ethnicity", "gender", "age", "education_years"],
+            *([client, e, "", "", ""] for _, client, _, e in sessions),
+        ],
+        "sessions": [
+            ["session_id", "client_id", "therapist_id"],
+            *([s, c, t] for s, c, t, _ in sessions),
+        ],
+        "ratings": [["session_id", "informant", "rater", "theme", "present"], *ratings],
+        "consensus": [["session_id", "informant", "theme", "present"], *consensus],
+        "facets": [["session_id", "informant", "facet", "valence", "theme"]],
+        "excerpts": [["excerpt_id", "session_id", "informant", "theme", "facet", "text"]],
+    }
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables=small_studies())
+def test_every_study_that_validates_gets_a_report(tables):
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for name, rows in tables.items():
+            with open(folder / f"{name}.csv", "w", encoding="utf-8", newline="") as handle:
+                csv.writer(handle, lineterminator="\n").writerows(rows)
+        (folder / "codebook.yaml").write_text(codebook_text(), encoding="utf-8")
+        output = io.StringIO()
+        with contextlib.redirect_stdout(output):
+            assert validation_report(folder) == 0, output.getvalue()
+            assert print_report(folder) == 0
+        text = output.getvalue()
+    types = set(load_types(tables))
+    assert "Dyad comparison" in text
+    if len(types) == 1:
+        missing = ({"concordant", "discordant"} - types).pop()
+        assert f"not computed: no {missing} session in the data" in text
+    else:
+        assert "not computed" not in text
+
+
+def load_types(tables: dict[str, list[list[object]]]) -> list[str]:
+    """Dyad type of every session, computed from the drawn rows."""
+    therapists = {row[0]: row[2] for row in tables["therapists"][1:]}
+    clients = {row[0]: row[1] for row in tables["clients"][1:]}
+    return [
+        "concordant" if clients[client] == therapists[therapist] else "discordant"
+        for _, client, therapist in tables["sessions"][1:]
+    ]

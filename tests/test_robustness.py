@@ -359,7 +359,11 @@ def test_smallest_powered_difference_matches_a_loop():
         candidates = [
             d for s, d, p in curves.itertuples(index=False) if s == scenario and d > 0 and p >= 0.6
         ]
-        assert result.get(scenario, None) == (min(candidates) if candidates else None)
+        if candidates:
+            assert result[scenario] == min(candidates)
+        else:  # kept, as a missing value, never dropped
+            assert np.isnan(result[scenario])
+    assert list(result.index) == ["x", "y"]
 
 
 def test_robustness_highlights_count_and_summarise_by_hand():

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from alliance.data.codebook import THEMES
+from alliance.stats.checks import InsufficientData
 from alliance.study.session_counts import (
     compare_counts_between,
     count_summary_consistency,
@@ -180,7 +181,7 @@ def test_compare_counts_between_agrees_with_scipy_mannwhitneyu():
 
 def test_compare_counts_between_needs_exactly_two_groups():
     counts = _counts(CLIENT, THERAPIST).assign(dyad_type="concordant")
-    with pytest.raises(ValueError, match="exactly two groups"):
+    with pytest.raises(InsufficientData, match="exactly two groups"):
         compare_counts_between(counts)
 
 

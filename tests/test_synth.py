@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -332,9 +333,27 @@ def test_generator_raises_when_a_target_is_missed(monkeypatch):
 
 def test_write_study_refuses_a_folder_with_other_files(tmp_path):
     (tmp_path / "notes.txt").write_text("real data, do not touch\n")
-    with pytest.raises(FileExistsError, match="refusing to overwrite"):
+    with pytest.raises(FileExistsError, match="first change notes.txt .*--force"):
         synth.write_study(tmp_path, seed=1)
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "named"),
+    [
+        (lambda f: (f / "ratings.csv").open("a").write("S001,client,R9,trust,1\n"), "ratings.csv"),
+        (lambda f: (f / "codebook.yaml").unlink(), "codebook.yaml (deleted"),
+        (lambda f: (f / "mine.csv").write_text("a\n"), "mine.csv (not written"),
+        (lambda f: (f / "datapackage.json").write_bytes(b"\xff"), "datapackage.json (not a data"),
+    ],
+)
+def test_an_edited_study_is_never_overwritten(generated, tmp_path, edit, named):
+    folder = shutil.copytree(generated, tmp_path / "study")
+    edit(folder)
+    before = _digest(folder)
+    with pytest.raises(FileExistsError, match=re.escape(f"first change {named}")):
+        synth.write_study(folder, seed=1)
+    assert _digest(folder) == before
 
 
 @pytest.mark.parametrize(("seed", "scale"), [(-1, 1), (1, 0), (1.5, 1), (1, True)])

@@ -9,11 +9,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from alliance.data.codebook import THEMES, load_codebook
+from alliance.data.codebook import THEMES
 from alliance.study.thematic import (
-    codebook_markdown,
     coding_matrix,
-    excerpts_markdown,
     select_excerpts,
     theme_cooccurrence,
     theme_extremes,
@@ -188,27 +186,6 @@ def test_valence_counts_need_a_valence_for_every_theme():
         valence_counts(CODED, {theme: "positive" for theme in THEMES[:-1]})
     with pytest.raises(ValueError, match="'neutral'"):
         valence_counts(CODED, dict.fromkeys(THEMES, "neutral"))
-
-
-def test_codebook_markdown_has_one_block_per_theme_with_its_rules():
-    codebook = load_codebook()
-    text = codebook_markdown(codebook)
-    assert text.count(":::{admonition}") == len(codebook["themes"]) == len(THEMES)
-    blocks = text.split(":::{admonition}")[1:]
-    for block, theme in zip(blocks, codebook["themes"], strict=True):
-        assert f"(`{theme['id']}`)" in block.splitlines()[0]
-        for rule in (*theme["include"], *theme["exclude"]):
-            assert " ".join(rule.split()) in block
-
-
-def test_excerpts_markdown_quotes_every_chosen_excerpt():
-    chosen = select_excerpts(EXCERPTS, per_group=3)
-    text = excerpts_markdown(chosen, {"trust": "trust"}, note="synthetic")
-    for row in chosen.itertuples():
-        assert f"> {row.text}" in text
-        assert f"excerpt {row.excerpt_id} (synthetic)" in text
-    assert text.index("**Trust**") < text.index("**Anger**")
-    assert "no excerpts" in excerpts_markdown(EXCERPTS.iloc[:0])
 
 
 def test_theme_extremes_match_a_loop_over_counts():

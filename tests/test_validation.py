@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -574,3 +575,110 @@ def test_any_text_is_loaded_unchanged(base: Path, text: str) -> None:
         study = load_study(folder)
         assert study.excerpts.loc[1, "text"] == text
         assert study.therapists.loc[1, "profession"] == text
+
+
+# -- files that cannot be read as they stand (issue #15) -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "rule"),
+    [
+        (b'{"resources": "caf\xe9"}', "encoding"),
+        (b'{"resources": [], "n": ' + b"9" * 5000 + b"}", "json"),
+        (b"[" * 100_000 + b"]" * 100_000, "json"),
+    ],
+    ids=["not-utf8", "huge-integer", "deep-array"],
+)
+def test_a_datapackage_that_cannot_be_decoded_is_one_problem(study: Path, content, rule) -> None:
+    (study / "datapackage.json").write_bytes(content)
+    problems = problems_of(study)
+    assert {(p.file, p.rule.split(":")[0]) for p in problems.itertuples()} == {
+        ("datapackage.json", rule)
+    }
+
+
+def test_a_datapackage_over_the_size_limit_is_not_read(study: Path, monkeypatch) -> None:
+    from alliance.data import dataset
+
+    monkeypatch.setattr(dataset, "DATAPACKAGE_LIMIT", 100)
+    assert found(problems_of(study)) == {("datapackage.json", None, "", "too-large")}
+
+
+def test_a_table_linked_to_a_file_outside_the_folder_is_not_read(study: Path, tmp_path) -> None:
+    outside = tmp_path / "secret.csv"
+    outside.write_text("session_id,secret-first-line\nS1,x\n", encoding="utf-8")
+    (study / "ratings.csv").unlink()
+    (study / "ratings.csv").symlink_to(outside)
+    problems = problems_of(study)
+    assert ("ratings.csv", None, "", "outside") in found(problems)
+    assert "secret-first-line" not in str(problems.to_dict())
+    assert validation_report(study) == 1
+
+
+def test_a_datapackage_path_linking_outside_the_folder_is_refused(study: Path, tmp_path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (study / "docs").symlink_to(outside)
+    (outside / "notes.csv").write_text("a\n", encoding="utf-8")
+    package = json.loads((study / "datapackage.json").read_text(encoding="utf-8"))
+    package["resources"].append({"name": "notes", "path": "docs/notes.csv", "hash": "sha256:0"})
+    (study / "datapackage.json").write_text(json.dumps(package), encoding="utf-8")
+    problems = problems_of(study)
+    assert found(problems) == {("datapackage.json", None, "resources[9].path", "resource")}
+    assert "outside the study folder" in problems.loc[0, "rule"]
+
+
+def test_an_unreadable_file_is_one_line_naming_it(study: Path, monkeypatch) -> None:
+    original = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self.name == "clients.csv":
+            raise PermissionError(13, "Permission denied", str(self))
+        return original(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    problems = problems_of(study)
+    assert ("clients.csv", None, "", "unreadable") in found(problems)
+    assert "Permission denied" in problems.set_index("file").loc["clients.csv", "rule"]
+
+
+def test_an_unreadable_folder_is_one_line(study: Path, monkeypatch) -> None:
+    from alliance.data import dataset
+
+    monkeypatch.setattr(dataset.os, "access", lambda path, mode: False)
+    assert found(problems_of(study)) == {(str(study), None, "", "unreadable")}
+
+
+def test_a_cell_over_the_csv_field_limit_names_its_column(study: Path) -> None:
+    from alliance.data.dataset import CSV_FIELD_LIMIT
+
+    rows = read_table(study, "excerpts")
+    rows[1][rows[0].index("text")] = "x" * (CSV_FIELD_LIMIT + 1)
+    write_table(study, "excerpts", rows)
+    write_datapackage(study)
+    problems = problems_of(study)
+    assert found(problems) == {("excerpts.csv", 2, "text", "field-size")}
+    assert f"{CSV_FIELD_LIMIT:,}" in problems.loc[0, "rule"]
+
+
+def test_terminal_escapes_in_a_header_are_shown_escaped(study: Path, capsys) -> None:
+    edit(study, "clinics", lambda rows: [row.append("x") for row in rows])
+    rows = read_table(study, "clinics")
+    rows[0][-1] = "evil\x1b[2J\x1b]0;title\x07"
+    write_table(study, "clinics", rows)
+    write_datapackage(study)
+    assert validation_report(study) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out
+    assert "evil\\x1b[2J\\x1b]0;title\\x07" in out
+
+
+def test_every_codebook_problem_is_its_own_line(study: Path) -> None:
+    path = study / "codebook.yaml"
+    text = path.read_text(encoding="utf-8").replace("label: trust", "label: 12345")
+    path.write_text(text.replace("label: anger and hostility", 'label: "anger\\nhostility"'))
+    write_datapackage(study)
+    rules = sorted(problems_of(study)["rule"])
+    assert len(rules) == 2
+    assert rules[0].startswith("codebook: theme 'anger', field 'label': must be one line")
+    assert rules[1].startswith("codebook: theme 'trust', field 'label': must be text, got int")

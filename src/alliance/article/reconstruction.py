@@ -1017,31 +1017,63 @@ def render_readme(tables: Mapping[str, pd.DataFrame], seed: int, scale: int) -> 
     )
 
 
-def _check_out_dir(out: Path) -> None:
-    """Refuse to write into a folder that holds anything but an earlier synthetic study."""
+def _first_change(out: Path) -> str | None:
+    """Name the first file of ``out`` that is not as its ``datapackage.json`` recorded it.
+
+    ``None`` means ``out`` holds an untouched synthetic study: a ``datapackage.json``
+    with the ``alliance:synthetic`` marker, and only files whose hash it records.
+    """
+    package_path = out / schema.DATAPACKAGE_FILE
+    if not package_path.is_file():
+        first = min(path.name for path in out.iterdir())
+        return f"{first} (the folder has no {schema.DATAPACKAGE_FILE}: not written by {GENERATOR})"
+    try:
+        package = json.loads(package_path.read_bytes()[: 4 * 1024 * 1024].decode("utf-8"))
+        recorded = {
+            resource["path"]: resource["hash"]
+            for resource in package["resources"]
+            if isinstance(resource.get("path"), str)
+        }
+        synthetic = schema.SYNTHETIC_KEY in package
+    except (ValueError, RecursionError, KeyError, TypeError, AttributeError, OSError):
+        return f"{schema.DATAPACKAGE_FILE} (not a data package written by {GENERATOR})"
+    if not synthetic:
+        return f"{schema.DATAPACKAGE_FILE} (no {schema.SYNTHETIC_KEY} marker: real data?)"
+    for path in sorted(out.iterdir()):
+        if path.name == schema.DATAPACKAGE_FILE:
+            continue
+        if path.name not in recorded:
+            return f"{path.name} (not written by the generator)"
+        if (
+            not path.is_file()
+            or path.is_symlink()
+            or schema.file_sha256(path) != recorded[path.name]
+        ):
+            return f"{path.name} (edited after it was generated: its hash differs)"
+    missing = sorted(set(recorded) - {path.name for path in out.iterdir()})
+    return f"{missing[0]} (deleted after it was generated)" if missing else None
+
+
+def _check_out_dir(out: Path, force: bool = False) -> None:
+    """Refuse to write into a folder unless it is empty or holds an untouched synthetic study."""
     if not out.exists():
         return
     if not out.is_dir():
         raise FileExistsError(f"{out} exists and is not a folder")
-    ours = {f"{t}.csv" for t in schema.TABLES} | {
-        schema.CODEBOOK_FILE,
-        schema.README_FILE,
-        schema.DATAPACKAGE_FILE,
-    }
-    present = {p.name for p in out.iterdir()}
-    if not present:
+    if force or not any(out.iterdir()):
         return
-    package = out / schema.DATAPACKAGE_FILE
-    synthetic = package.is_file() and schema.SYNTHETIC_KEY in json.loads(package.read_text("utf-8"))
-    if not synthetic or present - ours:
-        others = sorted(present - ours) or sorted(present)
+    changed = _first_change(out)
+    if changed is not None:
         raise FileExistsError(
-            f"{out} is not empty and does not hold a synthetic study written by {GENERATOR} "
-            f"(found {', '.join(others[:5])}); refusing to overwrite it"
+            f"{out} is not an untouched synthetic study, so it is not overwritten: first "
+            f"change {changed}. Write elsewhere, or overwrite it anyway with --force "
+            "(force=True)"
         )
 
 
-def write_study(out_dir: Path | str, seed: int = DEFAULT_SEED, scale: int = 1) -> Path:
+def write_study(
+    out_dir: Path | str, seed: int = DEFAULT_SEED, scale: int = 1, force: bool = False
+) -> Path:
     """Generate the synthetic study and write every file of a study folder.
 
     Writes the eight tables as UTF-8 CSV (Unix line endings, rows sorted),
@@ -1052,11 +1084,15 @@ def write_study(out_dir: Path | str, seed: int = DEFAULT_SEED, scale: int = 1) -
     ----------
     out_dir : pathlib.Path or str
         Folder to write; created if needed. It must be empty or hold an earlier
-        synthetic study (which is replaced); anything else is refused.
+        synthetic study untouched since it was written (every file as hashed in its
+        ``datapackage.json``), which is replaced; anything else is refused.
     seed : int
         Random seed.
     scale : int
         Study size multiplier.
+    force : bool, default False
+        Overwrite the generator's files even in a folder that is refused otherwise
+        (other files in it are left alone).
 
     Returns
     -------
@@ -1066,7 +1102,8 @@ def write_study(out_dir: Path | str, seed: int = DEFAULT_SEED, scale: int = 1) -
     Raises
     ------
     FileExistsError
-        If ``out_dir`` holds other files (for example real data).
+        If ``out_dir`` holds other files (for example real data) or an edited
+        study, naming the first changed file, unless ``force``.
     CalibrationError
         If the generated tables miss a calibration target (nothing is written).
 
@@ -1079,7 +1116,7 @@ def write_study(out_dir: Path | str, seed: int = DEFAULT_SEED, scale: int = 1) -
     """
     _check_arguments(seed, scale)
     out = Path(out_dir)
-    _check_out_dir(out)
+    _check_out_dir(out, force)
     tables = generate_study(seed, scale)
     readme = render_readme(tables, seed, scale)
     out.mkdir(parents=True, exist_ok=True)

@@ -75,6 +75,7 @@ _RC: Mapping[str, object] = {
     "axes.labelsize": 10,
     "legend.frameon": False,
     "svg.hashsalt": "alliance",
+    "text.parse_math": False,
 }
 
 

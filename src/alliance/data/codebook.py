@@ -102,8 +102,10 @@ def load_codebook(path: Path | str | None = None) -> dict[str, Any]:
 
     Raises
     ------
-    ValueError
-        If the file is not a mapping, lacks a required key, lists themes other than
+    CodebookError
+        A ``ValueError`` listing every problem: the file is not a mapping, lacks a
+        required key, has a field of the wrong type (a label that is not one line
+        of text, rules that are not a list of texts, an empty definition), lists themes other than
         :data:`THEMES` in the published order, or gives a facet an unknown group,
         informant, valence or parent theme. The message names the file and the entry.
 
@@ -120,28 +122,192 @@ def load_codebook(path: Path | str | None = None) -> dict[str, Any]:
     codebook = yaml.load(text, Loader=YAML_LOADER)
     problems = _codebook_problems(codebook)
     if problems:
-        raise ValueError(f"{name}: " + "; ".join(problems))
+        raise CodebookError(name, problems)
     return codebook
+
+
+class CodebookError(ValueError):
+    """A codebook breaks its schema; :attr:`problems` lists every problem, one text each.
+
+    Each problem names the entry (theme, facet group or facet, by id) and the field.
+    """
+
+    def __init__(self, name: str, problems: list[str]) -> None:
+        self.name = name
+        self.problems = problems
+        super().__init__(f"{name}: " + "; ".join(problems))
 
 
 def _missing_keys(entry: object, keys: tuple[str, ...], where: str) -> list[str]:
     """Return a problem for every key of ``keys`` that ``entry`` lacks."""
     if not isinstance(entry, Mapping):
-        return [f"{where} is not a mapping"]
+        return [f"{where} is not a mapping (got {type(entry).__name__})"]
     return [f"{where} has no {key!r}" for key in keys if key not in entry]
 
 
+def _text_problem(value: object) -> str | None:
+    """Say what is wrong with a codebook text (``None`` when it is fine).
+
+    Every text is one line of printable characters (YAML's ``>-`` folds a long
+    one): labels head tables and figures, and every text must survive the
+    REFI-QDA exchange (:mod:`alliance.exchange.refi`), which has no line breaks.
+    """
+    if not isinstance(value, str):
+        return f"must be text, got {type(value).__name__} {value!r}"
+    if not value.strip():
+        return "must not be empty"
+    if len(value.splitlines()) > 1 or not value.isprintable():
+        return f"must be one line of printable text, got {value!r}"
+    return None
+
+
+def _field_problems(entry: Mapping[str, Any], where: str, fields: Mapping[str, str]) -> list[str]:
+    """Check the type of each field of an entry; ``fields`` maps a key to its kind.
+
+    Kinds: ``text`` (one line of text), ``list`` (a non-empty list of texts),
+    ``map`` (a mapping, checked by the caller).
+    """
+    problems = []
+    for key, kind in fields.items():
+        if key not in entry:
+            continue
+        value = entry[key]
+        if kind == "text":
+            problem = _text_problem(value)
+            if problem:
+                problems.append(f"{where}, field {key!r}: {problem}")
+        elif kind == "list":
+            if not isinstance(value, list) or not value:
+                got = f"{type(value).__name__} {value!r}"
+                problems.append(f"{where}, field {key!r}: must be a non-empty list, got {got}")
+                continue
+            for position, item in enumerate(value):
+                problem = _text_problem(item)
+                if problem:
+                    problems.append(f"{where}, field {key!r}[{position}]: {problem}")
+        elif not isinstance(value, Mapping):
+            problems.append(f"{where}, field {key!r}: must be a mapping, got {value!r}")
+    return problems
+
+
+_THEME_FIELDS = {
+    "id": "text",
+    "label": "text",
+    "valence": "text",
+    "difficulty": "text",
+    "definition": "text",
+    "include": "list",
+    "exclude": "list",
+    "example": "text",
+}
+_GROUP_FIELDS = {"id": "text", "label": "text", "informant": "text", "definition": "text"}
+_FACET_FIELDS = {
+    "id": "text",
+    "group": "text",
+    "label": "text",
+    "informant": "text",
+    "definition": "text",
+    "parent_themes": "map",
+    "examples": "map",
+}
+_TOP_FIELDS = {"title": "text", "source": "text", "coding_unit": "text"}
+
+
+def _top_problems(codebook: Mapping[str, Any]) -> list[str]:
+    """Check the codebook's header fields and the types of its sections."""
+    problems = _field_problems(codebook, "the codebook", _TOP_FIELDS)
+    for section in ("themes", "facet_groups", "facets"):
+        if not isinstance(codebook[section], list):
+            got = type(codebook[section]).__name__
+            problems.append(f"the codebook, field {section!r}: must be a list, got {got}")
+    grouping = codebook["valence_grouping"]
+    problems += _missing_keys(grouping, ("source", "note"), "valence_grouping")
+    if isinstance(grouping, Mapping):
+        fields = {"source": "text", "note": "text"}
+        problems += _field_problems(grouping, "valence_grouping", fields)
+    levels = codebook.get("difficulty_levels", {})
+    if not isinstance(levels, Mapping):
+        problems.append(
+            f"the codebook, field 'difficulty_levels': must be a mapping, got {levels!r}"
+        )
+    else:
+        for level, text in levels.items():
+            problem = _text_problem(text)
+            if problem:
+                problems.append(f"difficulty_levels, field {level!r}: {problem}")
+    return problems
+
+
+def _entry_name(section: str, position: int, entry: object) -> str:
+    """Name an entry by its id when it has a usable one, else by its position."""
+    kind = {"themes": "theme", "facet_groups": "facet group", "facets": "facet"}[section]
+    if isinstance(entry, Mapping) and isinstance(entry.get("id"), str) and entry["id"].strip():
+        return f"{kind} {entry['id']!r}"
+    return f"{section}[{position}]"
+
+
+def _facet_problems(facet: Mapping[str, Any], where: str, groups: Mapping[str, Any]) -> list[str]:
+    """Check a facet's group, informant, parent themes and examples."""
+    problems = []
+    group = groups.get(facet["group"]) if isinstance(facet["group"], str) else None
+    if group is None:
+        problems.append(f"{where} has unknown group {facet['group']!r}")
+    elif group["informant"] != facet["informant"]:
+        problems.append(f"{where} has informant {facet['informant']!r}, its group another")
+    if facet["informant"] not in INFORMANTS:
+        problems.append(f"{where} has unknown informant {facet['informant']!r}")
+    for valence, parents in facet["parent_themes"].items():
+        if valence not in VALENCES:
+            problems.append(f"{where} has unknown valence {valence!r}")
+        if not isinstance(parents, list):
+            got = f"{type(parents).__name__} {parents!r}"
+            problems.append(
+                f"{where}, field 'parent_themes'[{valence!r}]: must be a list, got {got}"
+            )
+            continue
+        unknown = sorted({str(p) for p in parents} - set(THEMES))
+        if unknown:
+            problems.append(f"{where} has unknown parent theme(s) {unknown}")
+    for valence, example in facet["examples"].items():
+        problem = _text_problem(example)
+        if problem:
+            problems.append(f"{where}, field 'examples'[{valence!r}]: {problem}")
+    return problems
+
+
 def _codebook_problems(codebook: object) -> list[str]:
-    """List everything wrong with a parsed codebook (empty when it is valid)."""
+    """List everything wrong with a parsed codebook (empty when it is valid).
+
+    Every problem names the entry (a theme, facet group or facet by its id, or
+    by its position when the id is unusable) and the field.
+    """
     problems = _missing_keys(codebook, _TOP_KEYS, "the codebook")
     if problems:
         return problems
     assert isinstance(codebook, Mapping)
-    themes = codebook["themes"]
-    for position, theme in enumerate(themes):
-        problems += _missing_keys(theme, THEME_KEYS, f"themes[{position}]")
+    problems = _top_problems(codebook)
     if problems:
         return problems
+    specs = {
+        "themes": (THEME_KEYS, _THEME_FIELDS),
+        "facet_groups": (("id", "informant"), _GROUP_FIELDS),
+    }
+    specs["facets"] = (FACET_KEYS, _FACET_FIELDS)
+    for section, (keys, fields) in specs.items():
+        seen: set[str] = set()
+        for position, entry in enumerate(codebook[section]):
+            missing = _missing_keys(entry, keys, f"{section}[{position}]")
+            problems += missing
+            if missing:
+                continue
+            where = _entry_name(section, position, entry)
+            problems += _field_problems(entry, where, fields)
+            if isinstance(entry["id"], str) and entry["id"] in seen:
+                problems.append(f"{where}, field 'id': the id appears twice in {section}")
+            seen.add(str(entry["id"]))
+    if problems:
+        return problems
+    themes = codebook["themes"]
     ids = tuple(theme["id"] for theme in themes)
     if ids != THEMES:
         problems.append(f"theme ids are {list(ids)}, expected {list(THEMES)} in this order")
@@ -151,26 +317,8 @@ def _codebook_problems(codebook: object) -> list[str]:
         if theme["difficulty"] not in DIFFICULTIES:
             problems.append(f"theme {theme['id']!r} has difficulty {theme['difficulty']!r}")
     groups = {group["id"]: group for group in codebook["facet_groups"]}
-    for position, facet in enumerate(codebook["facets"]):
-        where = f"facets[{position}]"
-        missing = _missing_keys(facet, FACET_KEYS, where)
-        if missing:
-            problems += missing
-            continue
-        where = f"facet {facet['id']!r}"
-        group = groups.get(facet["group"])
-        if group is None:
-            problems.append(f"{where} has unknown group {facet['group']!r}")
-        elif group["informant"] != facet["informant"]:
-            problems.append(f"{where} has informant {facet['informant']!r}, its group another")
-        if facet["informant"] not in INFORMANTS:
-            problems.append(f"{where} has unknown informant {facet['informant']!r}")
-        for valence, parents in facet["parent_themes"].items():
-            if valence not in VALENCES:
-                problems.append(f"{where} has unknown valence {valence!r}")
-            unknown = sorted(set(parents) - set(THEMES))
-            if unknown:
-                problems.append(f"{where} has unknown parent theme(s) {unknown}")
+    for facet in codebook["facets"]:
+        problems += _facet_problems(facet, f"facet {facet['id']!r}", groups)
     return problems
 
 

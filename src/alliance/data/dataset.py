@@ -30,6 +30,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,7 +40,13 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from alliance.data.codebook import INFORMANTS, THEMES, facet_parent_themes, load_codebook
+from alliance.data.codebook import (
+    INFORMANTS,
+    THEMES,
+    CodebookError,
+    facet_parent_themes,
+    load_codebook,
+)
 from alliance.data.paths import data_dir
 from alliance.data.schema import (
     CODEBOOK_FILE,
@@ -58,8 +65,40 @@ PROBLEM_COLUMNS: tuple[str, ...] = ("file", "row", "column", "value", "rule")
 OPTIONAL_ROWS: frozenset[str] = frozenset({"facets", "excerpts"})
 """Tables that may hold a header only (no facet coded, no excerpt released)."""
 
+CSV_FIELD_LIMIT = csv.field_size_limit()
+"""Longest cell the CSV reader accepts, in characters (Python's default, 131,072).
+
+A longer cell (an excerpt of a whole interview, say) is reported as a
+``field-size`` problem naming its line and column; split such text into
+several excerpts.
+"""
+
+DATAPACKAGE_LIMIT = 4 * 1024 * 1024
+"""Largest ``datapackage.json`` read, in bytes; a larger one is refused unread."""
+
 _INTEGER = r"0|-?[1-9][0-9]{0,17}"
 """Whole numbers as written canonically: no sign on zero, no leading zeros, no spaces."""
+
+
+def printable(value: object) -> str:
+    r"""Return ``str(value)`` with every non-printable character shown as an escape.
+
+    Control characters (a terminal's escape sequences, line breaks, tabs) and
+    invisible format characters (such as a right-to-left override) are written
+    the way Python writes them in a string literal, so a value echoed in a
+    message or on a page can neither steer a terminal nor hide what it holds.
+
+    Examples
+    --------
+    >>> printable("plain text, kept")
+    'plain text, kept'
+    >>> printable("red\x1b[31m\ttab\nnew\u202eline")
+    'red\\x1b[31m\\ttab\\nnew\\u202eline'
+    """
+    text = str(value)
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 def format_problems(folder: Path, problems: pd.DataFrame) -> str:
@@ -87,7 +126,7 @@ def format_problems(folder: Path, problems: pd.DataFrame) -> str:
       ratings.csv, line 7, column present, value '2': enum: must be one of 0, 1
     """
     count = len(problems)
-    lines = [f"{count} problem{'' if count == 1 else 's'} in study folder {folder}:"]
+    lines = [f"{count} problem{'' if count == 1 else 's'} in study folder {printable(folder)}:"]
     for problem in problems.itertuples(index=False):
         where = [problem.file]
         if not pd.isna(problem.row):
@@ -96,7 +135,7 @@ def format_problems(folder: Path, problems: pd.DataFrame) -> str:
             where.append(f"column {problem.column}")
         if problem.value:
             where.append(f"value {problem.value!r}")
-        lines.append(f"  {', '.join(where)}: {problem.rule}")
+        lines.append(f"  {printable(', '.join(where))}: {printable(problem.rule)}")
     return "\n".join(lines)
 
 
@@ -178,9 +217,65 @@ class _Table:
 # -- reading ---------------------------------------------------------------------------------
 
 
+def _study_file(folder: Path, file: str, problems: _Problems, required: bool = True) -> Path | None:
+    """Return the path of a study file, or ``None`` (with a problem) when it cannot be read.
+
+    A file (or link) that resolves outside the study folder is refused unread, as a
+    ``datapackage.json`` path outside it is. A missing file is a problem when
+    ``required``; otherwise it gives ``None`` silently.
+    """
+    path = folder / file
+    if not path.exists() and not path.is_symlink():
+        if required:
+            problems.add(file, "missing-file: the study folder has no such file")
+        return None
+    if not path.resolve().is_relative_to(folder.resolve()):
+        rule = "outside: the file is a link to a place outside the study folder; copy it in"
+        problems.add(file, rule)
+        return None
+    if not path.is_file():
+        problems.add(file, "not-a-file: expected a file, found a folder or a special file")
+        return None
+    return path
+
+
+def _read_bytes(
+    path: Path, file: str, problems: _Problems, limit: int | None = None
+) -> bytes | None:
+    """Read a file's bytes; an unreadable or too large file becomes one problem."""
+    try:
+        if limit is not None and path.stat().st_size > limit:
+            problems.add(file, f"too-large: the file has more than {limit:,} bytes; not read")
+            return None
+        return path.read_bytes()
+    except OSError as error:
+        problems.add(file, f"unreadable: {error.strerror or error} (check its permissions)")
+        return None
+
+
+def _oversized_cell(text: str) -> tuple[int, int] | None:
+    """Return (line, column position) of the first cell longer than :data:`CSV_FIELD_LIMIT`."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    previous = csv.field_size_limit(len(text) + 1)
+    try:
+        consumed = 0
+        for fields in reader:
+            for position, value in enumerate(fields):
+                if len(value) > CSV_FIELD_LIMIT:
+                    return consumed + 1, position
+            consumed = reader.line_num
+    except csv.Error:
+        return None
+    finally:
+        csv.field_size_limit(previous)
+    return None
+
+
 def _read_records(path: Path, file: str, problems: _Problems) -> list[tuple[int, list[str]]]:
     """Return ``(line, fields)`` for every non-blank record of a CSV file, exactly as text."""
-    raw = path.read_bytes()
+    raw = _read_bytes(path, file, problems)
+    if raw is None:
+        return []
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -200,7 +295,18 @@ def _read_records(path: Path, file: str, problems: _Problems) -> list[tuple[int,
                 records.append((consumed + 1, fields))
             consumed = reader.line_num
     except csv.Error as error:
-        problems.add(file, f"csv-syntax: {error}", row=reader.line_num)
+        oversized = _oversized_cell(text) if "field limit" in str(error) else None
+        if oversized is None:
+            problems.add(file, f"csv-syntax: {error}", row=reader.line_num)
+        else:
+            line, position = oversized
+            header = records[0][1] if records else []
+            column = header[position] if position < len(header) else f"field {position + 1}"
+            rule = (
+                f"field-size: the cell is longer than {CSV_FIELD_LIMIT:,} characters, the "
+                "limit of the CSV reader (CSV_FIELD_LIMIT); split the text"
+            )
+            problems.add(file, rule, row=line, column=column)
         return []
     return records
 
@@ -208,10 +314,10 @@ def _read_records(path: Path, file: str, problems: _Problems) -> list[tuple[int,
 def _read_table(folder: Path, name: str, problems: _Problems) -> _Table | None:
     """Read one table as text and check its header and the length of every row."""
     file = f"{name}.csv"
-    if not (folder / file).is_file():
-        problems.add(file, "missing-file: the study folder has no such file")
+    path = _study_file(folder, file, problems)
+    if path is None:
         return None
-    records = _read_records(folder / file, file, problems)
+    records = _read_records(path, file, problems)
     if not records:
         return None
     header_line, header = records[0]
@@ -413,12 +519,15 @@ def _check_coding_complete(tables: Mapping[str, _Table | None], problems: _Probl
 
 def _read_codebook(folder: Path, problems: _Problems) -> dict[str, Any] | None:
     """Parse and check codebook.yaml with :func:`alliance.data.codebook.load_codebook`."""
-    path = folder / CODEBOOK_FILE
-    if not path.is_file():
-        problems.add(CODEBOOK_FILE, "missing-file: the study folder has no such file")
+    path = _study_file(folder, CODEBOOK_FILE, problems)
+    if path is None:
         return None
     try:
         return load_codebook(path)
+    except OSError as error:
+        problems.add(
+            CODEBOOK_FILE, f"unreadable: {error.strerror or error} (check its permissions)"
+        )
     except UnicodeDecodeError as error:
         problems.add(CODEBOOK_FILE, f"encoding: the file is not UTF-8 ({error.reason})")
     except yaml.YAMLError as error:
@@ -426,8 +535,9 @@ def _read_codebook(folder: Path, problems: _Problems) -> dict[str, Any] | None:
         row = None if mark is None else mark.line + 1
         message = " ".join(str(error).split())
         problems.add(CODEBOOK_FILE, f"yaml: not valid YAML ({message})", row=row)
-    except ValueError as error:
-        problems.add(CODEBOOK_FILE, f"codebook: {error}")
+    except CodebookError as error:
+        for problem in error.problems:
+            problems.add(CODEBOOK_FILE, f"codebook: {problem}")
     except (TypeError, KeyError, AttributeError) as error:
         rule = f"codebook: unexpected structure ({type(error).__name__}: {error})"
         problems.add(CODEBOOK_FILE, rule)
@@ -457,13 +567,22 @@ def _check_facets_allowed(facets: _Table, codebook: Mapping[str, Any], problems:
 
 def _read_datapackage(folder: Path, problems: _Problems) -> dict[str, Any] | None:
     """Parse datapackage.json (optional) and compare its sha256 hashes with the files."""
-    path = folder / DATAPACKAGE_FILE
-    if not path.is_file():
+    path = _study_file(folder, DATAPACKAGE_FILE, problems, required=False)
+    raw = None if path is None else _read_bytes(path, DATAPACKAGE_FILE, problems, DATAPACKAGE_LIMIT)
+    if raw is None:
         return None
     try:
-        package = json.loads(path.read_text(encoding="utf-8"))
+        package = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        problems.add(DATAPACKAGE_FILE, "encoding: the file is not UTF-8", row=line)
+        return None
     except json.JSONDecodeError as error:
         problems.add(DATAPACKAGE_FILE, f"json: not valid JSON ({error.msg})", row=error.lineno)
+        return None
+    except (ValueError, RecursionError) as error:
+        reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+        problems.add(DATAPACKAGE_FILE, f"json: cannot be read ({reason})")
         return None
     resources = package.get("resources") if isinstance(package, dict) else None
     if not isinstance(resources, list):
@@ -480,19 +599,34 @@ def _read_datapackage(folder: Path, problems: _Problems) -> dict[str, Any] | Non
         if file not in hashed or hashed[file][1] is None:
             rule = "hash: datapackage.json records no sha256 hash for this file"
             problems.add(DATAPACKAGE_FILE, rule, column="resources", value=file)
+    inside = folder.resolve()
     for file, (index, recorded) in hashed.items():
+        column = f"resources[{index}].path"
         if Path(file).is_absolute() or ".." in Path(file).parts:
             rule = "resource: paths must be relative and stay inside the study folder"
-            problems.add(DATAPACKAGE_FILE, rule, column=f"resources[{index}].path", value=file)
+            problems.add(DATAPACKAGE_FILE, rule, column=column, value=file)
+        elif not (folder / file).resolve().is_relative_to(inside):
+            rule = "resource: the path is a link to a place outside the study folder"
+            problems.add(DATAPACKAGE_FILE, rule, column=column, value=file)
         elif not (folder / file).is_file():
             rule = "resource: datapackage.json describes a file that does not exist"
-            problems.add(DATAPACKAGE_FILE, rule, column=f"resources[{index}].path", value=file)
-        elif recorded is not None and recorded != file_sha256(folder / file):
-            rule = (
-                f"hash: the file's content does not match {recorded} recorded in "
-                "datapackage.json (edited after it was written?)"
-            )
-            problems.add(file, rule, value=file_sha256(folder / file))
+            problems.add(DATAPACKAGE_FILE, rule, column=column, value=file)
+        elif recorded is not None:
+            try:
+                actual = file_sha256(folder / file)
+            except OSError as error:
+                if not any(
+                    p["file"] == file and p["rule"].startswith("unreadable") for p in problems.rows
+                ):
+                    rule = f"unreadable: {error.strerror or error} (check its permissions)"
+                    problems.add(file, rule)
+                continue
+            if recorded != actual:
+                rule = (
+                    f"hash: the file's content does not match {recorded} recorded in "
+                    "datapackage.json (edited after it was written?)"
+                )
+                problems.add(file, rule, value=actual)
     return package
 
 
@@ -641,6 +775,9 @@ def _inspect(folder: Path) -> _Inspection:
     if not folder.is_dir():
         problems.add(str(folder), "missing-folder: there is no such study folder")
         return _Inspection(folder, {}, None, None, problems.frame())
+    if not os.access(folder, os.R_OK | os.X_OK):
+        problems.add(str(folder), "unreadable: permission denied for the study folder")
+        return _Inspection(folder, {}, None, None, problems.frame())
     tables = {name: _read_table(folder, name, problems) for name in TABLES}
     present = {name: table for name, table in tables.items() if table is not None}
     for name, table in present.items():
@@ -726,7 +863,8 @@ def validation_report(path: str | Path | None = None) -> int:
     folder = data_dir() if path is None else Path(path)
     inspection = _inspect(folder)
     for file, columns in inspection.extra_columns().items():
-        print(f"note: {file} has extra columns, kept as text and not checked: {', '.join(columns)}")
+        named = ", ".join(printable(column) for column in columns)
+        print(f"note: {file} has extra columns, kept as text and not checked: {named}")
     if inspection.package is None and not (folder / DATAPACKAGE_FILE).is_file():
         print(f"note: no {DATAPACKAGE_FILE}: hashes not checked (see schema.write_datapackage)")
     if len(inspection.problems):
@@ -735,9 +873,10 @@ def validation_report(path: str | Path | None = None) -> int:
     study = inspection.study()
     raters = study.ratings["rater"].nunique()
     print(
-        f"{folder} is a valid study: {len(study.clinics)} clinics, {len(study.therapists)} "
-        f"therapists, {len(study.clients)} clients, {len(study.sessions)} sessions, {raters} "
-        f"raters, {len(study.facets)} facets, {len(study.excerpts)} excerpts."
+        f"{printable(folder)} is a valid study: {len(study.clinics)} clinics, "
+        f"{len(study.therapists)} therapists, {len(study.clients)} clients, "
+        f"{len(study.sessions)} sessions, {raters} raters, {len(study.facets)} facets, "
+        f"{len(study.excerpts)} excerpts."
     )
     if not (study.path / DATAPACKAGE_FILE).is_file():
         print("No datapackage.json: file hashes were not checked; provenance not declared.")

@@ -78,6 +78,11 @@ _REQUIRED_TOP = (
     "facet_groups",
     "facets",
 )
+QDC_LIMIT = 8 * 1024 * 1024
+"""Largest ``.qdc`` file :func:`import_codebook` reads, in bytes (8 MiB, far above any codebook).
+
+A larger file is refused before it is parsed."""
+
 _BAD_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\r\n]")
 _ID_LINE = "Id: "
 
@@ -351,9 +356,22 @@ class _Reader:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.guids: dict[str, str] = {}
 
     def error(self, where: str, message: str) -> ValueError:
         return ValueError(f"{self.path}: {where}: {message}")
+
+    def guid(self, element: ET.Element, where: str) -> str:
+        """Return an element's GUID (normalised); refuse one that another element has."""
+        guid = self.attribute(element, "guid", where).strip("{}").lower()
+        if guid in self.guids:
+            raise self.error(
+                where,
+                f"duplicate GUID {guid}: {self.guids[guid]} has the same one; "
+                "every code and set needs its own GUID",
+            )
+        self.guids[guid] = where
+        return guid
 
     def attribute(self, element: ET.Element, name: str, where: str) -> str:
         value = element.get(name)
@@ -458,6 +476,8 @@ def parse_xml(data: bytes, source: str) -> ET.Element:
             f"{source}: the XML has a DOCTYPE declaration (<!DOCTYPE {refused} ...>); REFI-QDA "
             "files have none, and its entities are not expanded for safety"
         ) from None
+    except LookupError as error:
+        raise ValueError(f"{source}: the XML declaration names an {error}; use UTF-8") from error
     except ET.ParseError as error:
         line, column = error.position
         raise ValueError(
@@ -469,6 +489,12 @@ _ZIP_MAGIC = b"PK\x03\x04"
 
 
 def _parse(path: Path) -> ET.Element:
+    size = path.stat().st_size
+    if size > QDC_LIMIT:
+        raise ValueError(
+            f"{path}: the file has {size:,} bytes, more than the {QDC_LIMIT:,} a codebook may "
+            "have (QDC_LIMIT); it was not read"
+        )
     data = path.read_bytes()
     if data.startswith(_ZIP_MAGIC):
         raise ValueError(
@@ -702,7 +728,7 @@ def _read_codes(
     for t_pos, element in enumerate(_children(codes, "Code"), start=1):
         where = f"CodeBook/Codes/Code[{t_pos}]"
         name = reader.attribute(element, "name", where)
-        guid = reader.attribute(element, "guid", where).strip("{}").lower()
+        guid = reader.guid(element, where)
         reader.attribute(element, "isCodable", where)
         first, labelled = reader.blocks(element, where)
         parts = reader.kind(labelled, "theme", where)
@@ -741,7 +767,7 @@ def _read_facet(
     facets: dict[str, dict[str, Any]],
 ) -> None:
     name = reader.attribute(element, "name", where)
-    guid = reader.attribute(element, "guid", where).strip("{}").lower()
+    guid = reader.guid(element, where)
     reader.attribute(element, "isCodable", where)
     if next(_children(element, "Code"), None) is not None:
         raise reader.error(where, "a facet code has codes nested under it; only two levels exist")
@@ -811,8 +837,13 @@ def _read_sets(
     groups: list[dict[str, Any]] = []
     for where, element, first, labelled in _sets(reader, root):
         name = reader.attribute(element, "name", where)
+        reader.guid(element, where)
         kind, *rest = labelled["id"].split(":")
         members = _members(reader, element, where, guids)
+        if kind in ("valence", "difficulty"):
+            facets = [member[1] for member in members if member[0] != "theme"]
+            if facets:
+                raise reader.error(where, f"a {kind} set lists the facet(s) {facets}; only themes")
         if kind == "codebook":
             try:
                 version = json.loads(labelled["Version"])

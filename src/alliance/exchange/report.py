@@ -19,14 +19,15 @@ Examples
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
-from alliance.data.dataset import Study, StudyValidationError, load_study
+from alliance.data.dataset import Study, StudyValidationError, load_study, printable
 from alliance.data.published import THEMES_SD_DDOF
 from alliance.data.schema import DATAPACKAGE_FILE, data_dictionary
-from alliance.stats.checks import require_columns
+from alliance.stats.checks import InsufficientData, require_columns
 from alliance.study.dyads import compare_dyad_types
 from alliance.study.reliability import informant_agreement
 from alliance.study.sampling import attach_dyads
@@ -55,7 +56,15 @@ def _provenance(study: Study) -> str:
     return f"SYNTHETIC data ({made})"
 
 
-def report_tables(study: Study) -> dict[str, pd.DataFrame]:
+def _attempt(analysis: Callable[[], pd.DataFrame]) -> pd.DataFrame | str:
+    """Run one analysis; if the data cannot support it, return the one-line reason instead."""
+    try:
+        return analysis()
+    except InsufficientData as reason:
+        return f"not computed: {reason}"
+
+
+def report_tables(study: Study) -> dict[str, pd.DataFrame | str]:
     """Compute the report's tables for a loaded study.
 
     Parameters
@@ -65,13 +74,16 @@ def report_tables(study: Study) -> dict[str, pd.DataFrame]:
 
     Returns
     -------
-    dict of str to pandas.DataFrame
+    dict of str to pandas.DataFrame or str
         ``study``: one row per dyad type with ``sessions``, ``therapists`` and
         ``clients``; ``reliability``: :func:`alliance.study.reliability.informant_agreement`
         for :data:`RELIABILITY_METHODS`; ``themes_per_session``:
         :func:`alliance.study.session_counts.summarise_counts` of the consensus by
         informant and by informant x dyad type; ``dyad_comparison``:
-        :func:`alliance.study.dyads.compare_dyad_types` of the consensus.
+        :func:`alliance.study.dyads.compare_dyad_types` of the consensus. An analysis
+        the data cannot support (:class:`alliance.stats.checks.InsufficientData`,
+        e.g. a comparison of dyad types when every dyad is concordant) is a
+        one-line text saying why, in place of its table.
 
     Examples
     --------
@@ -90,21 +102,57 @@ def report_tables(study: Study) -> dict[str, pd.DataFrame]:
         .reset_index()
     )
     counts = attach_dyads(themes_per_session(study.consensus), dyads, columns=["dyad_type"])
-    per_session = pd.concat(
-        [
-            summarise_counts(counts, by=["informant"], ddof=THEMES_SD_DDOF).assign(dyad_type="all"),
-            summarise_counts(counts, by=["informant", "dyad_type"], ddof=THEMES_SD_DDOF),
-        ],
-        ignore_index=True,
-    )
-    per_session = per_session.sort_values(["informant", "dyad_type"], kind="stable")
-    columns = ["informant", "dyad_type", "n", "mean", "sd", "median", "min", "max"]
+
+    def per_session() -> pd.DataFrame:
+        table = pd.concat(
+            [
+                summarise_counts(counts, by=["informant"], ddof=THEMES_SD_DDOF).assign(
+                    dyad_type="all"
+                ),
+                summarise_counts(counts, by=["informant", "dyad_type"], ddof=THEMES_SD_DDOF),
+            ],
+            ignore_index=True,
+        )
+        table = table.sort_values(["informant", "dyad_type"], kind="stable")
+        columns = ["informant", "dyad_type", "n", "mean", "sd", "median", "min", "max"]
+        return table[columns].reset_index(drop=True)
+
     return {
         "study": composition,
-        "reliability": informant_agreement(study.ratings, methods=list(RELIABILITY_METHODS)),
-        "themes_per_session": per_session[columns].reset_index(drop=True),
-        "dyad_comparison": compare_dyad_types(study.consensus, dyads),
+        "reliability": _attempt(
+            lambda: informant_agreement(study.ratings, methods=list(RELIABILITY_METHODS))
+        ),
+        "themes_per_session": _attempt(per_session),
+        "dyad_comparison": _attempt(lambda: compare_dyad_types(study.consensus, dyads)),
     }
+
+
+def _comparison_text(comparison: pd.DataFrame) -> str:
+    """Render the dyad comparison as text: counts as present/sessions, then the tests."""
+    comparison = comparison.assign(
+        concordant=comparison["present_concordant"].astype(str)
+        + "/"
+        + comparison["n_concordant"].astype(str),
+        discordant=comparison["present_discordant"].astype(str)
+        + "/"
+        + comparison["n_discordant"].astype(str),
+    )
+    columns = [
+        "informant",
+        "theme",
+        "concordant",
+        "discordant",
+        "risk_difference",
+        "ci_low",
+        "ci_high",
+        "p_fisher",
+        "p_holm",
+    ]
+    return comparison[columns].round(DECIMALS).to_string(index=False)
+
+
+def _text(table: pd.DataFrame | str, render: Callable[[pd.DataFrame], str]) -> str:
+    return table if isinstance(table, str) else render(table)
 
 
 def format_report(study: Study) -> str:
@@ -119,7 +167,8 @@ def format_report(study: Study) -> str:
     -------
     str
         Headed sections with fixed-width tables, estimates rounded to
-        :data:`DECIMALS` decimals.
+        :data:`DECIMALS` decimals; a section the data cannot support says why
+        in one line.
 
     Examples
     --------
@@ -130,46 +179,37 @@ def format_report(study: Study) -> str:
     True
     """
     tables = report_tables(study)
-    reliability = tables["reliability"][
-        ["informant", "coefficient", "estimate", "ci_low", "ci_high", "n_units", "n_raters"]
-    ]
-    comparison = tables["dyad_comparison"]
-    comparison = comparison.assign(
-        concordant=comparison["present_concordant"].astype(str)
-        + "/"
-        + comparison["n_concordant"].astype(str),
-        discordant=comparison["present_discordant"].astype(str)
-        + "/"
-        + comparison["n_discordant"].astype(str),
-    )[
-        [
-            "informant",
-            "theme",
-            "concordant",
-            "discordant",
-            "risk_difference",
-            "ci_low",
-            "ci_high",
-            "p_fisher",
-            "p_holm",
-        ]
+    reliability_columns = [
+        "informant",
+        "coefficient",
+        "estimate",
+        "ci_low",
+        "ci_high",
+        "n_units",
+        "n_raters",
     ]
     sections = [
-        ("Working-alliance study report", f"Folder: {study.path}\nData: {_provenance(study)}"),
+        (
+            "Working-alliance study report",
+            f"Folder: {printable(study.path)}\nData: {_provenance(study)}",
+        ),
         ("Sessions by dyad type", tables["study"].to_string(index=False)),
         (
             "Inter-rater reliability (session x theme units, analytic 95% intervals)",
-            reliability.round(DECIMALS).to_string(index=False),
+            _text(
+                tables["reliability"],
+                lambda t: t[reliability_columns].round(DECIMALS).to_string(index=False),
+            ),
         ),
         (
             f"Themes per session (consensus coding; SD with ddof={THEMES_SD_DDOF}, "
             "under which the published SDs are reproduced)",
-            tables["themes_per_session"].round(DECIMALS).to_string(index=False),
+            _text(tables["themes_per_session"], lambda t: t.round(DECIMALS).to_string(index=False)),
         ),
         (
             "Dyad comparison: sessions with the theme, discordant minus concordant "
             "(Newcombe 95% interval, Fisher exact p, Holm-adjusted p)",
-            comparison.round(DECIMALS).to_string(index=False),
+            _text(tables["dyad_comparison"], _comparison_text),
         ),
     ]
     return "\n\n".join(f"{title}\n{'=' * len(title)}\n{body}" for title, body in sections) + "\n"

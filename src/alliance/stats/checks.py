@@ -182,3 +182,16 @@ def require_unique(table: pd.DataFrame, key: Sequence[str], name: str) -> None:
         raise ValueError(
             f"{name}: more than one row per {columns} in rows {list(table.index[repeated][:10])}"
         )
+
+
+class InsufficientData(ValueError):
+    """An analysis cannot run on these data (one dyad type, a single session, ...).
+
+    The message says why in one line; callers that compute several analyses
+    (``python -m alliance report``) print it and carry on with the others.
+
+    Examples
+    --------
+    >>> issubclass(InsufficientData, ValueError)
+    True
+    """

@@ -35,7 +35,13 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep
 
 from alliance.data.codebook import VALENCES
-from alliance.stats.checks import require_binary, require_columns, require_unique, require_values
+from alliance.stats.checks import (
+    InsufficientData,
+    require_binary,
+    require_columns,
+    require_unique,
+    require_values,
+)
 from alliance.study.reliability import _sort_rows, binary_agreement
 from alliance.study.sampling import DYAD_TYPES, attach_dyads
 from alliance.study.thematic import CODED_COLUMNS, select_excerpts
@@ -83,6 +89,22 @@ def _counts_by_dyad(coded: pd.DataFrame, dyads: pd.DataFrame, by: Sequence[str])
     return counts.astype({"n_present": int, "n_sessions": int})
 
 
+def _require_both_types(table: pd.DataFrame, by: Sequence[str]) -> None:
+    """Raise :class:`InsufficientData` in one line when a code lacks a dyad type."""
+    for dyad_type in DYAD_TYPES:
+        empty = table[f"n_{dyad_type}"] == 0
+        if empty.all():
+            raise InsufficientData(
+                f"no {dyad_type} session in the data, so the dyad types cannot be compared"
+            )
+        if empty.any():
+            codes = ["/".join(map(str, row)) for row in table.loc[empty, list(by)].values]
+            shown = ", ".join(codes[:3]) + (f" and {len(codes) - 3} more" if len(codes) > 3 else "")
+            raise InsufficientData(
+                f"no {dyad_type} session coded for {shown}, so those cannot be compared"
+            )
+
+
 def compare_dyad_types(
     coded: pd.DataFrame,
     dyads: pd.DataFrame,
@@ -125,8 +147,9 @@ def compare_dyad_types(
     ------
     ValueError
         If a column is missing, ``present`` is not 0/1, a session is not in
-        ``dyads``, a session is coded twice for the same code, or a code has no
-        session of one dyad type.
+        ``dyads``, or a session is coded twice for the same code.
+    InsufficientData
+        (A ``ValueError``.) If a code has no session of one dyad type; one line.
 
     Examples
     --------
@@ -150,10 +173,7 @@ def compare_dyad_types(
             "n_discordant": wide[("n_sessions", "discordant")],
         }
     ).reset_index()
-    empty = (table["n_concordant"] == 0) | (table["n_discordant"] == 0)
-    if empty.any():
-        codes = table.loc[empty, list(by)].to_dict("records")
-        raise ValueError(f"no session of one dyad type for code(s) {codes}; cannot compare")
+    _require_both_types(table, by)
     x1, n1 = table["present_discordant"].to_numpy(), table["n_discordant"].to_numpy()
     x0, n0 = table["present_concordant"].to_numpy(), table["n_concordant"].to_numpy()
     table["prevalence_concordant"] = x0 / n0

@@ -796,7 +796,8 @@ def smallest_powered_difference(curves: pd.DataFrame, power: float = 0.8) -> pd.
     -------
     pandas.Series
         Indexed by ``scenario`` (sorted); the difference as a proportion. A scenario
-        in which no positive difference reaches ``power`` is missing.
+        in which no positive difference reaches ``power`` (a very small study) is
+        kept, with a missing value.
 
     Raises
     ------
@@ -810,10 +811,13 @@ def smallest_powered_difference(curves: pd.DataFrame, power: float = 0.8) -> pd.
     ...                        "power_simulated": [0.9, 0.3, 0.85, 0.95, 0.5, 0.8]})
     >>> smallest_powered_difference(curves).to_dict()
     {'a': 0.2, 'b': 0.4}
+    >>> smallest_powered_difference(curves, power=0.9).to_dict()
+    {'a': 0.3, 'b': nan}
     """
     require_columns(curves, ["scenario", "difference", "power_simulated"], "curves")
     reached = curves[(curves["power_simulated"] >= power) & (curves["difference"] > 0)]
-    return reached.groupby("scenario")["difference"].min()
+    scenarios = sorted(curves["scenario"].unique())
+    return reached.groupby("scenario")["difference"].min().reindex(scenarios)
 
 
 def robustness_highlights(

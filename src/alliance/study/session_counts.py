@@ -30,7 +30,13 @@ import pandas as pd
 import pingouin as pg
 
 from alliance.data.codebook import THEMES
-from alliance.stats.checks import require_columns, require_complete, require_unique, require_values
+from alliance.stats.checks import (
+    InsufficientData,
+    require_columns,
+    require_complete,
+    require_unique,
+    require_values,
+)
 from alliance.study.thematic import coding_matrix
 
 __all__ = [
@@ -363,7 +369,10 @@ def compare_counts_between(
     Raises
     ------
     ValueError
-        If a column is missing or empty, or ``between`` does not have exactly two groups.
+        If a column is missing or empty.
+    InsufficientData
+        (A ``ValueError``.) If ``between`` does not have exactly two groups, or a
+        ``by`` group lacks one of them; one line.
 
     Examples
     --------
@@ -378,13 +387,16 @@ def compare_counts_between(
     require_complete(counts, [*by, between, "n_themes"], "counts")
     groups = sorted(counts[between].unique())
     if len(groups) != 2:
-        raise ValueError(f"counts: column {between} must have exactly two groups, has {groups}")
+        raise InsufficientData(
+            f"counts: column {between} must have exactly two groups to compare, has {groups}"
+        )
     rows = []
     for key, part in counts.groupby(by, sort=True):
         first = part.loc[part[between] == groups[0], "n_themes"].to_numpy(dtype=float)
         second = part.loc[part[between] == groups[1], "n_themes"].to_numpy(dtype=float)
         if len(first) == 0 or len(second) == 0:
-            raise ValueError(f"counts: group {dict(zip(by, key, strict=True))} lacks a {between}")
+            where = dict(zip(by, key, strict=True))
+            raise InsufficientData(f"counts: group {where} lacks a {between}; cannot compare")
         test = pg.mwu(first, second).iloc[0]
         rows.append(
             dict(zip(by, key, strict=True))

@@ -19,7 +19,6 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,9 +34,7 @@ from alliance.stats.checks import (
 )
 
 __all__ = [
-    "codebook_markdown",
     "coding_matrix",
-    "excerpts_markdown",
     "select_excerpts",
     "theme_cooccurrence",
     "theme_extremes",
@@ -355,127 +352,6 @@ def valence_counts(
         columns = [theme for theme in themes if valence[theme] == kind]
         table[kind] = matrix[columns].sum(axis=1).astype(int)
     return table.reset_index()
-
-
-def _bullets(items: Sequence[str]) -> str:
-    return "\n".join(f"- {' '.join(str(item).split())}" for item in items)
-
-
-def codebook_markdown(codebook: Mapping[str, Any]) -> str:
-    """Render the themes of a codebook as MyST Markdown, one collapsible block per theme.
-
-    Parameters
-    ----------
-    codebook : mapping
-        A parsed ``codebook.yaml`` (``Study.codebook``), with a ``themes`` list whose
-        entries have ``id``, ``label``, ``valence``, ``difficulty``, ``definition``,
-        ``include``, ``exclude`` and ``example``.
-
-    Returns
-    -------
-    str
-        MyST Markdown: for each theme, in order, a dropdown admonition headed with
-        its number and label that holds the definition, when to code it, when not
-        to, and an example.
-
-    Examples
-    --------
-    >>> theme = {"id": "trust", "label": "trust", "valence": "positive",
-    ...          "difficulty": "moderate", "definition": "Relying on the other.",
-    ...          "include": ["Says they can rely on them."], "exclude": ["Competence only."],
-    ...          "example": "I knew I was in good hands."}
-    >>> print(codebook_markdown({"themes": [theme]}))
-    :::{admonition} 1. Trust (`trust`): positive, moderate
-    :class: dropdown
-    Relying on the other.
-    <BLANKLINE>
-    **Code it when**
-    <BLANKLINE>
-    - Says they can rely on them.
-    <BLANKLINE>
-    **Do not code it when**
-    <BLANKLINE>
-    - Competence only.
-    <BLANKLINE>
-    **Example**: "I knew I was in good hands."
-    :::
-    """
-    blocks = []
-    for number, theme in enumerate(codebook["themes"], start=1):
-        head = (
-            f"{number}. {theme['label'][:1].upper()}{theme['label'][1:]} (`{theme['id']}`): "
-            f"{theme['valence']}, {theme['difficulty']}"
-        )
-        blocks.append(
-            "\n".join(
-                [
-                    f":::{{admonition}} {head}",
-                    ":class: dropdown",
-                    " ".join(str(theme["definition"]).split()),
-                    "",
-                    "**Code it when**",
-                    "",
-                    _bullets(theme["include"]),
-                    "",
-                    "**Do not code it when**",
-                    "",
-                    _bullets(theme["exclude"]),
-                    "",
-                    f'**Example**: "{" ".join(str(theme["example"]).split())}"',
-                    ":::",
-                ]
-            )
-        )
-    return "\n\n".join(blocks)
-
-
-def excerpts_markdown(
-    excerpts: pd.DataFrame,
-    labels: Mapping[str, str] | None = None,
-    note: str = "",
-) -> str:
-    """Render chosen excerpts as Markdown block quotes, grouped under their theme.
-
-    Parameters
-    ----------
-    excerpts : pandas.DataFrame
-        Rows of ``excerpts.csv`` in display order, e.g. from :func:`select_excerpts`.
-    labels : mapping, optional
-        Display label for each theme id.
-    note : str, optional
-        Added after each attribution, e.g. ``"synthetic"``.
-
-    Returns
-    -------
-    str
-        Markdown; a line saying there are no excerpts when ``excerpts`` is empty.
-
-    Examples
-    --------
-    >>> chosen = pd.DataFrame({"excerpt_id": ["E1"], "session_id": ["S1"],
-    ...                        "informant": ["client"], "theme": ["trust"],
-    ...                        "text": ["I felt safe."]})
-    >>> print(excerpts_markdown(chosen, {"trust": "trust"}, note="synthetic"))
-    **Trust**
-    <BLANKLINE>
-    > I felt safe.
-    >
-    > *Client, session S1, excerpt E1 (synthetic)*
-    """
-    if excerpts.empty:
-        return "*This study folder holds no excerpts.*"
-    parts = []
-    for theme, rows in excerpts.groupby("theme", sort=False, observed=True):
-        label = (labels or {}).get(theme, theme)
-        parts.append(f"**{label[:1].upper()}{label[1:]}**")
-        for row in rows.itertuples(index=False):
-            suffix = f" ({note})" if note else ""
-            parts.append(
-                f"> {' '.join(str(row.text).split())}\n>\n"
-                f"> *{row.informant.capitalize()}, session {row.session_id}, "
-                f"excerpt {row.excerpt_id}{suffix}*"
-            )
-    return "\n\n".join(parts)
 
 
 def theme_extremes(prevalence: pd.DataFrame, by: str = "informant") -> pd.DataFrame:

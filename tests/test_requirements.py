@@ -1,0 +1,36 @@
+"""What `make book` asks of a study folder before it builds anything (issue #15)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from alliance.book.requirements import main
+from alliance.data.schema import write_datapackage
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def test_the_compendium_study_can_become_the_book(capsys):
+    assert main([str(DATA)]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_a_study_that_does_not_validate_is_refused_with_its_problems(tmp_path, capsys):
+    assert main([str(tmp_path / "nowhere")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("make book: the study folder does not validate:")
+    assert "missing-folder" in err
+
+
+def test_a_study_with_one_dyad_type_is_refused_in_one_line(tmp_path, capsys):
+    study = shutil.copytree(DATA, tmp_path / "study")
+    clients = pd.read_csv(study / "clients.csv", dtype=str, keep_default_na=False)
+    clients["ethnicity"] = "Ashkenazi"  # every therapist is Ashkenazi: all concordant
+    clients.to_csv(study / "clients.csv", index=False)
+    write_datapackage(study)
+    assert main([str(study)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "no discordant session" in err[0]
