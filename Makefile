@@ -1,14 +1,16 @@
 # The compendium's two commands: `make book` and `make test`.
-# Both create .venv from requirements.lock when needed and reinstall only when
-# the lock (or pyproject.toml) changed.
+# `make book` installs only what building the book needs (requirements-book.lock);
+# `make test` adds the test tooling (requirements-test.lock, a superset at the same
+# versions) to the same .venv. Each lock is installed again only when it (or
+# pyproject.toml) changed.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-LOCK := requirements.lock
-INSTALLED := $(VENV)/.installed.sha256
+BOOK_LOCK := requirements-book.lock
+TEST_LOCK := requirements-test.lock
 INPUTS_HASH := _build/.inputs.sha256
 JB_FLAGS := -W -n --keep-going
 # Chapters run from chapters/, so a relative study folder is made absolute here.
@@ -18,7 +20,7 @@ endif
 # Seconds per notebook, as execute.timeout in _config.yml.
 EXECUTION_TIMEOUT := 600
 
-.PHONY: help install book test outputs bench clean browser vendor
+.PHONY: help install install-test book test outputs bench clean browser vendor
 
 help:
 	@echo "make book   build the HTML book into _build/html"
@@ -29,17 +31,31 @@ help:
 	@echo "make browser  install Debian's Chromium for the browser tests (if missing)"
 	@echo "make vendor   refresh the committed MathJax and axe-core files from npm"
 
-# Install exactly the pinned environment; skip when the lock has not changed.
-install:
-	@want=$$(cat $(LOCK) pyproject.toml | sha256sum | cut -d' ' -f1); \
+# Install a lock's pinned versions (and the package, editable) into .venv, unless
+# the stamp says this lock and pyproject.toml are installed already. --no-compile:
+# Python writes bytecode for the modules it imports, on first import, instead of
+# pip compiling every file (about 220 MB of .pyc that a reader never uses).
+# $(1): the lock file; $(2): the stamp file.
+define install_lock
+	@want=$$(cat $(1) pyproject.toml | sha256sum | cut -d' ' -f1); \
 	if [ ! -x $(BIN)/python ]; then $(PYTHON) -m venv $(VENV); fi; \
-	if [ "$$(cat $(INSTALLED) 2>/dev/null)" = "$$want" ]; then \
-	  echo "environment matches $(LOCK)"; \
+	if [ "$$(cat $(2) 2>/dev/null)" = "$$want" ]; then \
+	  echo "environment matches $(1)"; \
 	else \
-	  $(BIN)/python -m pip install --quiet --disable-pip-version-check -r $(LOCK) && \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile -r $(1) && \
 	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e . && \
-	  echo "$$want" > $(INSTALLED); \
+	  echo "$$want" > $(2); \
 	fi
+endef
+
+# What building the book needs (no test tooling).
+install:
+	$(call install_lock,$(BOOK_LOCK),$(VENV)/.installed-book.sha256)
+
+# The test tooling on top: the test lock pins the book lock's packages at the same
+# versions (tests/test_foundation.py checks), so nothing is reinstalled.
+install-test: install
+	$(call install_lock,$(TEST_LOCK),$(VENV)/.installed-test.sha256)
 
 # jupyter-cache keys only on code cells, so the cache is cleared whenever the
 # package (src/) or the study data (data/ or $ALLIANCE_DATA) change. Sphinx's
@@ -70,7 +86,7 @@ book: install
 	touch "$$stamp"
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
 
-test: book
+test: install-test book
 	$(BIN)/ruff check src tests benchmarks chapters
 	$(BIN)/python -m pytest tests --doctest-modules src/alliance
 	$(BIN)/python -m pytest --nbval --nbval-current-env \
