@@ -87,7 +87,7 @@ book: install
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
 
 test: install-test book
-	$(BIN)/ruff check src tests benchmarks chapters
+	$(BIN)/ruff check src tests benchmarks chapters _ext
 	$(BIN)/python -m pytest tests --doctest-modules src/alliance
 	$(BIN)/python -m pytest --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg chapters
