@@ -17,18 +17,25 @@ JB_FLAGS := -W -n --keep-going
 ifdef ALLIANCE_DATA
 export ALLIANCE_DATA := $(abspath $(ALLIANCE_DATA))
 endif
+# The browser that prints the PDF edition and runs check_pdf.py (Debian's by default;
+# on a GitHub runner, its preinstalled Chrome: `make pdf-check CHROMIUM=...`).
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
 # Seconds per notebook, as execute.timeout in _config.yml.
 EXECUTION_TIMEOUT := 600
 
-.PHONY: help install install-test book test outputs bench clean browser vendor
+.PHONY: help install install-test book test pdf pdf-check outputs bench clean browser pdf-tools vendor
 
 help:
 	@echo "make book   build the HTML book into _build/html"
 	@echo "make test   build the book, then run every test (pytest, doctests, strict nbval)"
+	@echo "make pdf    build the PDF edition into _build/pdf (prints the book with Chromium)"
+	@echo "make pdf-check  build the PDF edition and check its pages, chapters and figures"
 	@echo "make outputs  re-execute the chapters and store their outputs (after editing one)"
 	@echo "make bench  run the benchmarks and print measured ratios"
 	@echo "make clean  remove _build (keeps .venv)"
 	@echo "make browser  install Debian's Chromium for the browser tests (if missing)"
+	@echo "make pdf-tools  install Debian's poppler-utils for the PDF checks (if missing)"
 	@echo "make vendor   refresh the committed MathJax and axe-core files from npm"
 
 # Install a lock's pinned versions (and the package, editable) into .venv, unless
@@ -92,6 +99,30 @@ test: install-test book
 	$(BIN)/python -m pytest --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg chapters
 
+# The PDF edition: the single-page build (the execution cache serves it, nothing
+# re-executes) printed by headless Chromium, offline; then the HTML book again, so
+# its introduction links the new PDF (_ext/pdf_edition.py). Why Chromium and not
+# LaTeX: DEVELOPERS.md. The root page lives in chapters/, but singlehtml writes
+# its links relative to the output root, so it is printed from a copy there.
+PDF := _build/pdf/alliance-compendium.pdf
+CHROMIUM_FLAGS := --headless --no-sandbox --disable-gpu --no-first-run --disable-sync \
+  --disable-background-networking --disable-component-update --disable-quic \
+  --no-pdf-header-footer --generate-pdf-document-outline --virtual-time-budget=60000
+pdf: book browser
+	$(BIN)/jupyter-book build . --builder singlehtml $(JB_FLAGS)
+	cp _build/singlehtml/chapters/intro.html _build/singlehtml/book.html
+	@mkdir -p $(dir $(PDF))
+	$(CHROMIUM) $(CHROMIUM_FLAGS) --print-to-pdf=$(abspath $(PDF)).tmp \
+	  "file://$(abspath _build/singlehtml/book.html)" 2> _build/pdf/chromium.log
+	mv $(PDF).tmp $(PDF)
+	$(BIN)/jupyter-book build . $(JB_FLAGS)
+	@echo "PDF edition: $(PDF)"
+
+# Check the PDF edition (tests/check_pdf.py): pages, every chapter title, every
+# figure, and that printing it fetched nothing from the network.
+pdf-check: install-test pdf pdf-tools
+	$(BIN)/python -m pytest tests/check_pdf.py -q
+
 outputs: install
 	$(BIN)/python -m alliance.chapter_outputs chapters/*.ipynb
 
@@ -104,12 +135,23 @@ clean:
 # Debian's Chromium for the browser tests (tests/test_browser.py); installed
 # only when missing, with sudo only when not already root.
 browser:
-	@if [ -x /usr/bin/chromium ]; then \
-	  echo "chromium present: $$(/usr/bin/chromium --version 2>/dev/null)"; \
+	@if [ -x $(CHROMIUM) ]; then \
+	  echo "chromium present: $$($(CHROMIUM) --version 2>/dev/null)"; \
 	else \
 	  sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
 	  $$sudo apt-get update -qq; \
 	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+
+# Debian's poppler-utils (pdftotext, pdfimages, pdfinfo) for `make pdf-check`;
+# installed only when missing, like Chromium above.
+pdf-tools:
+	@if command -v pdftotext > /dev/null && command -v pdfimages > /dev/null; then \
+	  echo "poppler-utils present: $$(pdftotext -v 2>&1 | head -1)"; \
+	else \
+	  sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  $$sudo apt-get update -qq; \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils; \
 	fi
 
 # Front-end files from the npm registry, at the exact versions of package.json
