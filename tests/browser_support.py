@@ -48,6 +48,8 @@ async () => {
     classes: a.className,
   }));
   return {
+    theme: document.documentElement.dataset.theme || "",
+    location: location.href,
     title: document.title.trim(),
     lang: document.documentElement.getAttribute("lang") || "",
     // Headings a reader or screen reader meets: the theme's print-only copy of
@@ -58,6 +60,11 @@ async () => {
     typeset: document.querySelectorAll("mjx-container").length,
     images: images,
     links: links,
+    figure_styles: [...document.querySelectorAll(
+        ".bd-content figure img, .bd-content .cell_output img")].map(
+      (img) => ({filter: getComputedStyle(img).filter,
+                 background: getComputedStyle(img).backgroundColor,
+                 pageBackground: getComputedStyle(document.body).backgroundColor})),
     glued: [...document.querySelectorAll(".pasted-text, .pasted-inline")].map(
       (el) => el.textContent.trim()),
     text: document.body.innerText,
@@ -204,7 +211,14 @@ def is_local(url: str, origin: str) -> bool:
     return f"{parts.scheme}://{parts.netloc}" == origin
 
 
-def visit(browser, origin: str, path: str, axe_script: Path, screenshot: Path | None = None):
+def visit(
+    browser,
+    origin: str,
+    path: str,
+    axe_script: Path,
+    screenshot: Path | None = None,
+    mode: str = "light",
+):
     """Open one page in a fresh browser context and record everything about it.
 
     Requests to any other host are logged and aborted, so nothing leaves the
@@ -222,6 +236,9 @@ def visit(browser, origin: str, path: str, axe_script: Path, screenshot: Path | 
         The vendored ``axe.min.js``, injected after load.
     screenshot : pathlib.Path, optional
         Where to save a full-page PNG.
+    mode : {"light", "dark"}
+        The theme's colour mode, chosen as a reader's colour-mode button does (it
+        stores the choice in ``localStorage``, which the page reads before drawing).
 
     Returns
     -------
@@ -240,6 +257,9 @@ def visit(browser, origin: str, path: str, axe_script: Path, screenshot: Path | 
             route.abort()
 
     context.route("**/*", route)
+    context.add_init_script(
+        f"localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}');"
+    )
     page = context.new_page()
     page.on("request", lambda request: record.requests.append(request.url))
     page.on(

@@ -4,9 +4,10 @@ The built site (``_build/html``, made by ``make book``) is served from 127.0.0.1
 and opened in Debian's Chromium through Playwright, one browser for the whole
 session and one visit per page. Every request is logged: the site must work
 offline, so any request to another host fails the test. axe-core (vendored from
-npm into ``tests/axe.min.js``) checks accessibility; serious and critical
-findings fail, minor and moderate ones are written to
-``_build/accessibility-report.md``.
+npm into ``tests/axe.min.js``) checks accessibility in the theme's light and
+dark modes; serious and critical findings fail, minor and moderate ones are
+written to ``_build/accessibility-report.md``. Two pages are saved as screenshots
+in both modes under ``_build/screenshots/``.
 
 Outside CI the tests skip only when no Chromium is installed (``make browser``
 installs it); with ``CI`` set they fail instead.
@@ -43,6 +44,7 @@ NOTEBOOK_PAGES = [page for page in PAGES if (ROOT / f"{page}.ipynb").is_file()]
 SCORECARD = "chapters/07_reproduction"
 RELIABILITY = "chapters/03_reliability"
 BLOCKING_IMPACTS = {"serious", "critical"}
+MODES = ("light", "dark")
 
 
 @pytest.fixture(scope="session")
@@ -72,14 +74,16 @@ def browser():
 
 @pytest.fixture(scope="session")
 def visits(browser, origin):
-    """Visit each page once, on demand; every test about that page reuses the visit."""
+    """Visit each page once per colour mode, on demand; every test about it reuses the visit."""
     cache = {}
 
-    def get(page: str):
-        if page not in cache:
-            shot = SCREENSHOTS / "reliability.png" if page == RELIABILITY else None
-            cache[page] = visit(browser, origin, f"{page}.html", AXE, screenshot=shot)
-        return cache[page]
+    def get(page: str, mode: str = "light"):
+        if (page, mode) not in cache:
+            shot = SCREENSHOTS / f"reliability-{mode}.png" if page == RELIABILITY else None
+            cache[page, mode] = visit(
+                browser, origin, f"{page}.html", AXE, screenshot=shot, mode=mode
+            )
+        return cache[page, mode]
 
     yield get
     _write_accessibility_report(cache)
@@ -87,13 +91,13 @@ def visits(browser, origin):
 
 def _write_accessibility_report(cache) -> None:
     lines = ["# Accessibility findings below serious (axe-core)", ""]
-    for page, record in sorted(cache.items()):
+    for (page, mode), record in sorted(cache.items()):
         for violation in record.axe:
             if violation["impact"] in BLOCKING_IMPACTS:
                 continue
             targets = ", ".join(node["target"] for node in violation["nodes"])
             lines.append(
-                f"- `{page}`: {violation['impact']} `{violation['id']}` "
+                f"- `{page}` ({mode} mode): {violation['impact']} `{violation['id']}` "
                 f"({violation['help']}) on {targets}"
             )
     if len(lines) == 2:
@@ -162,15 +166,18 @@ def test_page_has_title_language_and_one_h1(visits, page):
     assert len(facts["h1"]) == 1, f"{page}: expected one h1, found {facts['h1']}"
 
 
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("page", PAGES)
-def test_page_has_no_serious_accessibility_findings(visits, page):
+def test_page_has_no_serious_accessibility_findings(visits, page, mode):
+    record = visits(page, mode)
+    assert record.facts["theme"] == mode, f"{page}: shown in {record.facts['theme']!r} mode"
     blocking = [
         f"{v['impact']} {v['id']}: {v['help']} -> "
         + "; ".join(f"{n['target']} {n['html'][:120]}" for n in v["nodes"])
-        for v in visits(page).axe
+        for v in record.axe
         if v["impact"] in BLOCKING_IMPACTS
     ]
-    assert not blocking, f"{page}: axe-core findings:\n" + "\n".join(blocking)
+    assert not blocking, f"{page} ({mode} mode): axe-core findings:\n" + "\n".join(blocking)
 
 
 @pytest.mark.parametrize("term", ["kappa", "Mizrahi"])
@@ -255,16 +262,27 @@ def test_qdc_codebook_downloads(visits, browser):
         assert codes, f"{url}: codebook without codes"
 
 
-def test_screenshots_of_home_and_reliability(browser, origin, visits):
-    visits(RELIABILITY)  # saves reliability.png
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    try:
-        page = context.new_page()
-        page.goto(f"{origin}/index.html", wait_until="networkidle")
-        assert page.url.endswith("/chapters/intro.html"), f"home redirects to {page.url}"
-        page.screenshot(path=str(SCREENSHOTS / "home.png"), full_page=True)
-    finally:
-        context.close()
-    for name in ("home.png", "reliability.png"):
+@pytest.mark.parametrize("mode", MODES)
+def test_screenshots_of_home_and_reliability(browser, origin, visits, mode):
+    """Full-page screenshots in both colour modes, for a person to look at."""
+    visits(RELIABILITY, mode)  # saves reliability-<mode>.png
+    record = visit(
+        browser, origin, "index.html", AXE, screenshot=SCREENSHOTS / f"home-{mode}.png", mode=mode
+    )
+    location = record.facts["location"]
+    assert location.endswith("/chapters/intro.html"), f"home redirects to {location}"
+    assert record.facts["theme"] == mode
+    for name in (f"home-{mode}.png", f"reliability-{mode}.png"):
         png = (SCREENSHOTS / name).read_bytes()
         assert png.startswith(b"\x89PNG") and len(png) > 10_000, f"{name} looks empty"
+
+
+@pytest.mark.parametrize("page", [RELIABILITY])
+def test_figures_keep_their_colours_on_a_dark_page(visits, page):
+    """In dark mode a figure sits on a deliberate white card, unfiltered (_static/dark-mode.css)."""
+    styles = visits(page, "dark").facts["figure_styles"]
+    assert styles, f"{page}: no figure found"
+    for style in styles:
+        assert style["filter"] == "none", f"{page}: figure dimmed by {style['filter']}"
+        assert style["background"] == "rgb(255, 255, 255)", f"{page}: {style}"
+        assert style["pageBackground"] != "rgb(255, 255, 255)", "the page is not dark"
