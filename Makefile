@@ -24,11 +24,12 @@ export CHROMIUM
 # Seconds per notebook, as execute.timeout in _config.yml.
 EXECUTION_TIMEOUT := 600
 
-.PHONY: help install install-test book test pdf pdf-check outputs bench clean browser pdf-tools vendor
+.PHONY: help install install-test book test nbval pdf pdf-check outputs bench clean browser pdf-tools vendor
 
 help:
 	@echo "make book   build the HTML book into _build/html"
-	@echo "make test   build the book, then run every test (pytest, doctests, strict nbval)"
+	@echo "make test   build the book, then run every test (pytest, doctests, strict nbval), in parallel"
+	@echo "make nbval  strict nbval with every chapter executed again in fresh kernels"
 	@echo "make pdf    build the PDF edition into _build/pdf (prints the book with Chromium)"
 	@echo "make pdf-check  build the PDF edition and check its pages, chapters and figures"
 	@echo "make outputs  re-execute the chapters and store their outputs (after editing one)"
@@ -93,11 +94,20 @@ book: install
 	touch "$$stamp"
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
 
+# One pytest run on every core (pytest-xdist; --dist loadfile keeps a file's tests,
+# and so a notebook's cells, in one worker): the tests, the package's doctests and
+# strict nbval. nbval compares the committed outputs with those of the build that
+# `book` just ran (--nbval-from-cache, see conftest.py) instead of executing every
+# chapter again; `make nbval` is the same check in fresh kernels.
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 test: install-test book
-	$(BIN)/ruff check src tests benchmarks chapters _ext
-	$(BIN)/python -m pytest tests --doctest-modules src/alliance
-	$(BIN)/python -m pytest --nbval --nbval-current-env \
-	  --nbval-sanitize-with tests/nbval_sanitize.cfg chapters
+	$(BIN)/ruff check src tests benchmarks chapters _ext conftest.py
+	$(BIN)/python -m pytest -n auto --dist loadfile tests --doctest-modules src/alliance \
+	  $(NBVAL) --nbval-from-cache _build/.jupyter_cache chapters
+
+# Strict nbval with every chapter executed again in a fresh kernel, in parallel.
+nbval: install-test
+	$(BIN)/python -m pytest -n auto --dist loadfile $(NBVAL) chapters
 
 # The PDF edition: the single-page build (the execution cache serves it, nothing
 # re-executes) printed by headless Chromium, offline; then the HTML book again, so
