@@ -18,6 +18,15 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = Path(__file__).with_name("axe.min.js")
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+# The page saved as a screenshot (with the home page) in each colour mode.
+RELIABILITY = "chapters/03_reliability"
+BLOCKING_IMPACTS = {"serious", "critical"}
+
 # Flags that keep Chromium from phoning home (the machine's network is closed)
 # and let it run as root in a container.
 CHROMIUM_ARGS = [
@@ -292,3 +301,54 @@ def visit(
     finally:
         context.close()
     return record
+
+
+def blocking_findings(record: PageVisit) -> list[str]:
+    """Describe a visit's serious and critical axe-core findings, one line each.
+
+    Parameters
+    ----------
+    record : PageVisit
+        A visit made by :func:`visit`.
+
+    Returns
+    -------
+    list of str
+        Impact, rule, help text and the offending elements; empty when none.
+    """
+    return [
+        f"{v['impact']} {v['id']}: {v['help']} -> "
+        + "; ".join(f"{n['target']} {n['html'][:120]}" for n in v["nodes"])
+        for v in record.axe
+        if v["impact"] in BLOCKING_IMPACTS
+    ]
+
+
+def accessibility_report(records: dict[str, PageVisit], mode: str) -> str:
+    """Markdown list of the findings below serious, for the pages visited in one mode.
+
+    Parameters
+    ----------
+    records : dict
+        Visits by page.
+    mode : str
+        The colour mode they were made in, named in the title.
+
+    Returns
+    -------
+    str
+        The report, "None." when there is nothing to report.
+    """
+    lines = [f"# Accessibility findings below serious (axe-core, {mode} mode)", ""]
+    for page, record in sorted(records.items()):
+        for violation in record.axe:
+            if violation["impact"] in BLOCKING_IMPACTS:
+                continue
+            targets = ", ".join(node["target"] for node in violation["nodes"])
+            lines.append(
+                f"- `{page}`: {violation['impact']} `{violation['id']}` "
+                f"({violation['help']}) on {targets}"
+            )
+    if len(lines) == 2:
+        lines.append("None.")
+    return "\n".join(lines) + "\n"

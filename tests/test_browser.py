@@ -4,10 +4,11 @@ The built site (``_build/html``, made by ``make book``) is served from 127.0.0.1
 and opened in Debian's Chromium through Playwright, one browser for the whole
 session and one visit per page. Every request is logged: the site must work
 offline, so any request to another host fails the test. axe-core (vendored from
-npm into ``tests/axe.min.js``) checks accessibility in the theme's light and
-dark modes; serious and critical findings fail, minor and moderate ones are
-written to ``_build/accessibility-report.md``. Two pages are saved as screenshots
-in both modes under ``_build/screenshots/``.
+npm into ``tests/axe.min.js``) checks accessibility; serious and critical
+findings fail, minor and moderate ones are written to
+``_build/accessibility-report-light.md``. Two pages are saved as screenshots under
+``_build/screenshots/``. The same checks in the theme's dark mode are in
+``test_browser_dark.py``; the fixtures are in ``conftest.py``.
 
 Outside CI the tests skip only when no Chromium is installed (``make browser``
 installs it); with ``CI`` set they fail instead.
@@ -16,94 +17,28 @@ installs it); with ``CI`` set they fail instead.
 from __future__ import annotations
 
 import json
-import os
 import xml.etree.ElementTree as ET
 import zipfile
 from io import BytesIO
-from pathlib import Path
 
 import pytest
 from browser_support import (
-    CHROMIUM_ARGS,
+    AXE,
+    HTML,
+    RELIABILITY,
+    ROOT,
+    SCREENSHOTS,
+    blocking_findings,
     broken_internal_link,
-    serve,
     visit,
 )
 
 from alliance.chapter_outputs import toc_pages
 from alliance.published import figure
 
-ROOT = Path(__file__).resolve().parents[1]
-HTML = ROOT / "_build" / "html"
-CHROMIUM = Path("/usr/bin/chromium")
-AXE = Path(__file__).with_name("axe.min.js")
-SCREENSHOTS = ROOT / "_build" / "screenshots"
-ACCESSIBILITY_REPORT = ROOT / "_build" / "accessibility-report.md"
 PAGES = toc_pages(ROOT)
 NOTEBOOK_PAGES = [page for page in PAGES if (ROOT / f"{page}.ipynb").is_file()]
 SCORECARD = "chapters/07_reproduction"
-RELIABILITY = "chapters/03_reliability"
-BLOCKING_IMPACTS = {"serious", "critical"}
-MODES = ("light", "dark")
-
-
-@pytest.fixture(scope="session")
-def origin():
-    if not (HTML / "index.html").is_file():
-        pytest.fail(f"{HTML} has no index.html: build the book first (`make book`)")
-    with serve(HTML) as url:
-        yield url
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not CHROMIUM.is_file():
-        reason = f"no Chromium at {CHROMIUM}: run `make browser` to install Debian's chromium"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the browser tests, but there is {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="session")
-def visits(browser, origin):
-    """Visit each page once per colour mode, on demand; every test about it reuses the visit."""
-    cache = {}
-
-    def get(page: str, mode: str = "light"):
-        if (page, mode) not in cache:
-            shot = SCREENSHOTS / f"reliability-{mode}.png" if page == RELIABILITY else None
-            cache[page, mode] = visit(
-                browser, origin, f"{page}.html", AXE, screenshot=shot, mode=mode
-            )
-        return cache[page, mode]
-
-    yield get
-    _write_accessibility_report(cache)
-
-
-def _write_accessibility_report(cache) -> None:
-    lines = ["# Accessibility findings below serious (axe-core)", ""]
-    for (page, mode), record in sorted(cache.items()):
-        for violation in record.axe:
-            if violation["impact"] in BLOCKING_IMPACTS:
-                continue
-            targets = ", ".join(node["target"] for node in violation["nodes"])
-            lines.append(
-                f"- `{page}` ({mode} mode): {violation['impact']} `{violation['id']}` "
-                f"({violation['help']}) on {targets}"
-            )
-    if len(lines) == 2:
-        lines.append("None.")
-    ACCESSIBILITY_REPORT.parent.mkdir(parents=True, exist_ok=True)
-    ACCESSIBILITY_REPORT.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def test_vendored_front_end_files_are_the_pinned_versions():
@@ -166,18 +101,12 @@ def test_page_has_title_language_and_one_h1(visits, page):
     assert len(facts["h1"]) == 1, f"{page}: expected one h1, found {facts['h1']}"
 
 
-@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("page", PAGES)
-def test_page_has_no_serious_accessibility_findings(visits, page, mode):
-    record = visits(page, mode)
-    assert record.facts["theme"] == mode, f"{page}: shown in {record.facts['theme']!r} mode"
-    blocking = [
-        f"{v['impact']} {v['id']}: {v['help']} -> "
-        + "; ".join(f"{n['target']} {n['html'][:120]}" for n in v["nodes"])
-        for v in record.axe
-        if v["impact"] in BLOCKING_IMPACTS
-    ]
-    assert not blocking, f"{page} ({mode} mode): axe-core findings:\n" + "\n".join(blocking)
+def test_page_has_no_serious_accessibility_findings(visits, page):
+    record = visits(page, "light")
+    assert record.facts["theme"] == "light", f"{page}: shown in {record.facts['theme']!r} mode"
+    blocking = blocking_findings(record)
+    assert not blocking, f"{page}: axe-core findings:\n" + "\n".join(blocking)
 
 
 @pytest.mark.parametrize("term", ["kappa", "Mizrahi"])
@@ -262,13 +191,11 @@ def test_qdc_codebook_downloads(visits, browser):
         assert codes, f"{url}: codebook without codes"
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_screenshots_of_home_and_reliability(browser, origin, visits, mode):
-    """Full-page screenshots in both colour modes, for a person to look at."""
+def screenshots_of_home_and_reliability(browser, origin, visits, mode: str) -> None:
+    """Save full-page screenshots of two pages in one colour mode, and check them."""
     visits(RELIABILITY, mode)  # saves reliability-<mode>.png
-    record = visit(
-        browser, origin, "index.html", AXE, screenshot=SCREENSHOTS / f"home-{mode}.png", mode=mode
-    )
+    home = SCREENSHOTS / f"home-{mode}.png"
+    record = visit(browser, origin, "index.html", AXE, screenshot=home, mode=mode)
     location = record.facts["location"]
     assert location.endswith("/chapters/intro.html"), f"home redirects to {location}"
     assert record.facts["theme"] == mode
@@ -277,12 +204,5 @@ def test_screenshots_of_home_and_reliability(browser, origin, visits, mode):
         assert png.startswith(b"\x89PNG") and len(png) > 10_000, f"{name} looks empty"
 
 
-@pytest.mark.parametrize("page", [RELIABILITY])
-def test_figures_keep_their_colours_on_a_dark_page(visits, page):
-    """In dark mode a figure sits on a deliberate white card, unfiltered (_static/dark-mode.css)."""
-    styles = visits(page, "dark").facts["figure_styles"]
-    assert styles, f"{page}: no figure found"
-    for style in styles:
-        assert style["filter"] == "none", f"{page}: figure dimmed by {style['filter']}"
-        assert style["background"] == "rgb(255, 255, 255)", f"{page}: {style}"
-        assert style["pageBackground"] != "rgb(255, 255, 255)", "the page is not dark"
+def test_screenshots_of_home_and_reliability(browser, origin, visits):
+    screenshots_of_home_and_reliability(browser, origin, visits, "light")
