@@ -136,7 +136,7 @@ pdf-check: install-test pdf pdf-tools
 outputs: install
 	$(BIN)/python -m alliance.chapter_outputs chapters/*.ipynb
 
-bench: install
+bench: install-test
 	@for script in benchmarks/bench_*.py; do $(BIN)/python "$$script"; done
 
 clean:
