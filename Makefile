@@ -1,51 +1,75 @@
 # The compendium's two commands: `make book` and `make test`.
-# Both create .venv from requirements.lock when needed and reinstall only when
-# the lock (or pyproject.toml) changed.
+# `make book` installs only what building the book needs (requirements-book.lock);
+# `make test` adds the test tooling (requirements-test.lock, a superset at the same
+# versions) to the same .venv. Each lock is installed again only when it (or
+# pyproject.toml) changed.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-LOCK := requirements.lock
-INSTALLED := $(VENV)/.installed.sha256
+BOOK_LOCK := requirements-book.lock
+TEST_LOCK := requirements-test.lock
 INPUTS_HASH := _build/.inputs.sha256
 JB_FLAGS := -W -n --keep-going
 # Chapters run from chapters/, so a relative study folder is made absolute here.
 ifdef ALLIANCE_DATA
 export ALLIANCE_DATA := $(abspath $(ALLIANCE_DATA))
 endif
+# The browser that prints the PDF edition and runs check_pdf.py (Debian's by default;
+# on a GitHub runner, its preinstalled Chrome: `make pdf-check CHROMIUM=...`).
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
 # Seconds per notebook, as execute.timeout in _config.yml.
 EXECUTION_TIMEOUT := 600
 
-.PHONY: help install book book-locked test outputs bench clean browser vendor
+.PHONY: help install install-test book book-locked test nbval pdf pdf-check outputs bench clean browser pdf-tools vendor
 
 help:
 	@echo "make book   build the HTML book into _build/html"
-	@echo "make test   build the book, then run every test (pytest, doctests, strict nbval)"
+	@echo "make test   build the book, then run every test (pytest, doctests, strict nbval), in parallel"
+	@echo "make nbval  strict nbval with every chapter executed again in fresh kernels"
+	@echo "make pdf    build the PDF edition into _build/pdf (prints the book with Chromium)"
+	@echo "make pdf-check  build the PDF edition and check its pages, chapters and figures"
 	@echo "make outputs  re-execute the chapters and store their outputs (after editing one)"
 	@echo "make bench  run the benchmarks and print measured ratios"
 	@echo "make clean  remove _build (keeps .venv)"
 	@echo "make browser  install Debian's Chromium for the browser tests (if missing)"
+	@echo "make pdf-tools  install Debian's poppler-utils for the PDF checks (if missing)"
 	@echo "make vendor   refresh the committed MathJax and axe-core files from npm"
 
-# Install exactly the pinned environment; skip when the lock has not changed.
-install:
-	@want=$$(cat $(LOCK) pyproject.toml | sha256sum | cut -d' ' -f1); \
+# Install a lock's pinned versions (and the package, editable) into .venv, unless
+# the stamp says this lock and pyproject.toml are installed already. --no-compile:
+# Python writes bytecode for the modules it imports, on first import, instead of
+# pip compiling every file (about 220 MB of .pyc that a reader never uses).
+# $(1): the lock file; $(2): the stamp file.
+define install_lock
+	@want=$$(cat $(1) pyproject.toml | sha256sum | cut -d' ' -f1); \
 	if [ ! -x $(BIN)/python ]; then $(PYTHON) -m venv $(VENV); fi; \
-	if [ "$$(cat $(INSTALLED) 2>/dev/null)" = "$$want" ]; then \
-	  echo "environment matches $(LOCK)"; \
+	if [ "$$(cat $(2) 2>/dev/null)" = "$$want" ]; then \
+	  echo "environment matches $(1)"; \
 	else \
-	  $(BIN)/python -m pip install --quiet --disable-pip-version-check -r $(LOCK) && \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile -r $(1) && \
 	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e . && \
-	  echo "$$want" > $(INSTALLED); \
+	  echo "$$want" > $(2); \
 	fi
+endef
+
+# What building the book needs (no test tooling).
+install:
+	$(call install_lock,$(BOOK_LOCK),$(VENV)/.installed-book.sha256)
+
+# The test tooling on top: the test lock pins the book lock's packages at the same
+# versions (tests/test_foundation.py checks), so nothing is reinstalled.
+install-test: install
+	$(call install_lock,$(TEST_LOCK),$(VENV)/.installed-test.sha256)
 
 # One build at a time per checkout: a second `make book` waits for the lock
 # (and says so). ALLIANCE_DATA, when set, must name a readable folder holding a
 # valid study the chapters can use (alliance.book.requirements), checked before
 # anything is built: a build never falls back to data/ silently.
-BOOK_LOCK := _build/.book.lock
+BUILD_LOCK := _build/.book.lock
 
 book: install
 	@if [ -n "$${ALLIANCE_DATA:-}" ]; then \
@@ -60,10 +84,10 @@ book: install
 	  $(BIN)/python -m alliance.book.requirements "$$ALLIANCE_DATA" || exit 2; \
 	fi; \
 	mkdir -p _build; \
-	if ! flock -n $(BOOK_LOCK) true; then \
-	  echo "make book: another build of this checkout is running; waiting for it ($(BOOK_LOCK))"; \
+	if ! flock -n $(BUILD_LOCK) true; then \
+	  echo "make book: another build of this checkout is running; waiting for it ($(BUILD_LOCK))"; \
 	fi; \
-	flock -o $(BOOK_LOCK) $(MAKE) --no-print-directory book-locked
+	flock -o $(BUILD_LOCK) $(MAKE) --no-print-directory book-locked
 
 # jupyter-cache keys only on code cells, so the cache is cleared whenever the
 # package (src/) or the study data (data/ or $ALLIANCE_DATA) change. Sphinx's
@@ -94,16 +118,49 @@ book-locked:
 	touch "$$stamp"
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
 
-test: book
-	$(BIN)/ruff check src tests benchmarks chapters
-	$(BIN)/python -m pytest tests --doctest-modules src/alliance
-	$(BIN)/python -m pytest --nbval --nbval-current-env \
-	  --nbval-sanitize-with tests/nbval_sanitize.cfg chapters
+# One pytest run on every core (pytest-xdist; --dist loadfile keeps a file's tests,
+# and so a notebook's cells, in one worker): the tests, the package's doctests and
+# strict nbval. nbval compares the committed outputs with those of the build that
+# `book` just ran (--nbval-from-cache, see conftest.py) instead of executing every
+# chapter again; `make nbval` is the same check in fresh kernels.
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+test: install-test book
+	$(BIN)/ruff check src tests benchmarks chapters _ext conftest.py
+	$(BIN)/python -m pytest -n auto --dist loadfile tests --doctest-modules src/alliance \
+	  $(NBVAL) --nbval-from-cache _build/.jupyter_cache chapters
+
+# Strict nbval with every chapter executed again in a fresh kernel, in parallel.
+nbval: install-test
+	$(BIN)/python -m pytest -n auto --dist loadfile $(NBVAL) chapters
+
+# The PDF edition: the single-page build (the execution cache serves it, nothing
+# re-executes) printed by headless Chromium, offline; then the HTML book again, so
+# its introduction links the new PDF (_ext/pdf_edition.py). Why Chromium and not
+# LaTeX: DEVELOPERS.md. The root page lives in chapters/, but singlehtml writes
+# its links relative to the output root, so it is printed from a copy there.
+PDF := _build/pdf/alliance-compendium.pdf
+CHROMIUM_FLAGS := --headless --no-sandbox --disable-gpu --no-first-run --disable-sync \
+  --disable-background-networking --disable-component-update --disable-quic \
+  --no-pdf-header-footer --generate-pdf-document-outline --virtual-time-budget=60000
+pdf: book browser
+	$(BIN)/jupyter-book build . --builder singlehtml $(JB_FLAGS)
+	cp _build/singlehtml/chapters/intro.html _build/singlehtml/book.html
+	@mkdir -p $(dir $(PDF))
+	$(CHROMIUM) $(CHROMIUM_FLAGS) --print-to-pdf=$(abspath $(PDF)).tmp \
+	  "file://$(abspath _build/singlehtml/book.html)" 2> _build/pdf/chromium.log
+	mv $(PDF).tmp $(PDF)
+	$(BIN)/jupyter-book build . $(JB_FLAGS)
+	@echo "PDF edition: $(PDF)"
+
+# Check the PDF edition (tests/check_pdf.py): pages, every chapter title, every
+# figure, and that printing it fetched nothing from the network.
+pdf-check: install-test pdf pdf-tools
+	$(BIN)/python -m pytest tests/check_pdf.py -q
 
 outputs: install
 	$(BIN)/python -m alliance.book.chapter_outputs chapters/*.ipynb
 
-bench: install
+bench: install-test
 	@for script in benchmarks/bench_*.py; do $(BIN)/python "$$script"; done
 
 clean:
@@ -112,12 +169,23 @@ clean:
 # Debian's Chromium for the browser tests (tests/test_browser.py); installed
 # only when missing, with sudo only when not already root.
 browser:
-	@if [ -x /usr/bin/chromium ]; then \
-	  echo "chromium present: $$(/usr/bin/chromium --version 2>/dev/null)"; \
+	@if [ -x $(CHROMIUM) ]; then \
+	  echo "chromium present: $$($(CHROMIUM) --version 2>/dev/null)"; \
 	else \
 	  sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
 	  $$sudo apt-get update -qq; \
 	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+
+# Debian's poppler-utils (pdftotext, pdfimages, pdfinfo) for `make pdf-check`;
+# installed only when missing, like Chromium above.
+pdf-tools:
+	@if command -v pdftotext > /dev/null && command -v pdfimages > /dev/null; then \
+	  echo "poppler-utils present: $$(pdftotext -v 2>&1 | head -1)"; \
+	else \
+	  sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  $$sudo apt-get update -qq; \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils; \
 	fi
 
 # Front-end files from the npm registry, at the exact versions of package.json

@@ -18,6 +18,15 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = Path(__file__).with_name("axe.min.js")
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+# The page saved as a screenshot (with the home page) in each colour mode.
+RELIABILITY = "chapters/03_reliability"
+BLOCKING_IMPACTS = {"serious", "critical"}
+
 # Flags that keep Chromium from phoning home (the machine's network is closed)
 # and let it run as root in a container.
 CHROMIUM_ARGS = [
@@ -48,6 +57,8 @@ async () => {
     classes: a.className,
   }));
   return {
+    theme: document.documentElement.dataset.theme || "",
+    location: location.href,
     title: document.title.trim(),
     lang: document.documentElement.getAttribute("lang") || "",
     // Headings a reader or screen reader meets: the theme's print-only copy of
@@ -58,6 +69,11 @@ async () => {
     typeset: document.querySelectorAll("mjx-container").length,
     images: images,
     links: links,
+    figure_styles: [...document.querySelectorAll(
+        ".bd-content figure img, .bd-content .cell_output img")].map(
+      (img) => ({filter: getComputedStyle(img).filter,
+                 background: getComputedStyle(img).backgroundColor,
+                 pageBackground: getComputedStyle(document.body).backgroundColor})),
     glued: [...document.querySelectorAll(".pasted-text, .pasted-inline")].map(
       (el) => el.textContent.trim()),
     text: document.body.innerText,
@@ -205,7 +221,14 @@ def is_local(url: str, origin: str) -> bool:
     return f"{parts.scheme}://{parts.netloc}" == origin
 
 
-def visit(browser, origin: str, path: str, axe_script: Path, screenshot: Path | None = None):
+def visit(
+    browser,
+    origin: str,
+    path: str,
+    axe_script: Path,
+    screenshot: Path | None = None,
+    mode: str = "light",
+):
     """Open one page in a fresh browser context and record everything about it.
 
     Requests to any other host are logged and aborted, so nothing leaves the
@@ -223,6 +246,9 @@ def visit(browser, origin: str, path: str, axe_script: Path, screenshot: Path | 
         The vendored ``axe.min.js``, injected after load.
     screenshot : pathlib.Path, optional
         Where to save a full-page PNG.
+    mode : {"light", "dark"}
+        The theme's colour mode, chosen as a reader's colour-mode button does (it
+        stores the choice in ``localStorage``, which the page reads before drawing).
 
     Returns
     -------
@@ -242,6 +268,9 @@ def visit(browser, origin: str, path: str, axe_script: Path, screenshot: Path | 
             route.abort()
 
     context.route("**/*", route)
+    context.add_init_script(
+        f"localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}');"
+    )
     page = context.new_page()
     page.on("request", lambda request: record.requests.append(request.url))
     page.on(
@@ -280,3 +309,54 @@ def visit(browser, origin: str, path: str, axe_script: Path, screenshot: Path | 
     finally:
         context.close()
     return record
+
+
+def blocking_findings(record: PageVisit) -> list[str]:
+    """Describe a visit's serious and critical axe-core findings, one line each.
+
+    Parameters
+    ----------
+    record : PageVisit
+        A visit made by :func:`visit`.
+
+    Returns
+    -------
+    list of str
+        Impact, rule, help text and the offending elements; empty when none.
+    """
+    return [
+        f"{v['impact']} {v['id']}: {v['help']} -> "
+        + "; ".join(f"{n['target']} {n['html'][:120]}" for n in v["nodes"])
+        for v in record.axe
+        if v["impact"] in BLOCKING_IMPACTS
+    ]
+
+
+def accessibility_report(records: dict[str, PageVisit], mode: str) -> str:
+    """Markdown list of the findings below serious, for the pages visited in one mode.
+
+    Parameters
+    ----------
+    records : dict
+        Visits by page.
+    mode : str
+        The colour mode they were made in, named in the title.
+
+    Returns
+    -------
+    str
+        The report, "None." when there is nothing to report.
+    """
+    lines = [f"# Accessibility findings below serious (axe-core, {mode} mode)", ""]
+    for page, record in sorted(records.items()):
+        for violation in record.axe:
+            if violation["impact"] in BLOCKING_IMPACTS:
+                continue
+            targets = ", ".join(node["target"] for node in violation["nodes"])
+            lines.append(
+                f"- `{page}`: {violation['impact']} `{violation['id']}` "
+                f"({violation['help']}) on {targets}"
+            )
+    if len(lines) == 2:
+        lines.append("None.")
+    return "\n".join(lines) + "\n"

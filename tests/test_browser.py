@@ -6,7 +6,9 @@ session and one visit per page. Every request is logged: the site must work
 offline, so any request to another host fails the test. axe-core (vendored from
 npm into ``tests/axe.min.js``) checks accessibility; serious and critical
 findings fail, minor and moderate ones are written to
-``_build/accessibility-report.md``.
+``_build/accessibility-report-light.md``. Two pages are saved as screenshots under
+``_build/screenshots/``. The same checks in the theme's dark mode are in
+``test_browser_dark.py``; the fixtures are in ``conftest.py``.
 
 Outside CI the tests skip only when no Chromium is installed (``make browser``
 installs it); with ``CI`` set they fail instead.
@@ -15,91 +17,28 @@ installs it); with ``CI`` set they fail instead.
 from __future__ import annotations
 
 import json
-import os
 import xml.etree.ElementTree as ET
 import zipfile
 from io import BytesIO
-from pathlib import Path
 
 import pytest
 from browser_support import (
-    CHROMIUM_ARGS,
+    AXE,
+    HTML,
+    RELIABILITY,
+    ROOT,
+    SCREENSHOTS,
+    blocking_findings,
     broken_internal_link,
-    serve,
     visit,
 )
 
 from alliance.book.chapter_outputs import toc_pages
 from alliance.data.published import figure
 
-ROOT = Path(__file__).resolve().parents[1]
-HTML = ROOT / "_build" / "html"
-CHROMIUM = Path("/usr/bin/chromium")
-AXE = Path(__file__).with_name("axe.min.js")
-SCREENSHOTS = ROOT / "_build" / "screenshots"
-ACCESSIBILITY_REPORT = ROOT / "_build" / "accessibility-report.md"
 PAGES = toc_pages(ROOT)
 NOTEBOOK_PAGES = [page for page in PAGES if (ROOT / f"{page}.ipynb").is_file()]
 SCORECARD = "chapters/07_reproduction"
-RELIABILITY = "chapters/03_reliability"
-BLOCKING_IMPACTS = {"serious", "critical"}
-
-
-@pytest.fixture(scope="session")
-def origin():
-    if not (HTML / "index.html").is_file():
-        pytest.fail(f"{HTML} has no index.html: build the book first (`make book`)")
-    with serve(HTML) as url:
-        yield url
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not CHROMIUM.is_file():
-        reason = f"no Chromium at {CHROMIUM}: run `make browser` to install Debian's chromium"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the browser tests, but there is {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="session")
-def visits(browser, origin):
-    """Visit each page once, on demand; every test about that page reuses the visit."""
-    cache = {}
-
-    def get(page: str):
-        if page not in cache:
-            shot = SCREENSHOTS / "reliability.png" if page == RELIABILITY else None
-            cache[page] = visit(browser, origin, f"{page}.html", AXE, screenshot=shot)
-        return cache[page]
-
-    yield get
-    _write_accessibility_report(cache)
-
-
-def _write_accessibility_report(cache) -> None:
-    lines = ["# Accessibility findings below serious (axe-core)", ""]
-    for page, record in sorted(cache.items()):
-        for violation in record.axe:
-            if violation["impact"] in BLOCKING_IMPACTS:
-                continue
-            targets = ", ".join(node["target"] for node in violation["nodes"])
-            lines.append(
-                f"- `{page}`: {violation['impact']} `{violation['id']}` "
-                f"({violation['help']}) on {targets}"
-            )
-    if len(lines) == 2:
-        lines.append("None.")
-    ACCESSIBILITY_REPORT.parent.mkdir(parents=True, exist_ok=True)
-    ACCESSIBILITY_REPORT.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def test_vendored_front_end_files_are_the_pinned_versions():
@@ -165,12 +104,9 @@ def test_page_has_title_language_and_one_h1(visits, page):
 
 @pytest.mark.parametrize("page", PAGES)
 def test_page_has_no_serious_accessibility_findings(visits, page):
-    blocking = [
-        f"{v['impact']} {v['id']}: {v['help']} -> "
-        + "; ".join(f"{n['target']} {n['html'][:120]}" for n in v["nodes"])
-        for v in visits(page).axe
-        if v["impact"] in BLOCKING_IMPACTS
-    ]
+    record = visits(page, "light")
+    assert record.facts["theme"] == "light", f"{page}: shown in {record.facts['theme']!r} mode"
+    blocking = blocking_findings(record)
     assert not blocking, f"{page}: axe-core findings:\n" + "\n".join(blocking)
 
 
@@ -256,16 +192,18 @@ def test_qdc_codebook_downloads(visits, browser):
         assert codes, f"{url}: codebook without codes"
 
 
-def test_screenshots_of_home_and_reliability(browser, origin, visits):
-    visits(RELIABILITY)  # saves reliability.png
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    try:
-        page = context.new_page()
-        page.goto(f"{origin}/index.html", wait_until="networkidle")
-        assert page.url.endswith("/chapters/intro.html"), f"home redirects to {page.url}"
-        page.screenshot(path=str(SCREENSHOTS / "home.png"), full_page=True)
-    finally:
-        context.close()
-    for name in ("home.png", "reliability.png"):
+def screenshots_of_home_and_reliability(browser, origin, visits, mode: str) -> None:
+    """Save full-page screenshots of two pages in one colour mode, and check them."""
+    visits(RELIABILITY, mode)  # saves reliability-<mode>.png
+    home = SCREENSHOTS / f"home-{mode}.png"
+    record = visit(browser, origin, "index.html", AXE, screenshot=home, mode=mode)
+    location = record.facts["location"]
+    assert location.endswith("/chapters/intro.html"), f"home redirects to {location}"
+    assert record.facts["theme"] == mode
+    for name in (f"home-{mode}.png", f"reliability-{mode}.png"):
         png = (SCREENSHOTS / name).read_bytes()
         assert png.startswith(b"\x89PNG") and len(png) > 10_000, f"{name} looks empty"
+
+
+def test_screenshots_of_home_and_reliability(browser, origin, visits):
+    screenshots_of_home_and_reliability(browser, origin, visits, "light")

@@ -13,6 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
+from packaging.requirements import Requirement
 
 import alliance
 from alliance.book.chapter_outputs import execute_chapter
@@ -20,14 +21,22 @@ from alliance.book.chapter_outputs import execute_chapter
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _lock_pins() -> dict[str, str]:
+BOOK_LOCK, TEST_LOCK = "requirements-book.lock", "requirements-test.lock"
+# conda's environment-file format (conda.env.env.VALID_KEYS and the draft CEP that
+# describes it): the top-level keys conda reads, and a conda package spec such as
+# ``python=3.11`` or ``pip`` (name, then an optional version and build).
+CONDA_KEYS = {"name", "channels", "dependencies", "prefix", "variables"}
+CONDA_SPEC = re.compile(r"[A-Za-z0-9_.\-]+(\s*(==|=|>=|<=|>|<|!=)\s*[0-9A-Za-z.*]+(=[\w.*]+)?)?")
+
+
+def _lock_pins(lock: str) -> dict[str, str]:
     pins = {}
-    for raw in (ROOT / "requirements.lock").read_text().splitlines():
+    for raw in (ROOT / lock).read_text().splitlines():
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
         match = re.fullmatch(r"([A-Za-z0-9_.\-]+)(\[[^\]]*\])?==([^\s;]+)", line)
-        assert match, f"requirements.lock: {raw!r} is not an exact pin"
+        assert match, f"{lock}: {raw!r} is not an exact pin"
         pins[_normalise(match.group(1))] = match.group(3)
     return pins
 
@@ -40,39 +49,130 @@ def _requirement_name(requirement: str) -> str:
     return _normalise(re.split(r"[\s<>=!~;\[]", requirement, maxsplit=1)[0])
 
 
+def _pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+
 def test_package_imports_and_exposes_its_version():
     assert alliance.__version__ == importlib.metadata.version("alliance-compendium")
-    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    assert alliance.__version__ == pyproject["project"]["version"]
+    assert alliance.__version__ == _pyproject()["version"]
 
 
-def test_lock_pins_every_dependency_of_pyproject():
-    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    declared = list(pyproject["dependencies"])
-    for extra in pyproject["optional-dependencies"].values():
-        declared += extra
-    pins = _lock_pins()
-    missing = sorted({_requirement_name(r) for r in declared} - set(pins))
-    assert not missing, f"pyproject.toml dependencies not pinned in requirements.lock: {missing}"
+@pytest.mark.parametrize(
+    ("lock", "extras"), [(BOOK_LOCK, []), (TEST_LOCK, ["test"])], ids=["book", "test"]
+)
+def test_lock_pins_every_dependency_of_pyproject(lock, extras):
+    project = _pyproject()
+    declared = list(project["dependencies"])
+    for extra in extras:
+        declared += project["optional-dependencies"][extra]
+    missing = sorted({_requirement_name(r) for r in declared} - set(_lock_pins(lock)))
+    assert not missing, f"pyproject.toml dependencies not pinned in {lock}: {missing}"
 
 
-def test_lock_says_it_was_compiled_from_pyproject():
-    header = (ROOT / "requirements.lock").read_text().splitlines()[:3]
-    assert any("pyproject.toml" in line for line in header), header
+def test_book_lock_leaves_the_test_tooling_out():
+    test_only = {_requirement_name(r) for r in _pyproject()["optional-dependencies"]["test"]}
+    runtime = {_requirement_name(r) for r in _pyproject()["dependencies"]}
+    needed_anyway = test_only & set(_lock_pins(BOOK_LOCK))
+    # A test tool may be in the book lock only as a dependency of a runtime package.
+    for name in needed_anyway:
+        assert _required_by(name, BOOK_LOCK) - {"alliance-compendium"}, (
+            f"{name} (test extra) is in {BOOK_LOCK} though no runtime package needs it"
+        )
+    assert runtime <= set(_lock_pins(BOOK_LOCK))
 
 
-def test_environment_yml_installs_the_lock_and_the_package():
-    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+def _required_by(name: str, lock: str) -> set[str]:
+    """Pinned packages of ``lock`` whose installed metadata requires ``name``."""
+    return {
+        other
+        for other in _lock_pins(lock)
+        for requirement in _requirements_of(other)
+        if _normalise(requirement.name) == name
+    }
+
+
+def _requirements_of(name: str, extras: frozenset[str] = frozenset()) -> list[Requirement]:
+    """Requirements of an installed distribution that apply here (markers evaluated)."""
+    wanted = []
+    for raw in importlib.metadata.requires(name) or []:
+        requirement = Requirement(raw)
+        marker = requirement.marker
+        if marker is None or any(marker.evaluate({"extra": e}) for e in {"", *extras}):
+            wanted.append(requirement)
+    return wanted
+
+
+def test_book_lock_agrees_with_the_test_lock():
+    """`make test` installs the test lock over the book lock: no version may change."""
+    book, test = _lock_pins(BOOK_LOCK), _lock_pins(TEST_LOCK)
+    differing = {n: (v, test.get(n)) for n, v in book.items() if test.get(n) != v}
+    assert not differing, f"{BOOK_LOCK} and {TEST_LOCK} disagree: {differing}"
+
+
+@pytest.mark.parametrize("lock", [BOOK_LOCK, TEST_LOCK])
+def test_lock_is_closed_under_its_packages_requirements(lock):
+    """Every requirement of every pinned package is pinned too, at a version it accepts.
+
+    The metadata are those of the installed distributions (the installed versions are
+    the test lock's, see below), so this is pip's resolution, replayed offline.
+    """
+    pins = _lock_pins(lock)
+    extras = {_normalise(name): frozenset() for name in pins}
+    extras["alliance-compendium"] = frozenset({"test"} if lock == TEST_LOCK else set())
+    unmet = []
+    for name in [*pins, "alliance-compendium"]:
+        for requirement in _requirements_of(name, extras.get(name, frozenset())):
+            pinned = pins.get(_normalise(requirement.name))
+            if pinned is None or not requirement.specifier.contains(pinned, prereleases=True):
+                unmet.append(f"{name} needs {requirement}, {lock} has {pinned}")
+    assert not unmet, "\n".join(unmet)
+
+
+@pytest.mark.parametrize(("lock", "extra"), [(BOOK_LOCK, ""), (TEST_LOCK, "--extra test")])
+def test_lock_says_how_it_was_compiled_from_pyproject(lock, extra):
+    header = " ".join((ROOT / lock).read_text().splitlines()[:3])
+    assert "uv pip compile pyproject.toml" in header, header
+    assert ("--extra test" in header) == bool(extra), header
+
+
+def _environment() -> dict:
+    return yaml.safe_load((ROOT / "environment.yml").read_text())
+
+
+def test_environment_yml_follows_conda_environment_file_rules():
+    env = _environment()
+    assert isinstance(env, dict) and set(env) <= CONDA_KEYS, sorted(set(env) - CONDA_KEYS)
+    assert isinstance(env["name"], str) and env["name"]
+    assert all(isinstance(c, str) for c in env.get("channels", []))
+    pip_sections = []
+    for dependency in env["dependencies"]:
+        if isinstance(dependency, dict):
+            assert list(dependency) == ["pip"], f"only a pip section may be a mapping: {dependency}"
+            pip_sections.append(dependency["pip"])
+        else:
+            assert isinstance(dependency, str) and CONDA_SPEC.fullmatch(dependency), dependency
+    assert len(pip_sections) == 1 and all(isinstance(line, str) for line in pip_sections[0])
+    names = [
+        re.split(r"[\s=<>!]", d, maxsplit=1)[0] for d in env["dependencies"] if isinstance(d, str)
+    ]
+    assert "pip" in names, "conda must install pip before it can read the pip section"
+
+
+def test_environment_yml_installs_the_book_lock_and_the_package():
+    env = _environment()
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
-    assert "-r requirements.lock" in pip_section
-    assert "-e ." in pip_section
+    # Every pip line is a local reference, which repo2docker handles by copying the
+    # repository first: the book lock and the package, nothing else.
+    assert pip_section == [f"-r {BOOK_LOCK}", "-e ."], pip_section
     pythons = [d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python")]
     assert pythons, "environment.yml must name Python"
     version = pythons[0].split("=", 1)[1]
-    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
-    minimum = requires.removeprefix(">=")
+    minimum = _pyproject()["requires-python"].removeprefix(">=")
     as_tuple = lambda v: tuple(int(p) for p in v.split("."))  # noqa: E731
-    assert as_tuple(version) >= as_tuple(minimum), (version, requires)
+    assert as_tuple(version) >= as_tuple(minimum), (version, minimum)
+    # the lock was compiled for this Python
+    assert f"--python-version {version}" in (ROOT / BOOK_LOCK).read_text().splitlines()[1]
     assert "==" not in " ".join(str(d) for d in env["dependencies"] if isinstance(d, str))[7:], (
         "conda packages must not pin versions that could disagree with the lock"
     )
@@ -80,7 +180,7 @@ def test_environment_yml_installs_the_lock_and_the_package():
 
 def test_installed_environment_matches_the_lock():
     mismatched = {}
-    for name, pinned in _lock_pins().items():
+    for name, pinned in _lock_pins(TEST_LOCK).items():
         try:
             installed = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
@@ -88,7 +188,7 @@ def test_installed_environment_matches_the_lock():
             continue
         if installed != pinned:
             mismatched[name] = (pinned, installed)
-    assert not mismatched, f"installed versions differ from requirements.lock: {mismatched}"
+    assert not mismatched, f"installed versions differ from {TEST_LOCK}: {mismatched}"
 
 
 def _hash_tree(folder: Path) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""The GitHub Pages workflow is valid (actionlint) and publishes what `make book` builds."""
+"""The GitHub Pages workflow is valid (actionlint), publishes what `make book` builds and
+attaches the PDF edition that `make pdf-check` builds and checks."""
 
 from __future__ import annotations
 
@@ -57,6 +58,12 @@ def test_workflow_builds_with_make_book_and_deploys_the_html():
     build, deploy = workflow["jobs"]["build"], workflow["jobs"]["deploy"]
     runs = [step.get("run", "") for step in build["steps"]]
     assert "make book" in runs, runs
+    pdf = next(i for i, run in enumerate(runs) if run.startswith("make pdf-check"))
+    assert pdf > runs.index("make book"), runs
+    attached = [
+        s for s in build["steps"] if s.get("uses", "").startswith("actions/upload-artifact")
+    ]
+    assert [s["with"]["path"] for s in attached] == ["_build/pdf/alliance-compendium.pdf"]
     uploads = [s for s in build["steps"] if s.get("uses", "").startswith("actions/upload-pages")]
     assert [s["with"]["path"] for s in uploads] == ["_build/html"]
     assert deploy["needs"] == "build"
