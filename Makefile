@@ -72,6 +72,7 @@ book: install
 
 test: book
 	$(BIN)/ruff check src tests benchmarks chapters
+	$(BIN)/ruff format --check src tests benchmarks chapters
 	$(BIN)/python -m pytest tests --doctest-modules src/alliance
 	$(BIN)/python -m pytest --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg chapters

@@ -75,3 +75,18 @@ def test_index_is_shown_only_when_asked():
 def test_unknown_format_column_is_refused():
     with pytest.raises(KeyError, match="lacks"):
         show_table(pd.DataFrame({"a": [1]}), "a", formats={"b": ".2f"})
+
+
+def test_headers_rename_columns_and_formats_still_name_them():
+    frame = pd.DataFrame({"present_concordant": [3], "prevalence": [0.254]})
+    table = show_table(
+        frame,
+        "coded",
+        formats={"prevalence": ".0%"},
+        headers={"present_concordant": "coded (concordant)"},
+    )
+    assert table.cells.columns.tolist() == ["coded (concordant)", "prevalence"]
+    assert "coded (concordant)" in repr(table) and "present_concordant" not in repr(table)
+    assert table.cells.iloc[0].tolist() == ["3", "25%"]
+    with pytest.raises(KeyError, match="headers"):
+        show_table(frame, "coded", headers={"absent": "x"})

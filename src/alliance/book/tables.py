@@ -80,6 +80,7 @@ def show_table(
     formats: Mapping[str, str] | None = None,
     synthetic: bool = False,
     index: bool = False,
+    headers: Mapping[str, str] | None = None,
 ) -> Table:
     """Return a table for display: formatted cells and a caption, escaped.
 
@@ -96,6 +97,9 @@ def show_table(
         Whether the table shows the synthetic reconstruction; the caption then says so.
     index : bool, default False
         Whether to show the frame's index (for pivot tables whose index is a label).
+    headers : mapping of str to str, optional
+        Column headings to show instead of the column names (short headings keep a
+        table inside the content column); ``formats`` still names the columns.
 
     Returns
     -------
@@ -105,7 +109,7 @@ def show_table(
     Raises
     ------
     KeyError
-        If ``formats`` names a column the frame lacks.
+        If ``formats`` or ``headers`` names a column the frame lacks.
 
     Examples
     --------
@@ -115,11 +119,18 @@ def show_table(
     Share (synthetic data)
      dyad_type share
     concordant   50%
+    >>> print(repr(show_table(frame, "Share", formats={"share": ".0%"},
+    ...                       headers={"dyad_type": "dyad"})))
+    Share
+          dyad share
+    concordant   50%
     """
     formats = dict(formats or {})
-    unknown = sorted(set(formats) - set(map(str, frame.columns)))
-    if unknown:
-        raise KeyError(f"formats names columns the table lacks: {unknown}")
+    headers = dict(headers or {})
+    for name, given in (("formats", formats), ("headers", headers)):
+        unknown = sorted(set(given) - set(map(str, frame.columns)))
+        if unknown:
+            raise KeyError(f"{name} names columns the table lacks: {unknown}")
     cells = pd.DataFrame(
         {
             column: [_format_cell(v, formats.get(str(column))) for v in frame[column]]
@@ -127,7 +138,7 @@ def show_table(
         },
         index=frame.index,
     )
-    cells.columns = frame.columns
+    cells.columns = [headers.get(str(column), column) for column in frame.columns]
     if synthetic:
         caption = f"{caption} ({SYNTHETIC_NOTE})"
     return Table(cells=cells, caption=caption, index=index)
