@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from alliance.data.published import figure
 from alliance.stats.checks import require_columns
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "dyad_composition",
     "participant_characteristics",
     "sample_counts",
+    "sample_highlights",
     "table_one",
     "therapist_caseloads",
 ]
@@ -546,3 +548,57 @@ def dyad_composition(
     table["percent_discordant"] = 100 * table["discordant"] / with_dyads
     table.columns.name = None
     return table.reset_index().sort_values("clinic_id", ignore_index=True)
+
+
+SAMPLE_KEYS: tuple[str, ...] = (
+    "n_clinics",
+    "n_therapists",
+    "n_clients",
+    "n_dyads",
+    "n_concordant",
+    "n_discordant",
+    "n_clients_mizrahi",
+    "n_clients_ashkenazi",
+)
+"""Quantities of :func:`sample_counts` that the sampling chapter quotes."""
+
+
+def sample_highlights(counts: pd.DataFrame) -> dict[str, int | float]:
+    """Collect the sample sizes the text quotes, recomputed and published.
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        :func:`sample_counts` (``quantity`` and ``n``).
+
+    Returns
+    -------
+    dict
+        The recomputed counts of :data:`SAMPLE_KEYS` (a client group the study
+        lacks counts 0), then the published ``pub_n_clinics``,
+        ``pub_n_therapists``, ``pub_n_clients_mizrahi``,
+        ``pub_n_clients_ashkenazi`` and ``pub_per_therapist`` (published clients
+        per published therapist).
+
+    Raises
+    ------
+    ValueError
+        If ``counts`` lacks ``quantity`` or ``n``.
+
+    Examples
+    --------
+    >>> counts = pd.DataFrame({"quantity": ["n_clinics", "n_therapists", "n_clients",
+    ...                                     "n_dyads", "n_concordant", "n_discordant"],
+    ...                        "n": [1, 2, 5, 5, 5, 0]})
+    >>> values = sample_highlights(counts)
+    >>> values["n_clients"], values["n_clients_mizrahi"], values["pub_n_clinics"]
+    (5, 0, 4)
+    """
+    require_columns(counts, ["quantity", "n"], "counts")
+    n = dict(zip(counts["quantity"], counts["n"].astype(int), strict=True))
+    values: dict[str, int | float] = {key: int(n.get(key, 0)) for key in SAMPLE_KEYS}
+    for key in ("n_clinics", "n_therapists", "n_clients_mizrahi", "n_clients_ashkenazi"):
+        values[f"pub_{key}"] = int(figure(key).value)
+    published_clients = values["pub_n_clients_mizrahi"] + values["pub_n_clients_ashkenazi"]
+    values["pub_per_therapist"] = published_clients / values["pub_n_therapists"]
+    return values

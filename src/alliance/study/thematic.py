@@ -42,6 +42,8 @@ __all__ = [
     "theme_cooccurrence",
     "theme_extremes",
     "theme_prevalence",
+    "prevalence_highlights",
+    "top_cooccurring_pairs",
     "valence_counts",
     "valence_mix",
 ]
@@ -575,3 +577,100 @@ def valence_mix(profile: pd.DataFrame, by: str = "informant") -> pd.DataFrame:
         }
     )
     return flags.groupby(by, observed=True).mean().reset_index()
+
+
+def prevalence_highlights(
+    extremes: pd.DataFrame, mix: pd.DataFrame, labels: Mapping[str, str]
+) -> dict[str, int | float | str]:
+    """Collect the numbers the text quotes about theme prevalence, per informant.
+
+    Parameters
+    ----------
+    extremes : pandas.DataFrame
+        :func:`theme_extremes` by ``informant``.
+    mix : pandas.DataFrame
+        :func:`valence_mix` by ``informant``.
+    labels : mapping of str to str
+        Theme key to the label the text shows.
+
+    Returns
+    -------
+    dict
+        For each informant ``<i>`` of ``extremes``: ``n_interviews_<i>``,
+        ``top_<i>`` and ``rare_<i>`` (theme labels), ``top_<i>_pct`` and
+        ``rare_<i>_pct`` (percentages); for each informant of ``mix``:
+        ``any_negative_<i>``, ``mixed_<i>`` and ``none_<i>`` (percentages).
+
+    Raises
+    ------
+    ValueError
+        If a column is missing; the message names it.
+
+    Examples
+    --------
+    >>> extremes = pd.DataFrame({"informant": ["client"], "n_interviews": [4],
+    ...     "top_theme": ["trust"], "top_prevalence": [0.75],
+    ...     "rare_theme": ["anger"], "rare_prevalence": [0.25]})
+    >>> mix = pd.DataFrame({"informant": ["client"], "any_negative": [0.5],
+    ...                     "mixed": [0.25], "none": [0.0]})
+    >>> values = prevalence_highlights(extremes, mix, {"trust": "Trust", "anger": "Anger"})
+    >>> values["top_client"], values["top_client_pct"], values["mixed_client"]
+    ('Trust', 75.0, 25.0)
+    """
+    require_columns(
+        extremes,
+        ["informant", "n_interviews", "top_theme", "top_prevalence", "rare_theme"],
+        "extremes",
+    )
+    require_columns(extremes, ["rare_prevalence"], "extremes")
+    require_columns(mix, ["informant", "any_negative", "mixed", "none"], "mix")
+    values: dict[str, int | float | str] = {}
+    for row in extremes.itertuples():
+        values[f"n_interviews_{row.informant}"] = int(row.n_interviews)
+        values[f"top_{row.informant}"] = labels[row.top_theme]
+        values[f"top_{row.informant}_pct"] = 100 * float(row.top_prevalence)
+        values[f"rare_{row.informant}"] = labels[row.rare_theme]
+        values[f"rare_{row.informant}_pct"] = 100 * float(row.rare_prevalence)
+    for row in mix.itertuples():
+        for name in ("any_negative", "mixed", "none"):
+            values[f"{name}_{row.informant}"] = 100 * float(getattr(row, name))
+    return values
+
+
+def top_cooccurring_pairs(cooccurrence: pd.DataFrame, n: int = 3) -> pd.DataFrame:
+    """Keep the ``n`` theme pairs coded together most often, per informant.
+
+    Parameters
+    ----------
+    cooccurrence : pandas.DataFrame
+        :func:`theme_cooccurrence` (both orders of every pair; each pair is kept
+        once, with ``theme_a`` before ``theme_b`` in the themes' order).
+    n : int, default 3
+        Pairs per informant.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of ``cooccurrence`` for those pairs, sorted by informant, then
+        ``n_both`` descending (ties in their order in ``cooccurrence``),
+        with a fresh index.
+
+    Raises
+    ------
+    ValueError
+        If a column is missing; the message names it.
+
+    Examples
+    --------
+    >>> coded = pd.DataFrame({"session_id": ["S1", "S1", "S2", "S2"],
+    ...     "informant": "client", "theme": ["trust", "anger"] * 2, "present": [1, 1, 1, 0]})
+    >>> pairs = top_cooccurring_pairs(theme_cooccurrence(coded, themes=["trust", "anger"]), n=1)
+    >>> pairs[["informant", "theme_a", "theme_b", "n_both", "n_either"]]
+      informant theme_a theme_b  n_both  n_either
+    0    client   trust   anger       1         2
+    """
+    require_columns(cooccurrence, ["informant", "theme_a", "theme_b", "n_both"], "cooccurrence")
+    pairs = cooccurrence[cooccurrence["theme_a"] < cooccurrence["theme_b"]]
+    ordered = pairs.sort_values("n_both", ascending=False, kind="stable")
+    top = ordered.groupby("informant", observed=True).head(n)
+    return top.sort_values("informant", kind="stable").reset_index(drop=True)
