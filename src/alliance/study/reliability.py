@@ -26,7 +26,7 @@ Examples
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -42,14 +42,19 @@ __all__ = [
     "KAPPA_VARIANTS",
     "RATING_COLUMNS",
     "binary_agreement",
+    "agreement_highlights",
     "compare_consensus_majority",
     "consensus_changes",
+    "consensus_highlights",
     "informant_agreement",
+    "kappa_highlights",
     "kappa_reproduction",
     "kappa_variants",
     "majority_vote",
+    "paradox_highlights",
     "prevalence_paradox",
     "theme_agreement",
+    "theme_agreement_highlights",
     "theme_agreement_table",
 ]
 
@@ -653,3 +658,277 @@ def consensus_changes(
     table["changed"] = table["added"] + table["dropped"]
     table["share_changed"] = table["changed"] / table["n_units"]
     return _sort_rows(table, by)
+
+
+VARIANT_NAMES: dict[str, str] = {
+    "fleiss_pooled": "pooled Fleiss",
+    "conger_pooled": "Conger",
+    "light_pooled": "Light",
+    "fleiss_theme_mean": "mean per-theme Fleiss",
+}
+"""Short names of :data:`KAPPA_VARIANTS`, as the text lists them."""
+
+INFORMANTS: tuple[str, ...] = ("client", "therapist")
+"""The two informants, in the order the text quotes them."""
+
+
+def kappa_highlights(variants: pd.DataFrame, ratings: pd.DataFrame) -> dict[str, Any]:
+    """Collect the numbers the text quotes about which kappa the article reports.
+
+    Parameters
+    ----------
+    variants : pandas.DataFrame
+        :func:`kappa_reproduction` of :func:`kappa_variants`.
+    ratings : pandas.DataFrame
+        The ratings the variants were computed from (``present``).
+
+    Returns
+    -------
+    dict
+        Per informant ``<i>``: ``pub_<i>`` (the published kappa as printed),
+        ``<variant>_<i>`` for each of :data:`VARIANT_NAMES`, ``matching_<i>`` (the
+        short names of the variants that reproduce it, or ``"none"``); then
+        ``n_units`` (pooled units), ``max_spread`` (largest difference between
+        the pooled variants of one informant) and ``share_present`` (share of
+        codes that are 1).
+
+    Raises
+    ------
+    ValueError
+        If a column is missing; the message names it.
+
+    Examples
+    --------
+    >>> from alliance import load_study
+    >>> ratings = load_study().ratings
+    >>> values = kappa_highlights(kappa_reproduction(kappa_variants(ratings)), ratings)
+    >>> values["pub_client"], values["matching_therapist"], values["n_units"]
+    ('0.70', 'pooled Fleiss, Conger, Light', 440)
+    """
+    require_columns(
+        variants, ["informant", "variant", "estimate", "reproduces", "n_units"], "variants"
+    )
+    require_columns(ratings, ["present"], "ratings")
+    estimate = variants.set_index(["informant", "variant"])["estimate"]
+    values: dict[str, Any] = {}
+    for informant in INFORMANTS:
+        values[f"pub_{informant}"] = figure(f"kappa_{informant}").formatted()
+        for variant in VARIANT_NAMES:
+            values[f"{variant}_{informant}"] = float(estimate[(informant, variant)])
+        mine = variants[variants["informant"] == informant]
+        matching = mine.loc[mine["reproduces"] == "yes", "variant"]
+        values[f"matching_{informant}"] = ", ".join(VARIANT_NAMES[v] for v in matching) or "none"
+    pooled_rows = variants[variants["variant"] == "fleiss_pooled"]
+    values["n_units"] = int(pooled_rows["n_units"].iloc[0])
+    pooled = estimate.unstack("variant")[["fleiss_pooled", "conger_pooled", "light_pooled"]]
+    values["max_spread"] = float((pooled.max(axis=1) - pooled.min(axis=1)).max())
+    values["share_present"] = float(ratings["present"].mean())
+    return values
+
+
+def agreement_highlights(overall: pd.DataFrame) -> dict[str, float]:
+    """Collect the agreement coefficients the text quotes, per informant.
+
+    Parameters
+    ----------
+    overall : pandas.DataFrame
+        :func:`informant_agreement` with ``percent_agreement``,
+        ``fleiss_kappa``, ``krippendorff_alpha`` and ``gwet_ac1``, and intervals.
+
+    Returns
+    -------
+    dict
+        Per informant ``<i>``: ``<coefficient>_<i>`` for those four,
+        ``kappa_low_<i>`` and ``kappa_high_<i>`` (Fleiss' kappa's interval);
+        then ``overall_halfwidth``, the mean half-width of the kappa intervals.
+
+    Raises
+    ------
+    ValueError
+        If a column is missing; the message names it.
+
+    Examples
+    --------
+    >>> rows = [(i, c, 0.7, 0.6, 0.8) for i in INFORMANTS for c in
+    ...         ("percent_agreement", "fleiss_kappa", "krippendorff_alpha", "gwet_ac1")]
+    >>> overall = pd.DataFrame(rows, columns=["informant", "coefficient", "estimate",
+    ...                                       "ci_low", "ci_high"])
+    >>> values = agreement_highlights(overall)
+    >>> values["fleiss_kappa_client"], values["kappa_low_therapist"]
+    (0.7, 0.6)
+    >>> round(values["overall_halfwidth"], 3)
+    0.1
+    """
+    require_columns(
+        overall, ["informant", "coefficient", "estimate", "ci_low", "ci_high"], "overall"
+    )
+    coef = overall.set_index(["informant", "coefficient"])
+    values: dict[str, float] = {}
+    for informant in INFORMANTS:
+        for name in ("percent_agreement", "fleiss_kappa", "krippendorff_alpha", "gwet_ac1"):
+            values[f"{name}_{informant}"] = float(coef.loc[(informant, name), "estimate"])
+        kappa = coef.loc[(informant, "fleiss_kappa")]
+        values[f"kappa_low_{informant}"] = float(kappa["ci_low"])
+        values[f"kappa_high_{informant}"] = float(kappa["ci_high"])
+    kappas = overall[overall["coefficient"] == "fleiss_kappa"]
+    values["overall_halfwidth"] = float(((kappas["ci_high"] - kappas["ci_low"]) / 2).mean())
+    return values
+
+
+def theme_agreement_highlights(
+    per_theme: pd.DataFrame, difficulty: Mapping[str, str], labels: Mapping[str, str]
+) -> dict[str, Any]:
+    """Collect the numbers the text quotes about agreement theme by theme.
+
+    Parameters
+    ----------
+    per_theme : pandas.DataFrame
+        :func:`theme_agreement` with ``fleiss_kappa`` and intervals.
+    difficulty : mapping of str to str
+        Theme to its coding difficulty (``explicit``, ``moderate``, ``subtle``).
+    labels : mapping of str to str
+        Theme to the label the text shows.
+
+    Returns
+    -------
+    dict
+        ``n_interviews`` (most units of a theme), ``theme_halfwidth`` (median
+        half-width of the per-theme kappa intervals), ``kappa_<level>`` (mean
+        kappa of the themes of each difficulty, NaN when none), and per
+        informant ``<i>``: ``weakest_<i>`` (label of the theme with the lowest
+        kappa) and ``weakest_kappa_<i>``.
+
+    Raises
+    ------
+    ValueError
+        If a column is missing; the message names it.
+
+    Examples
+    --------
+    >>> per_theme = pd.DataFrame({"informant": ["client", "client", "therapist"],
+    ...     "theme": ["trust", "anger", "trust"], "coefficient": "fleiss_kappa",
+    ...     "estimate": [0.8, 0.5, 0.6], "ci_low": [0.7, 0.3, 0.4],
+    ...     "ci_high": [0.9, 0.7, 0.8], "n_units": [55, 55, 55]})
+    >>> values = theme_agreement_highlights(per_theme, {"trust": "moderate",
+    ...     "anger": "explicit"}, {"trust": "Trust", "anger": "Anger"})
+    >>> values["weakest_client"], values["kappa_moderate"], values["kappa_subtle"]
+    ('Anger', 0.7, nan)
+    """
+    require_columns(
+        per_theme,
+        ["informant", "theme", "coefficient", "estimate", "ci_low", "ci_high", "n_units"],
+        "per_theme",
+    )
+    kappa = per_theme[per_theme["coefficient"] == "fleiss_kappa"].reset_index(drop=True)
+    values: dict[str, Any] = {
+        "n_interviews": int(kappa["n_units"].max()),
+        "theme_halfwidth": float(((kappa["ci_high"] - kappa["ci_low"]) / 2).median()),
+    }
+    levels = kappa.assign(difficulty=kappa["theme"].map(difficulty))
+    by_difficulty = levels.groupby("difficulty")["estimate"].mean()
+    for level in ("explicit", "moderate", "subtle"):
+        values[f"kappa_{level}"] = float(by_difficulty.get(level, float("nan")))
+    weakest = kappa.loc[kappa.groupby("informant")["estimate"].idxmin()]
+    weakest = weakest.set_index("informant")
+    for informant in INFORMANTS:
+        values[f"weakest_{informant}"] = labels[weakest.loc[informant, "theme"]]
+        values[f"weakest_kappa_{informant}"] = float(weakest.loc[informant, "estimate"])
+    return values
+
+
+def paradox_highlights(paradox: pd.DataFrame, labels: Mapping[str, str]) -> dict[str, Any]:
+    """Collect the numbers the text quotes about the prevalence paradox.
+
+    Parameters
+    ----------
+    paradox : pandas.DataFrame
+        :func:`prevalence_paradox`: the rare theme first, its twin second.
+    labels : mapping of str to str
+        Theme to the label the text shows.
+
+    Returns
+    -------
+    dict
+        ``twin`` (label of the second theme); for ``anger`` (the first row)
+        and ``twin``: ``<key>_prevalence``, ``<key>_percent_agreement``,
+        ``<key>_chance_agreement``, ``<key>_fleiss_kappa``, ``<key>_gwet_ac1``
+        and ``<key>_room`` (1 - chance agreement); then ``room_ratio`` (the
+        twin's room over the rare theme's).
+
+    Raises
+    ------
+    ValueError
+        If a column is missing or there are not two rows.
+
+    Examples
+    --------
+    >>> paradox = pd.DataFrame({"theme": ["anger", "trust"], "prevalence": [0.1, 0.4],
+    ...     "percent_agreement": [0.9, 0.9], "chance_agreement": [0.8, 0.5],
+    ...     "fleiss_kappa": [0.5, 0.8], "gwet_ac1": [0.88, 0.8]})
+    >>> values = paradox_highlights(paradox, {"anger": "Anger", "trust": "Trust"})
+    >>> values["twin"], round(values["room_ratio"], 6)
+    ('Trust', 2.5)
+    """
+    columns = ["prevalence", "percent_agreement", "chance_agreement", "fleiss_kappa", "gwet_ac1"]
+    require_columns(paradox, ["theme", *columns], "paradox")
+    if len(paradox) != 2:
+        raise ValueError(f"paradox: expected two rows (a theme and its twin), got {len(paradox)}")
+    rows = paradox.reset_index(drop=True)
+    values: dict[str, Any] = {"twin": labels[rows.loc[1, "theme"]]}
+    for key, position in (("anger", 0), ("twin", 1)):
+        for column in columns:
+            values[f"{key}_{column}"] = float(rows.loc[position, column])
+        values[f"{key}_room"] = 1 - float(rows.loc[position, "chance_agreement"])
+    values["room_ratio"] = values["twin_room"] / values["anger_room"]
+    return values
+
+
+def consensus_highlights(comparison: pd.DataFrame) -> dict[str, int | float]:
+    """Collect the numbers the text quotes about consensus against majority vote.
+
+    Parameters
+    ----------
+    comparison : pandas.DataFrame
+        :func:`compare_consensus_majority`.
+
+    Returns
+    -------
+    dict
+        ``n_changed`` (units where the consensus departs from the majority),
+        ``n_compared``, ``share_changed``, ``n_changed_split`` (changes on units
+        the raters split on), ``n_added``, ``n_dropped``, ``n_split_units``
+        (units the raters split on) and ``max_shift`` (largest change of a
+        theme's prevalence, per informant).
+
+    Raises
+    ------
+    ValueError
+        If a column is missing; the message names it.
+
+    Examples
+    --------
+    >>> comparison = pd.DataFrame({"informant": "client", "theme": "trust",
+    ...     "n_raters": 3, "votes": [3, 1, 2, 0], "majority": [1, 0, 1, 0],
+    ...     "consensus": [1, 1, 1, 0], "change": ["kept", "added", "kept", "kept"]})
+    >>> values = consensus_highlights(comparison)
+    >>> values["n_changed"], values["n_split_units"], values["max_shift"]
+    (1, 2, 0.25)
+    """
+    require_columns(
+        comparison,
+        ["informant", "theme", "n_raters", "votes", "majority", "consensus", "change"],
+        "comparison",
+    )
+    changed = comparison[comparison["change"] != "kept"]
+    n_raters = int(comparison["n_raters"].max())
+    shares = comparison.groupby(["informant", "theme"])[["majority", "consensus"]].mean()
+    return {
+        "n_changed": len(changed),
+        "n_compared": len(comparison),
+        "share_changed": len(changed) / len(comparison),
+        "n_changed_split": int(changed["votes"].between(1, n_raters - 1).sum()),
+        "n_added": int((changed["change"] == "added").sum()),
+        "n_dropped": int((changed["change"] == "dropped").sum()),
+        "n_split_units": int(comparison["votes"].between(1, n_raters - 1).sum()),
+        "max_shift": float((shares["consensus"] - shares["majority"]).abs().max()),
+    }

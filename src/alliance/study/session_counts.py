@@ -30,6 +30,7 @@ import pandas as pd
 import pingouin as pg
 
 from alliance.data.codebook import THEMES
+from alliance.data.published import figure
 from alliance.stats.checks import require_columns, require_complete, require_unique, require_values
 from alliance.study.thematic import coding_matrix
 
@@ -38,6 +39,8 @@ __all__ = [
     "count_summary_consistency",
     "paired_comparison",
     "paired_highlights",
+    "published_count_checks",
+    "published_sample_size",
     "summarise_counts",
     "themes_per_session",
 ]
@@ -444,3 +447,63 @@ def paired_highlights(paired: pd.DataFrame, counts: pd.DataFrame) -> dict[str, i
         "ttest_p": float(t_test["p_value"]),
         "ttest_d": float(t_test["effect_size"]),
     }
+
+
+def published_sample_size() -> int:
+    """Return the number of intake sessions the article's means are over (its clients).
+
+    Returns
+    -------
+    int
+        Published Mizrahi plus Ashkenazi clients, one intake session each.
+
+    Examples
+    --------
+    >>> published_sample_size()
+    55
+    """
+    return int(figure("n_clients_mizrahi").value + figure("n_clients_ashkenazi").value)
+
+
+def published_count_checks(
+    informants: Sequence[str] = ("client", "therapist"),
+) -> pd.DataFrame:
+    """Check whether whole counts can give each informant's published mean and SD.
+
+    Runs :func:`count_summary_consistency` on the article's themes-per-session
+    mean and SD (``themes_<informant>_mean`` and ``_sd``) over
+    :func:`published_sample_size` sessions.
+
+    Parameters
+    ----------
+    informants : sequence of str, default ("client", "therapist")
+        Informants whose published figures to check.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``informant`` then the columns of :func:`count_summary_consistency`
+        (``ddof``, ``consistent``, ``n_solutions``, ``solutions``), one row per
+        informant and ``ddof``, in the order of ``informants``.
+
+    Raises
+    ------
+    KeyError
+        If an informant has no published mean or SD.
+
+    Examples
+    --------
+    >>> published_count_checks(["therapist"])[["informant", "ddof", "consistent"]]
+       informant  ddof  consistent
+    0  therapist     0        True
+    1  therapist     1       False
+    """
+    n = published_sample_size()
+    checks = [
+        count_summary_consistency(
+            n, figure(f"themes_{who}_mean").value, figure(f"themes_{who}_sd").value
+        ).assign(informant=who)
+        for who in informants
+    ]
+    table = pd.concat(checks, ignore_index=True)
+    return table[["informant", *(c for c in table.columns if c != "informant")]]
