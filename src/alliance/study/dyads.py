@@ -26,7 +26,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -41,11 +41,17 @@ from alliance.study.sampling import DYAD_TYPES, attach_dyads
 from alliance.study.thematic import CODED_COLUMNS, select_excerpts
 
 __all__ = [
+    "DYAD_COUNT_COLUMNS",
+    "DYAD_COUNT_HEADERS",
     "compare_dyad_types",
+    "congruence_highlights",
+    "dyad_comparison_highlights",
+    "dyad_row_highlights",
     "facet_excerpts",
     "facet_indicators",
     "format_dyad_comparison",
     "informant_congruence",
+    "prevalence_by_dyad_table",
 ]
 
 
@@ -461,3 +467,208 @@ def facet_excerpts(
     with_text = attach_dyads(with_text, dyads, columns=["dyad_type"])
     picked = select_excerpts(with_text, per_group=per_dyad_type, by=["dyad_type"])
     return picked[[*columns, "text"]]
+
+
+DYAD_COUNT_COLUMNS: tuple[str, ...] = (
+    "present_concordant",
+    "n_concordant",
+    "present_discordant",
+    "n_discordant",
+)
+"""Count columns of :func:`compare_dyad_types`, in the order tables show them."""
+
+DYAD_COUNT_HEADERS: dict[str, str] = {
+    "present_concordant": "coded (conc.)",
+    "n_concordant": "n (conc.)",
+    "present_discordant": "coded (disc.)",
+    "n_discordant": "n (disc.)",
+}
+"""Short table headings for :data:`DYAD_COUNT_COLUMNS`."""
+
+
+def prevalence_by_dyad_table(prevalence: pd.DataFrame) -> pd.DataFrame:
+    """Lay out prevalence by dyad type side by side, as "coded/interviews (share)".
+
+    Parameters
+    ----------
+    prevalence : pandas.DataFrame
+        :func:`alliance.study.thematic.theme_prevalence` by ``informant`` and
+        ``dyad_type``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``informant``, ``theme`` and one text column per dyad type
+        (e.g. ``"14/26 (54%)"``), rows in the order of ``prevalence``.
+
+    Raises
+    ------
+    ValueError
+        If a column is missing; the message names it.
+
+    Examples
+    --------
+    >>> prevalence = pd.DataFrame({"informant": "client", "theme": "trust",
+    ...     "dyad_type": ["concordant", "discordant"], "n_present": [10, 10],
+    ...     "n_interviews": [26, 29], "prevalence": [10 / 26, 10 / 29]})
+    >>> prevalence_by_dyad_table(prevalence)
+      informant  theme   concordant   discordant
+    0    client  trust  10/26 (38%)  10/29 (34%)
+    """
+    require_columns(
+        prevalence,
+        ["informant", "theme", "dyad_type", "n_present", "n_interviews", "prevalence"],
+        "prevalence",
+    )
+    cells = prevalence.assign(
+        cell=[
+            f"{row.n_present}/{row.n_interviews} ({row.prevalence:.0%})"
+            for row in prevalence.itertuples()
+        ]
+    )
+    table = cells.pivot(index=["informant", "theme"], columns="dyad_type", values="cell")
+    order = cells[["informant", "theme"]].drop_duplicates()
+    table = table.loc[list(order.itertuples(index=False, name=None))]
+    return table.rename_axis(columns=None).reset_index()
+
+
+def dyad_row_highlights(row: pd.Series) -> dict[str, float | int]:
+    """Collect what the text quotes about one row of a dyad comparison.
+
+    Parameters
+    ----------
+    row : pandas.Series
+        One row of :func:`compare_dyad_types`.
+
+    Returns
+    -------
+    dict
+        ``conc`` and ``disc`` (prevalences), ``rd`` (risk difference),
+        ``low`` and ``high`` (its interval), ``p`` (Fisher's exact test),
+        ``n_conc`` and ``n_disc`` (interviews coded with it).
+
+    Examples
+    --------
+    >>> row = pd.Series({"prevalence_concordant": 0.5, "prevalence_discordant": 0.25,
+    ...     "risk_difference": -0.25, "ci_low": -0.5, "ci_high": 0.05, "p_fisher": 0.2,
+    ...     "present_concordant": 13, "present_discordant": 7})
+    >>> dyad_row_highlights(row)["rd"], dyad_row_highlights(row)["n_disc"]
+    (-0.25, 7)
+    """
+    return {
+        "conc": float(row["prevalence_concordant"]),
+        "disc": float(row["prevalence_discordant"]),
+        "rd": float(row["risk_difference"]),
+        "low": float(row["ci_low"]),
+        "high": float(row["ci_high"]),
+        "p": float(row["p_fisher"]),
+        "n_conc": int(row["present_concordant"]),
+        "n_disc": int(row["present_discordant"]),
+    }
+
+
+def dyad_comparison_highlights(
+    comparison: pd.DataFrame, labels: Mapping[str, str], alpha: float = 0.05
+) -> dict[str, int | float | str]:
+    """Collect the numbers the text quotes about the theme-by-theme comparison.
+
+    Parameters
+    ----------
+    comparison : pandas.DataFrame
+        :func:`compare_dyad_types` by informant and theme.
+    labels : mapping of str to str
+        Theme to the label the text shows.
+    alpha : float, default 0.05
+        Significance level for the counts of tests.
+
+    Returns
+    -------
+    dict
+        ``n_tests``, ``n_raw`` and ``n_holm`` (tests below ``alpha`` before and
+        after Holm's correction), ``n_ci_excludes`` (intervals that exclude 0),
+        ``largest`` (the three largest differences, as text) and
+        ``median_abs`` (median absolute risk difference).
+
+    Raises
+    ------
+    ValueError
+        If a column is missing; the message names it.
+
+    Examples
+    --------
+    >>> comparison = pd.DataFrame({"informant": "therapist", "theme": ["trust", "anger"],
+    ...     "risk_difference": [-0.26, 0.14], "ci_low": [-0.47, -0.02],
+    ...     "ci_high": [-0.01, 0.31], "p_fisher": [0.056, 0.113], "p_holm": [0.11, 0.11]})
+    >>> values = dyad_comparison_highlights(comparison, {"trust": "trust", "anger": "anger"})
+    >>> values["n_ci_excludes"], values["largest"]
+    (1, "therapists' trust (-26%); therapists' anger (+14%)")
+    """
+    require_columns(
+        comparison,
+        ["informant", "theme", "risk_difference", "ci_low", "ci_high", "p_fisher", "p_holm"],
+        "comparison",
+    )
+    size = comparison["risk_difference"].abs()
+    largest = comparison.loc[size.nlargest(3).index]
+    excludes = (comparison["ci_low"] > 0) | (comparison["ci_high"] < 0)
+    return {
+        "n_tests": len(comparison),
+        "n_raw": int((comparison["p_fisher"] < alpha).sum()),
+        "n_holm": int((comparison["p_holm"] < alpha).sum()),
+        "n_ci_excludes": int(excludes.sum()),
+        "largest": "; ".join(
+            f"{row.informant}s' {labels[row.theme]} ({row.risk_difference:+.0%})"
+            for row in largest.itertuples()
+        ),
+        "median_abs": float(size.median()),
+    }
+
+
+def congruence_highlights(
+    congruence: pd.DataFrame, by_type: pd.DataFrame, labels: Mapping[str, str]
+) -> dict[str, float | str]:
+    """Collect the numbers the text quotes about client-therapist congruence.
+
+    Parameters
+    ----------
+    congruence : pandas.DataFrame
+        :func:`informant_congruence` over all sessions.
+    by_type : pandas.DataFrame
+        :func:`informant_congruence` by dyad type.
+    labels : mapping of str to str
+        Theme to the label the text shows.
+
+    Returns
+    -------
+    dict
+        ``kappa_median``, ``kappa_max`` and ``kappa_max_theme`` (label),
+        ``agreement_min`` and ``agreement_max`` over themes; ``agree_conc``
+        and ``agree_disc``, the mean agreement per dyad type (NaN when absent).
+
+    Raises
+    ------
+    ValueError
+        If a column is missing; the message names it.
+
+    Examples
+    --------
+    >>> congruence = pd.DataFrame({"theme": ["trust", "anger"], "kappa": [0.1, 0.4],
+    ...                            "agreement": [0.5, 0.9]})
+    >>> by_type = pd.DataFrame({"dyad_type": ["concordant", "discordant"],
+    ...                         "agreement": [0.6, 0.7]})
+    >>> values = congruence_highlights(congruence, by_type, {"trust": "T", "anger": "A"})
+    >>> values["kappa_max_theme"], values["agree_disc"]
+    ('A', 0.7)
+    """
+    require_columns(congruence, ["theme", "kappa", "agreement"], "congruence")
+    require_columns(by_type, ["dyad_type", "agreement"], "by_type")
+    mean_by_type = by_type.groupby("dyad_type")["agreement"].mean()
+    return {
+        "kappa_median": float(congruence["kappa"].median()),
+        "kappa_max": float(congruence["kappa"].max()),
+        "kappa_max_theme": labels[congruence.loc[congruence["kappa"].idxmax(), "theme"]],
+        "agreement_min": float(congruence["agreement"].min()),
+        "agreement_max": float(congruence["agreement"].max()),
+        "agree_conc": float(mean_by_type.get("concordant", float("nan"))),
+        "agree_disc": float(mean_by_type.get("discordant", float("nan"))),
+    }

@@ -38,6 +38,7 @@ __all__ = [
     "codebook_markdown",
     "coding_matrix",
     "excerpts_markdown",
+    "excerpts_text",
     "select_excerpts",
     "theme_cooccurrence",
     "theme_extremes",
@@ -674,3 +675,42 @@ def top_cooccurring_pairs(cooccurrence: pd.DataFrame, n: int = 3) -> pd.DataFram
     ordered = pairs.sort_values("n_both", ascending=False, kind="stable")
     top = ordered.groupby("informant", observed=True).head(n)
     return top.sort_values("informant", kind="stable").reset_index(drop=True)
+
+
+def excerpts_text(chosen: pd.DataFrame, synthetic: bool) -> str:
+    """Lay out excerpts as plain text, each under a line naming where it comes from.
+
+    Parameters
+    ----------
+    chosen : pandas.DataFrame
+        Excerpts with ``session_id``, ``dyad_type``, ``informant`` and ``text``
+        (e.g. from :func:`select_excerpts`).
+    synthetic : bool
+        Whether the excerpts are synthetic; each provenance line then says so.
+
+    Returns
+    -------
+    str
+        Per excerpt, ``[<kind> · <session> · <dyad type> dyad · <informant>]``
+        then the text indented by two spaces; plain text (print it, do not
+        render it as markup).
+
+    Raises
+    ------
+    ValueError
+        If a column is missing; the message names it.
+
+    Examples
+    --------
+    >>> chosen = pd.DataFrame({"session_id": ["S07"], "dyad_type": ["discordant"],
+    ...     "informant": ["client"], "text": ["She listened."]})
+    >>> print(excerpts_text(chosen, synthetic=True))
+    [synthetic excerpt · S07 · discordant dyad · client]
+      She listened.
+    """
+    require_columns(chosen, ["session_id", "dyad_type", "informant", "text"], "chosen")
+    kind = "synthetic excerpt" if synthetic else "excerpt"
+    return "\n".join(
+        f"[{kind} · {row.session_id} · {row.dyad_type} dyad · {row.informant}]\n  {row.text}"
+        for row in chosen.itertuples(index=False)
+    )
