@@ -60,6 +60,7 @@ __all__ = [
     "gee_by_therapist",
     "permutation_within_therapist",
     "power_curves_by_icc",
+    "power_highlights",
     "robustness_highlights",
     "robustness_summary",
     "simulated_power_curve",
@@ -855,4 +856,88 @@ def robustness_highlights(
         "corr_min": float(corr.min()),
         "corr_max": float(corr.max()),
     }
+    return values
+
+
+def power_highlights(
+    detectable: pd.DataFrame,
+    curves: pd.DataFrame,
+    comparison: pd.DataFrame,
+    iccs: Sequence[float],
+    themes: Sequence[str] = ("openness", "trust"),
+    power: float = 0.8,
+) -> dict[str, float]:
+    """Collect the numbers the text quotes about the power of the study's design.
+
+    Parameters
+    ----------
+    detectable : pandas.DataFrame
+        :func:`detectable_differences` (``mdd_lower``, ``mdd_higher``).
+    curves : pandas.DataFrame
+        :func:`power_curves_by_icc` with the default scenario names, for ``iccs``
+        (the first is the independent case).
+    comparison : pandas.DataFrame
+        :func:`alliance.study.dyads.compare_dyad_types` by informant and theme,
+        with the group sizes ``n_concordant`` and ``n_discordant``.
+    iccs : sequence of float
+        The intra-class correlations of ``curves``.
+    themes : sequence of str, default ("openness", "trust")
+        Therapist themes whose observed difference's power the text quotes.
+    power : float, default 0.8
+        The power a difference must reach to count as detectable.
+
+    Returns
+    -------
+    dict
+        ``mdd_median`` and ``mdd_min`` (analytic detectable differences, in
+        percentage points); ``sim_mdd_<icc>`` (smallest simulated difference
+        reaching ``power``, in points, NaN when none does); ``power_10`` and
+        ``power_20`` (simulated power at +0.1 and +0.2 with the first ICC);
+        ``power_observed_<theme>`` (analytic power at the observed therapist
+        prevalences, independent sessions); ``icc_high`` (the largest ICC).
+
+    Raises
+    ------
+    ValueError
+        If a column is missing; the message names it.
+
+    Examples
+    --------
+    >>> detectable = pd.DataFrame({"mdd_lower": [-0.3, np.nan], "mdd_higher": [0.35, 0.25]})
+    >>> curves = pd.DataFrame({"scenario": "ICC = 0", "difference": [0.1, 0.2, 0.3],
+    ...                        "power_simulated": [0.2, 0.5, 0.85]})
+    >>> comparison = pd.DataFrame({"informant": "therapist", "theme": ["trust"],
+    ...     "prevalence_concordant": [0.5], "prevalence_discordant": [0.25],
+    ...     "n_concordant": [26], "n_discordant": [29]})
+    >>> values = power_highlights(detectable, curves, comparison, [0.0], themes=["trust"])
+    >>> values["mdd_median"], values["sim_mdd_0"], values["power_20"]
+    (30.0, 30.0, 0.5)
+    """
+    require_columns(detectable, ["mdd_lower", "mdd_higher"], "detectable")
+    require_columns(curves, ["scenario", "difference", "power_simulated"], "curves")
+    require_columns(
+        comparison,
+        ["informant", "theme", "prevalence_concordant", "prevalence_discordant"],
+        "comparison",
+    )
+    require_columns(comparison, ["n_concordant", "n_discordant"], "comparison")
+    limits = detectable[["mdd_lower", "mdd_higher"]].abs().stack()
+    values = {"mdd_median": 100 * float(limits.median()), "mdd_min": 100 * float(limits.min())}
+    reached = smallest_powered_difference(curves, power=power)
+    for icc in iccs:
+        values[f"sim_mdd_{icc:g}"] = 100 * float(reached.get(f"ICC = {icc:g}", np.nan))
+    first = curves[curves["scenario"] == f"ICC = {iccs[0]:g}"]
+    independent = first.set_index("difference")["power_simulated"]
+    values["power_10"] = float(independent.loc[0.1])
+    values["power_20"] = float(independent.loc[0.2])
+    rows = comparison[comparison["informant"] == "therapist"].set_index("theme")
+    for theme in themes:
+        row = rows.loc[theme]
+        values[f"power_observed_{theme}"] = prevalence_power(
+            row["prevalence_concordant"],
+            row["prevalence_discordant"],
+            int(row["n_concordant"]),
+            int(row["n_discordant"]),
+        )
+    values["icc_high"] = max(iccs)
     return values
