@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -40,7 +40,9 @@ from scipy import optimize, stats
 from alliance.stats.checks import require_columns
 
 __all__ = [
+    "by_icc",
     "design_effect",
+    "effective_sizes",
     "false_positive_rates",
     "mean_narrowing",
     "minimum_detectable_difference",
@@ -741,3 +743,75 @@ def mean_narrowing(precision: pd.DataFrame) -> float:
         raise ValueError(f"precision needs at least two values of n_units; got {sizes}")
     narrowing = 1 - (widths[sizes[1:]].to_numpy() / widths[sizes[:-1]].to_numpy())
     return float(narrowing.mean())
+
+
+def effective_sizes(
+    n_concordant: int, n_discordant: int, cluster_size: float, iccs: Iterable[float]
+) -> pd.DataFrame:
+    """Tabulate the design effect and the effective group sizes for several ICCs.
+
+    Parameters
+    ----------
+    n_concordant, n_discordant : int
+        Sessions per group.
+    cluster_size : float
+        Mean sessions per therapist.
+    iccs : iterable of float
+        Intra-class correlations, one row each, in this order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``icc``, ``deff`` (:func:`design_effect`), ``effective_concordant`` and
+        ``effective_discordant`` (the group sizes divided by ``deff``).
+
+    Examples
+    --------
+    >>> effective_sizes(26, 29, cluster_size=3, iccs=[0.0, 0.5])
+       icc  deff  effective_concordant  effective_discordant
+    0  0.0   1.0                  26.0                  29.0
+    1  0.5   2.0                  13.0                  14.5
+    """
+    iccs = list(iccs)
+    deff = [design_effect(cluster_size, icc) for icc in iccs]
+    table = pd.DataFrame({"icc": iccs, "deff": deff})
+    table["effective_concordant"] = n_concordant / table["deff"]
+    table["effective_discordant"] = n_discordant / table["deff"]
+    return table
+
+
+def by_icc(
+    function: Callable[..., pd.DataFrame], iccs: Iterable[float], *args: object, **kwargs: object
+) -> pd.DataFrame:
+    """Call a planning function once per intra-class correlation and stack the results.
+
+    Parameters
+    ----------
+    function : callable
+        Takes ``icc=`` as a keyword and returns a DataFrame (e.g.
+        :func:`sessions_needed`).
+    iccs : iterable of float
+        Intra-class correlations, in the order to stack.
+    *args, **kwargs
+        Passed to ``function`` with every ICC.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The results, each with an ``icc`` column added, one after the other,
+        with a fresh index.
+
+    Examples
+    --------
+    >>> plans = by_icc(sessions_needed, [0.0, 0.2], 0.5, 0.25, cluster_size=3)
+    >>> plans[["icc", "group", "sessions"]]
+       icc  group  sessions
+    0  0.0      1        58
+    1  0.0      2        58
+    2  0.2      1        81
+    3  0.2      2        81
+    """
+    return pd.concat(
+        [function(*args, icc=icc, **kwargs).assign(icc=icc) for icc in iccs],
+        ignore_index=True,
+    )
