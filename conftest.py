@@ -1,7 +1,8 @@
 """Root pytest configuration: how strict nbval compares chapter outputs.
 
 HTML renderings of tables and stderr (warnings, progress bars) are not
-compared; every key table is also printed as plain text, which is.
+compared; every key table (alliance.book.tables.show_table) also has a
+complete plain-text rendering, which is.
 """
 
 
