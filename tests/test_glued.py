@@ -19,7 +19,7 @@ def recorded(monkeypatch):
 
 
 def test_every_value_is_glued_under_its_prefixed_name_without_display(recorded):
-    glued.glue_values("dy_", {"n": 3, "label": "trust", "share": 0.25})
+    assert glued.glue_values("dy_", {"n": 3, "label": "trust", "share": 0.25}) is None
     assert recorded == [
         ("dy_n", 3, False),
         ("dy_label", "trust", False),

@@ -90,3 +90,14 @@ def test_headers_rename_columns_and_formats_still_name_them():
     assert table.cells.iloc[0].tolist() == ["3", "25%"]
     with pytest.raises(KeyError, match="headers"):
         show_table(frame, "coded", headers={"absent": "x"})
+
+
+def test_numeric_columns_are_aligned_right_in_html_only():
+    frame = pd.DataFrame({"theme": ["trust"], "n": [3], "share": [0.5], "flag": [True]})
+    table = show_table(frame, "n", formats={"share": ".0%"})
+    assert table.numeric == (1, 2)
+    html = table._repr_html_()
+    assert "td.col1 {" in html and "td.col2 {" in html and "text-align: right" in html
+    assert "td.col0 {" not in html and "td.col3 {" not in html
+    assert "text-align" not in repr(table)
+    assert show_table(frame[["theme"]], "n").numeric == ()

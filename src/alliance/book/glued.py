@@ -6,9 +6,7 @@ line per number. The prose then quotes them with ``{glue:text}`` roles.
 
 Examples
 --------
->>> names = glue_values("rel_", {"n_units": 55, "kappa": 0.7})
->>> names
-['rel_n_units', 'rel_kappa']
+>>> glue_values("rel_", {"n_units": 55, "kappa": 0.7})  # glues rel_n_units and rel_kappa
 """
 
 from __future__ import annotations
@@ -22,7 +20,7 @@ from myst_nb import glue
 __all__ = ["glue_values"]
 
 
-def glue_values(prefix: str, values: Mapping[str, Any]) -> list[str]:
+def glue_values(prefix: str, values: Mapping[str, Any]) -> None:
     """Glue every value under ``prefix + key``, without displaying it.
 
     Parameters
@@ -36,8 +34,8 @@ def glue_values(prefix: str, values: Mapping[str, Any]) -> list[str]:
 
     Returns
     -------
-    list of str
-        The glued names, in the order of ``values``.
+    None
+        Nothing, so a cell that ends with this call shows no result.
 
     Raises
     ------
@@ -48,8 +46,7 @@ def glue_values(prefix: str, values: Mapping[str, Any]) -> list[str]:
     --------
     >>> import pandas as pd
     >>> row = pd.Series({"conc": np.float64(0.25), "disc": np.float64(0.5)})
-    >>> glue_values("dy_trust_", row)
-    ['dy_trust_conc', 'dy_trust_disc']
+    >>> glue_values("dy_trust_", row)  # glues dy_trust_conc = 0.25, dy_trust_disc = 0.5
     """
     items = list(values.items())
     names = [f"{prefix}{key}" for key, _ in items]
@@ -58,4 +55,3 @@ def glue_values(prefix: str, values: Mapping[str, Any]) -> list[str]:
         raise ValueError(f"glue_values: names glued twice: {repeated}")
     for name, (_, value) in zip(names, items, strict=True):
         glue(name, value.item() if isinstance(value, np.generic) else value, display=False)
-    return names

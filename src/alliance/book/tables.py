@@ -55,11 +55,14 @@ class Table:
         The caption, shown above the table.
     index : bool
         Whether the frame's index is part of the table.
+    numeric : tuple of int
+        Positions of the columns that hold numbers; the HTML aligns them right.
     """
 
     cells: pd.DataFrame
     caption: str
     index: bool = field(default=False)
+    numeric: tuple[int, ...] = field(default=())
 
     def __repr__(self) -> str:
         """Caption, then every row and column as text (what strict nbval compares)."""
@@ -70,6 +73,9 @@ class Table:
         if not self.index:
             styler = styler.hide(axis="index")
         styler = styler.set_table_attributes('class="dataframe alliance-table"')
+        if self.numeric:
+            cells = ", ".join(f"td.col{i}, th.col{i}" for i in self.numeric)
+            styler = styler.set_table_styles([{"selector": cells, "props": "text-align: right;"}])
         return f'<div class="alliance-table-scroll">{styler.to_html()}</div>'
 
 
@@ -141,4 +147,10 @@ def show_table(
     cells.columns = [headers.get(str(column), column) for column in frame.columns]
     if synthetic:
         caption = f"{caption} ({SYNTHETIC_NOTE})"
-    return Table(cells=cells, caption=caption, index=index)
+    numeric = tuple(
+        position
+        for position, column in enumerate(frame)
+        if pd.api.types.is_numeric_dtype(frame[column])
+        and not pd.api.types.is_bool_dtype(frame[column])
+    )
+    return Table(cells=cells, caption=caption, index=index, numeric=numeric)
