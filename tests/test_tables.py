@@ -101,3 +101,10 @@ def test_numeric_columns_are_aligned_right_in_html_only():
     assert "td.col0 {" not in html and "td.col3 {" not in html
     assert "text-align" not in repr(table)
     assert show_table(frame[["theme"]], "n").numeric == ()
+
+
+def test_scroll_container_is_a_focusable_labelled_region():
+    table = show_table(pd.DataFrame({"a": [1]}), 'Kappa "per" theme <b>')
+    opening = table._repr_html_().split(">", 1)[0]
+    assert 'tabindex="0"' in opening and 'role="region"' in opening
+    assert 'aria-label="Kappa &quot;per&quot; theme &lt;b&gt;"' in opening

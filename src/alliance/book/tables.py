@@ -76,7 +76,12 @@ class Table:
         if self.numeric:
             cells = ", ".join(f"td.col{i}, th.col{i}" for i in self.numeric)
             styler = styler.set_table_styles([{"selector": cells, "props": "text-align: right;"}])
-        return f'<div class="alliance-table-scroll">{styler.to_html()}</div>'
+        # A focusable, labelled region, so keyboard users can scroll a wide table.
+        label = html.escape(self.caption, quote=True)
+        return (
+            f'<div class="alliance-table-scroll" tabindex="0" role="region" '
+            f'aria-label="{label}">{styler.to_html()}</div>'
+        )
 
 
 def show_table(
