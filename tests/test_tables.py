@@ -108,3 +108,12 @@ def test_scroll_container_is_a_focusable_labelled_region():
     opening = table._repr_html_().split(">", 1)[0]
     assert 'tabindex="0"' in opening and 'role="region"' in opening
     assert 'aria-label="Kappa &quot;per&quot; theme &lt;b&gt;"' in opening
+
+
+def test_html_is_the_same_every_time_and_ids_differ_between_tables():
+    frame = pd.DataFrame({"theme": ["trust"], "n": [3]})
+    first = show_table(frame, "n")._repr_html_()
+    assert first == show_table(frame.copy(), "n")._repr_html_()
+    other = show_table(frame, "another caption")._repr_html_()
+    ids = {markup.split('<table id="', 1)[1].split('"', 1)[0] for markup in (first, other)}
+    assert len(ids) == 2

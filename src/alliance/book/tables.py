@@ -22,6 +22,7 @@ True
 
 from __future__ import annotations
 
+import hashlib
 import html
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -70,6 +71,8 @@ class Table:
 
     def _repr_html_(self) -> str:
         styler = self.cells.style.format(escape="html").set_caption(html.escape(self.caption))
+        # Element ids from the content, not random: the same table renders the same HTML.
+        styler = styler.set_uuid(hashlib.sha256(repr(self).encode()).hexdigest()[:10])
         if not self.index:
             styler = styler.hide(axis="index")
         styler = styler.set_table_attributes('class="dataframe alliance-table"')
