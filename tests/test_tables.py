@@ -117,3 +117,12 @@ def test_html_is_the_same_every_time_and_ids_differ_between_tables():
     other = show_table(frame, "another caption")._repr_html_()
     ids = {markup.split('<table id="', 1)[1].split('"', 1)[0] for markup in (first, other)}
     assert len(ids) == 2
+
+
+def test_html_headings_show_spaces_for_underscores_text_keeps_names():
+    frame = pd.DataFrame({"percent_agreement": [0.9], "percent agreement": [0.8]})
+    table = show_table(pd.DataFrame({"percent_agreement": [0.9]}), "a")
+    assert ">percent agreement</th>" in table._repr_html_()
+    assert "percent_agreement" in repr(table)
+    clash = show_table(frame, "b")._repr_html_()
+    assert ">percent_agreement</th>" in clash and ">percent agreement</th>" in clash

@@ -70,7 +70,12 @@ class Table:
         return f"{self.caption}\n{self.cells.to_string(index=self.index)}"
 
     def _repr_html_(self) -> str:
-        styler = self.cells.style.format(escape="html").set_caption(html.escape(self.caption))
+        # Headings show spaces for underscores, so a long column name can wrap in the HTML.
+        spaced = [str(column).replace("_", " ") for column in self.cells.columns]
+        cells = self.cells
+        if len(set(spaced)) == len(spaced):
+            cells = self.cells.set_axis(spaced, axis="columns")
+        styler = cells.style.format(escape="html").set_caption(html.escape(self.caption))
         # Element ids from the content, not random: the same table renders the same HTML.
         styler = styler.set_uuid(hashlib.sha256(repr(self).encode()).hexdigest()[:10])
         if not self.index:
