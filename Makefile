@@ -126,6 +126,7 @@ book-locked:
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 test: install-test book
 	$(BIN)/ruff check src tests benchmarks chapters _ext conftest.py
+	$(BIN)/ruff format --check src tests benchmarks chapters _ext conftest.py
 	$(BIN)/python -m pytest -n auto --dist loadfile tests --doctest-modules src/alliance \
 	  $(NBVAL) --nbval-from-cache _build/.jupyter_cache chapters
 

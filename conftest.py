@@ -1,7 +1,8 @@
 """Root pytest configuration: how strict nbval compares chapter outputs.
 
 HTML renderings of tables and stderr (warnings, progress bars) are not
-compared; every key table's ``text/plain`` is.
+compared; every key table (alliance.book.tables.show_table) also has a
+complete plain-text rendering, which is.
 
 ``--nbval-from-cache DIR`` makes nbval compare the committed outputs with those
 of the build's own execution (the jupyter-cache in DIR, which ``make book`` just

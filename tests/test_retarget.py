@@ -20,6 +20,7 @@ import pytest
 from alliance.article.reconstruction import DEFAULT_SEED, write_study
 from alliance.article.scorecard import MATCH, MISMATCH, NOT_APPLICABLE, reproduction_scorecard
 from alliance.book.chapter_outputs import execute_chapter
+from alliance.book.tables import SYNTHETIC_NOTE
 from alliance.data.dataset import load_study
 from alliance.data.paths import DATA_ENV_VAR
 from alliance.data.schema import DATAPACKAGE_FILE, SYNTHETIC_KEY, write_datapackage
@@ -96,6 +97,8 @@ def test_key_chapter_runs_on_the_unmarked_study(chapter, unmarked_study, monkeyp
     assert fresh != committed, f"{chapter} shows the same outputs: did it read ALLIANCE_DATA?"
     joined = "\n".join(fresh)
     assert "Data: synthetic reconstruction" not in joined
+    assert f"({SYNTHETIC_NOTE})" not in joined, "a table calls unmarked data synthetic"
+    assert f"({SYNTHETIC_NOTE})" in "\n".join(committed), "tables of the book are labelled"
     if chapter == "07_reproduction.ipynb":
         assert NOT_APPLICABLE in joined
         assert MATCH not in joined and MISMATCH not in joined

@@ -28,10 +28,10 @@ def parse(markup: str) -> _Elements:
     return parser
 
 
-def test_study_text_stays_text_in_cells_and_caption():
+def test_study_text_stays_text_in_cells_index_headers_and_caption():
     payload = '<script>alert(1)</script><img src=x onerror="alert(2)">'
-    frame = pd.DataFrame({"label": [payload], "n": [1]})
-    html = show_table(frame, f"Themes {payload}")._repr_html_()
+    frame = pd.DataFrame({"label": [payload], payload: [1]}, index=pd.Index([payload]))
+    html = show_table(frame, f"Themes {payload}", index=True)._repr_html_()
     elements = parse(html)
     assert "script" not in elements.tags and "img" not in elements.tags
     assert "onerror" not in elements.attributes
@@ -77,8 +77,52 @@ def test_unknown_format_column_is_refused():
         show_table(pd.DataFrame({"a": [1]}), "a", formats={"b": ".2f"})
 
 
-def test_html_is_the_same_on_every_rendering():
+def test_headers_rename_columns_and_formats_still_name_them():
+    frame = pd.DataFrame({"present_concordant": [3], "prevalence": [0.254]})
+    table = show_table(
+        frame,
+        "coded",
+        formats={"prevalence": ".0%"},
+        headers={"present_concordant": "coded (concordant)"},
+    )
+    assert table.cells.columns.tolist() == ["coded (concordant)", "prevalence"]
+    assert "coded (concordant)" in repr(table) and "present_concordant" not in repr(table)
+    assert table.cells.iloc[0].tolist() == ["3", "25%"]
+    with pytest.raises(KeyError, match="headers"):
+        show_table(frame, "coded", headers={"absent": "x"})
+
+
+def test_numeric_columns_are_aligned_right_in_html_only():
+    frame = pd.DataFrame({"theme": ["trust"], "n": [3], "share": [0.5], "flag": [True]})
+    table = show_table(frame, "n", formats={"share": ".0%"})
+    assert table.numeric == (1, 2)
+    html = table._repr_html_()
+    assert "td.col1 {" in html and "td.col2 {" in html and "text-align: right" in html
+    assert "td.col0 {" not in html and "td.col3 {" not in html
+    assert "text-align" not in repr(table)
+    assert show_table(frame[["theme"]], "n").numeric == ()
+
+
+def test_scroll_container_is_a_focusable_labelled_region():
+    table = show_table(pd.DataFrame({"a": [1]}), 'Kappa "per" theme <b>')
+    opening = table._repr_html_().split(">", 1)[0]
+    assert 'tabindex="0"' in opening and 'role="region"' in opening
+    assert 'aria-label="Kappa &quot;per&quot; theme &lt;b&gt;"' in opening
+
+
+def test_html_is_the_same_every_time_and_ids_differ_between_tables():
     frame = pd.DataFrame({"theme": ["trust"], "n": [3]})
     first = show_table(frame, "n")._repr_html_()
     assert first == show_table(frame.copy(), "n")._repr_html_()
-    assert first != show_table(frame.assign(n=[4]), "n")._repr_html_()
+    other = show_table(frame, "another caption")._repr_html_()
+    ids = {markup.split('<table id="', 1)[1].split('"', 1)[0] for markup in (first, other)}
+    assert len(ids) == 2
+
+
+def test_html_headings_show_spaces_for_underscores_text_keeps_names():
+    frame = pd.DataFrame({"percent_agreement": [0.9], "percent agreement": [0.8]})
+    table = show_table(pd.DataFrame({"percent_agreement": [0.9]}), "a")
+    assert ">percent agreement</th>" in table._repr_html_()
+    assert "percent_agreement" in repr(table)
+    clash = show_table(frame, "b")._repr_html_()
+    assert ">percent_agreement</th>" in clash and ">percent agreement</th>" in clash

@@ -56,25 +56,45 @@ class Table:
         The caption, shown above the table.
     index : bool
         Whether the frame's index is part of the table.
+    numeric : tuple of int
+        Positions of the columns that hold numbers; the HTML aligns them right.
     """
 
     cells: pd.DataFrame
     caption: str
     index: bool = field(default=False)
+    numeric: tuple[int, ...] = field(default=())
 
     def __repr__(self) -> str:
         """Caption, then every row and column as text (what strict nbval compares)."""
         return f"{self.caption}\n{self.cells.to_string(index=self.index)}"
 
     def _repr_html_(self) -> str:
-        styler = self.cells.style.format(escape="html").set_caption(html.escape(self.caption))
+        # Headings show spaces for underscores, so a long column name can wrap in the HTML.
+        spaced = [str(column).replace("_", " ") for column in self.cells.columns]
+        cells = self.cells
+        if len(set(spaced)) == len(spaced):
+            cells = self.cells.set_axis(spaced, axis="columns")
+        styler = (
+            cells.style.format(escape="html")
+            .format_index(escape="html", axis="index")
+            .format_index(escape="html", axis="columns")
+            .set_caption(html.escape(self.caption))
+        )
+        # Element ids from the content, not random: the same table renders the same HTML.
+        styler = styler.set_uuid(hashlib.sha256(repr(self).encode()).hexdigest()[:10])
         if not self.index:
             styler = styler.hide(axis="index")
         styler = styler.set_table_attributes('class="dataframe alliance-table"')
-        # Styler names its elements after a random id; derive it from the content instead, so a
-        # chapter executed twice gives the same page.
-        styler = styler.set_uuid(hashlib.sha256(repr(self).encode("utf-8")).hexdigest()[:12])
-        return f'<div class="alliance-table-scroll">{styler.to_html()}</div>'
+        if self.numeric:
+            cells = ", ".join(f"td.col{i}, th.col{i}" for i in self.numeric)
+            styler = styler.set_table_styles([{"selector": cells, "props": "text-align: right;"}])
+        # A focusable, labelled region, so keyboard users can scroll a wide table.
+        label = html.escape(self.caption, quote=True)
+        return (
+            f'<div class="alliance-table-scroll" tabindex="0" role="region" '
+            f'aria-label="{label}">{styler.to_html()}</div>'
+        )
 
 
 def show_table(
@@ -84,6 +104,7 @@ def show_table(
     formats: Mapping[str, str] | None = None,
     synthetic: object = None,
     index: bool = False,
+    headers: Mapping[str, str] | None = None,
 ) -> Table:
     """Return a table for display: formatted cells and a caption, escaped.
 
@@ -101,6 +122,9 @@ def show_table(
         ``synthetic`` property, or a bool); the caption then says so.
     index : bool, default False
         Whether to show the frame's index (for pivot tables whose index is a label).
+    headers : mapping of str to str, optional
+        Column headings to show instead of the column names (short headings keep a
+        table inside the content column); ``formats`` still names the columns.
 
     Returns
     -------
@@ -110,7 +134,7 @@ def show_table(
     Raises
     ------
     KeyError
-        If ``formats`` names a column the frame lacks.
+        If ``formats`` or ``headers`` names a column the frame lacks.
 
     Examples
     --------
@@ -120,11 +144,18 @@ def show_table(
     Share (synthetic data)
      dyad_type share
     concordant   50%
+    >>> print(repr(show_table(frame, "Share", formats={"share": ".0%"},
+    ...                       headers={"dyad_type": "dyad"})))
+    Share
+          dyad share
+    concordant   50%
     """
     formats = dict(formats or {})
-    unknown = sorted(set(formats) - set(map(str, frame.columns)))
-    if unknown:
-        raise KeyError(f"formats names columns the table lacks: {unknown}")
+    headers = dict(headers or {})
+    for name, given in (("formats", formats), ("headers", headers)):
+        unknown = sorted(set(given) - set(map(str, frame.columns)))
+        if unknown:
+            raise KeyError(f"{name} names columns the table lacks: {unknown}")
     cells = pd.DataFrame(
         {
             column: [_format_cell(v, formats.get(str(column))) for v in frame[column]]
@@ -132,7 +163,13 @@ def show_table(
         },
         index=frame.index,
     )
-    cells.columns = frame.columns
+    cells.columns = [headers.get(str(column), column) for column in frame.columns]
     if synthetic:
         caption = f"{caption} ({SYNTHETIC_NOTE})"
-    return Table(cells=cells, caption=caption, index=index)
+    numeric = tuple(
+        position
+        for position, column in enumerate(frame)
+        if pd.api.types.is_numeric_dtype(frame[column])
+        and not pd.api.types.is_bool_dtype(frame[column])
+    )
+    return Table(cells=cells, caption=caption, index=index, numeric=numeric)
