@@ -803,7 +803,10 @@ def assemble_excerpts(
 
 
 def generate_study(
-    seed: int = DEFAULT_SEED, scale: int = 1, scenario: Scenario | None = None
+    seed: int = DEFAULT_SEED,
+    scale: int = 1,
+    scenario: Scenario | None = None,
+    attempts: int = MAX_ATTEMPTS,
 ) -> dict[str, pd.DataFrame]:
     """Build the synthetic study in memory and check every calibration target.
 
@@ -817,6 +820,8 @@ def generate_study(
         ``scale`` (see the module notes).
     scenario : Scenario, optional
         The unpublished choices; default :func:`book_scenario` (the committed data).
+    attempts : int
+        Consensus codings tried before the facet design is declared infeasible.
 
     Returns
     -------
@@ -847,7 +852,7 @@ def generate_study(
     weight = scenario.difficulty_weight
     difficulty = np.asarray([weight[t["difficulty"]] for t in codebook["themes"]])
     allowed = facet_parent_themes(codebook)
-    for _ in range(MAX_ATTEMPTS):
+    for _ in range(attempts):
         consensus = _consensus_matrices(rng, dyad, scale, sign, scenario, therapist)
         facet_rows = _facet_rows(rng, consensus, dyad, scale, allowed, scenario.facet_sessions)
         if facet_rows is not None:
