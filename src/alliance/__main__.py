@@ -1,8 +1,9 @@
-"""Command-line entry point: ``python -m alliance {synth,validate,report}``.
+"""Command-line entry point: ``python -m alliance {synth,validate,report,ensemble}``.
 
 ``synth`` writes the synthetic reconstruction of the study, ``validate``
-checks a study folder against the schema and prints every problem, and
-``report`` prints the key tables of the analysis for a study folder.
+checks a study folder against the schema and prints every problem,
+``report`` prints the key tables of the analysis for a study folder, and
+``ensemble`` summarises many reconstructions consistent with the article.
 """
 
 from __future__ import annotations
@@ -32,6 +33,15 @@ def _build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="print the key tables for a study folder")
     report.add_argument("folder", type=Path, help="folder holding the study tables")
+
+    ensemble = commands.add_parser(
+        "ensemble", help="summarise many reconstructions consistent with the article"
+    )
+    ensemble.add_argument("--n", type=int, default=200, help="reconstructions (default 200)")
+    ensemble.add_argument("--seed", type=int, default=2020, help="ensemble seed (default 2020)")
+    ensemble.add_argument("--out", type=Path, required=True, help="summary CSV to write")
+    ensemble.add_argument("--members", type=Path, default=None, help="member table CSV to write")
+    ensemble.add_argument("--jobs", type=int, default=-1, help="parallel workers (default: all)")
     return parser
 
 
@@ -56,6 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_study(args.out, seed=seed, scale=args.scale)
         print(f"wrote the synthetic study (seed {seed}, scale {args.scale}) to {args.out}")
         return 0
+    if args.command == "ensemble":
+        from alliance.article.ensemble import cli
+
+        return cli(args.n, args.seed, args.out, args.members, args.jobs)
     if args.command == "validate":
         from alliance.data.dataset import validation_report
 

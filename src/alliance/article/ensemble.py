@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
 from importlib import resources
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,7 @@ from joblib import Parallel, delayed, parallel_config
 from alliance.article.reconstruction import (
     GENERATOR,
     CalibrationError,
+    Scenario,
     generate_study,
 )
 from alliance.article.scenario import draw_scenario, scenario_parameters
@@ -173,7 +175,7 @@ def _codes() -> list[tuple[str, str]]:
     )
 )
 def published_figures(study: Study) -> dict[str, float]:
-    """Recompute every published figure (:func:`~alliance.article.scorecard.recompute_published`)."""
+    """Recompute every published figure (:mod:`alliance.article.scorecard`)."""
     table = recompute_published(study)
     return {f"published.{k}": float(v) for k, v in zip(table["key"], table["value"], strict=True)}
 
@@ -520,11 +522,13 @@ def _study(tables: Mapping[str, pd.DataFrame]) -> Study:
     )
 
 
-def reconstruct_member(seed: int, index: int) -> dict[str, Any]:
-    """Draw member ``index`` of the ensemble ``seed``: a calibrated study and its results.
+def member_study(
+    seed: int, index: int
+) -> tuple[Scenario, dict[str, pd.DataFrame], int, Counter[str]]:
+    """Draw the calibrated study of member ``index`` of the ensemble ``seed``.
 
     Scenarios are drawn from the prior until one gives a study that passes the
-    calibration report; every rejected draw is counted with its reason.
+    calibration report; every rejected draw is counted with the targets it missed.
 
     Parameters
     ----------
@@ -533,11 +537,9 @@ def reconstruct_member(seed: int, index: int) -> dict[str, Any]:
 
     Returns
     -------
-    dict
-        ``member``, ``n_redrawn`` (scenarios rejected before this one),
-        ``rejections`` (the calibration targets they missed, with counts, ``;``-separated),
-        ``param.*`` (the scenario, :func:`alliance.article.scenario.scenario_parameters`)
-        and one entry per registered result.
+    tuple
+        The accepted scenario, the study tables, the number of rejected draws
+        and their reasons (calibration target -> count; a draw may miss several).
 
     Raises
     ------
@@ -553,22 +555,42 @@ def reconstruct_member(seed: int, index: int) -> dict[str, Any]:
             tables = generate_study(study_seed, scenario=scenario, attempts=GENERATION_ATTEMPTS)
         except CalibrationError as error:
             reasons.update(error.report.loc[~error.report["met"], "target"])
-            continue
         except RuntimeError:
             reasons["no coding fits the drawn design"] += 1
-            continue
-        params = {f"param.{k}": v for k, v in scenario_parameters(scenario).items()}
-        return {
-            "member": index,
-            "n_redrawn": redrawn,
-            "rejections": "; ".join(f"{k} ({n})" for k, n in sorted(reasons.items())),
-            **params,
-            **result_values(_study(tables)),
-        }
+        else:
+            return scenario, tables, redrawn, reasons
     raise RuntimeError(
         f"member {index} of ensemble {seed}: {MAX_REDRAWS} scenarios in a row could not be "
         f"calibrated ({dict(reasons)}); check the prior in alliance.article.scenario"
     )
+
+
+def reconstruct_member(seed: int, index: int) -> dict[str, Any]:
+    """Draw member ``index`` of the ensemble ``seed`` and compute every registered result.
+
+    Parameters
+    ----------
+    seed, index : int
+        Ensemble seed and member index.
+
+    Returns
+    -------
+    dict
+        ``member``, ``n_redrawn`` (scenarios rejected before the accepted one),
+        ``rejections`` (the calibration targets they missed, with counts,
+        ``;``-separated), ``param.*`` (the scenario,
+        :func:`alliance.article.scenario.scenario_parameters`) and one entry per
+        registered result.
+    """
+    scenario, tables, redrawn, reasons = member_study(seed, index)
+    params = {f"param.{k}": v for k, v in scenario_parameters(scenario).items()}
+    return {
+        "member": index,
+        "n_redrawn": redrawn,
+        "rejections": "; ".join(f"{k} ({n})" for k, n in sorted(reasons.items())),
+        **params,
+        **result_values(_study(tables)),
+    }
 
 
 def _progress(items: Iterable[dict[str, Any]], total: int) -> list[dict[str, Any]]:
@@ -745,3 +767,411 @@ def _row(result: Result, values: np.ndarray, book: float, klass: str) -> dict[st
         "class": klass,
         "n_members": len(values),
     }
+
+
+GENERATOR_INPUTS: tuple[str, ...] = (
+    "article/reconstruction.py",
+    "article/scenario.py",
+    "data/published.py",
+    "resources/codebook.yaml",
+    "resources/excerpts.yaml",
+)
+"""Package files (relative to ``alliance``) whose hash a committed ensemble records."""
+
+COMMITTED = ("summary.csv", "members.csv", "summary.json")
+"""Files of the book's committed ensemble, in ``alliance/resources/ensemble``."""
+
+
+def input_hash() -> str:
+    """Return the SHA-256 of the generator's inputs (:data:`GENERATOR_INPUTS`).
+
+    Returns
+    -------
+    str
+        Hex digest over each file's path and bytes, in the listed order.
+
+    Examples
+    --------
+    >>> len(input_hash())
+    64
+    """
+    digest = hashlib.sha256()
+    root = resources.files("alliance")
+    for name in GENERATOR_INPUTS:
+        digest.update(name.encode("utf-8") + b"\0" + root.joinpath(name).read_bytes())
+    return digest.hexdigest()
+
+
+def acceptance_rate(members: pd.DataFrame) -> float:
+    """Share of drawn scenarios that gave a calibrated reconstruction.
+
+    Parameters
+    ----------
+    members : pandas.DataFrame
+        :func:`ensemble_members` (``n_redrawn``).
+
+    Returns
+    -------
+    float
+        Members divided by members plus redrawn scenarios.
+
+    Examples
+    --------
+    >>> acceptance_rate(pd.DataFrame({"n_redrawn": [0, 1, 0, 3]}))
+    0.5
+    """
+    return len(members) / (len(members) + int(members["n_redrawn"].sum()))
+
+
+def provenance(members: pd.DataFrame, seed: int) -> dict[str, Any]:
+    """Return the record that travels with a summary: generator, inputs, seed, acceptance.
+
+    Parameters
+    ----------
+    members : pandas.DataFrame
+        :func:`ensemble_members`.
+    seed : int
+        The ensemble seed.
+
+    Returns
+    -------
+    dict
+        ``generator``, ``version`` (of the package), ``inputs_sha256``
+        (:func:`input_hash`), ``seed``, ``n``, ``n_redrawn`` and ``acceptance_rate``.
+
+    Examples
+    --------
+    >>> record = provenance(pd.DataFrame({"n_redrawn": [0, 2]}), seed=1)
+    >>> record["n"], record["acceptance_rate"]
+    (2, 0.5)
+    """
+    try:
+        package = version("alliance-compendium")
+    except PackageNotFoundError:  # a bare checkout
+        package = "unknown"
+    return {
+        "generator": GENERATOR,
+        "version": package,
+        "inputs_sha256": input_hash(),
+        "seed": int(seed),
+        "n": len(members),
+        "n_redrawn": int(members["n_redrawn"].sum()),
+        "acceptance_rate": acceptance_rate(members),
+    }
+
+
+def _check_target(path: Path) -> None:
+    """Refuse to overwrite a file that is not an earlier ensemble summary or member table."""
+    if not path.exists():
+        return
+    header = path.read_text("utf-8").split("\n", 1)[0] if path.is_file() else ""
+    if not header.startswith(("result,", "member,")):
+        raise FileExistsError(
+            f"{path} exists and is not an ensemble table written by this command; "
+            "refusing to overwrite it"
+        )
+
+
+def write_ensemble(
+    out: Path | str,
+    n: int = DEFAULT_N,
+    seed: int = DEFAULT_SEED,
+    members_out: Path | str | None = None,
+    n_jobs: int = -1,
+    backend: str | None = None,
+) -> pd.DataFrame:
+    """Run the ensemble and write its summary (CSV), provenance (JSON) and members.
+
+    The summary goes to ``out``, its provenance (:func:`provenance`) beside it
+    with the suffix ``.json``, and the member table to ``members_out`` if given.
+    The book's values come from the committed study (``data/``).
+
+    Parameters
+    ----------
+    out : path
+        Summary CSV to write.
+    n, seed : int
+        Members and ensemble seed.
+    members_out : path, optional
+        Member table CSV to write.
+    n_jobs, backend
+        As in :func:`ensemble_members`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The summary (:func:`ensemble_summary`).
+
+    Raises
+    ------
+    FileExistsError
+        If a target exists and is not an earlier ensemble table.
+    """
+    from alliance.data.dataset import load_study
+
+    targets = [Path(out)] + ([Path(members_out)] if members_out else [])
+    for target in targets:
+        _check_target(target)
+    members = ensemble_members(n, seed, n_jobs=n_jobs, backend=backend)
+    summary = ensemble_summary(members, result_values(load_study()))
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    summary.to_csv(out, index=False, lineterminator="\n")
+    record = json.dumps(provenance(members, seed), indent=2) + "\n"
+    Path(out).with_suffix(".json").write_text(record, "utf-8")
+    if members_out:
+        members.to_csv(members_out, index=False, lineterminator="\n")
+    return summary
+
+
+@dataclass(frozen=True)
+class Ensemble:
+    """The book's committed ensemble.
+
+    Attributes
+    ----------
+    summary : pandas.DataFrame
+        :func:`ensemble_summary`.
+    members : pandas.DataFrame
+        :func:`ensemble_members`.
+    provenance : dict
+        :func:`provenance`.
+    """
+
+    summary: pd.DataFrame
+    members: pd.DataFrame
+    provenance: dict[str, Any]
+
+
+def load_ensemble() -> Ensemble:
+    """Read the book's committed ensemble from the package (``resources/ensemble``).
+
+    It is written by ``python -m alliance ensemble --n 200 --seed 2020 --out
+    src/alliance/resources/ensemble/summary.csv --members
+    src/alliance/resources/ensemble/members.csv``; ``tests/test_ensemble.py``
+    recomputes a sample of its members and checks its recorded input hash.
+
+    Returns
+    -------
+    Ensemble
+
+    Examples
+    --------
+    >>> ensemble = load_ensemble()
+    >>> ensemble.provenance["n"] == len(ensemble.members) >= 200
+    True
+    """
+    folder = resources.files("alliance").joinpath("resources", "ensemble")
+    with folder.joinpath("summary.csv").open("rb") as handle:
+        summary = pd.read_csv(handle)
+    with folder.joinpath("members.csv").open("rb") as handle:
+        members = pd.read_csv(handle, keep_default_na=False, na_values=["", "NaN", "nan"])
+    record = json.loads(folder.joinpath("summary.json").read_text("utf-8"))
+    return Ensemble(summary=summary, members=members, provenance=record)
+
+
+def ensemble_phrase(summary: pd.DataFrame, name: str) -> str:
+    """Say, for a result or statement, how far the article pins it down: a glue-ready phrase.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        :func:`ensemble_summary` (e.g. ``load_ensemble().summary``).
+    name : str
+        A registered result or statement name (see :func:`registered_results`
+        and :data:`STATEMENTS`).
+
+    Returns
+    -------
+    str
+        E.g. ``"holds in 41% of reconstructions consistent with the article;
+        an assumption of ours"``.
+
+    Raises
+    ------
+    KeyError
+        If ``name`` is not in the summary.
+
+    Examples
+    --------
+    >>> summary = pd.DataFrame({"result": ["s"], "kind": ["statement"], "class": ["assumed"],
+    ...                         "share": [0.41], "line": [0.0], "q05": [-1.0], "q95": [1.0]})
+    >>> ensemble_phrase(summary, "s")
+    'holds in 41% of reconstructions consistent with the article; an assumption of ours'
+    """
+    rows = summary.set_index("result")
+    if name not in rows.index:
+        raise KeyError(f"{name!r} is not a result of the ensemble summary")
+    row = rows.loc[name]
+    where = "reconstructions consistent with the article"
+    if row["class"] == "fixed":
+        return f"the same in every one of the {where}; fixed by the published figures"
+    statement = row["kind"] == "statement"
+    if row["class"] == "constrained":
+        if statement:
+            verb = "holds in every one" if row["share"] == 1 else "holds in none"
+            return f"{verb} of the {where}; determined by the published figures"
+        return f"on the same side of {row['line']:g} in every one of the {where}; determined"
+    if statement:
+        return f"holds in {row['share']:.0%} of {where}; an assumption of ours"
+    if np.isfinite(row["share"]):
+        return (
+            f"on the book's side of {row['line']:g} in {row['share']:.0%} of {where}; "
+            "an assumption of ours"
+        )
+    return f"between {row['q05']:.2f} and {row['q95']:.2f} in 90% of {where}; an assumption of ours"
+
+
+DISCUSSED: dict[str, str] = {
+    "rd.therapist.openness": "therapist openness, discordant minus concordant",
+    "rd.therapist.trust": "therapist trust, discordant minus concordant",
+    "facet_rd.client.nonverbal.negative": "client negative non-verbal reading, difference",
+    "rd.therapist.anger": "therapist anger, discordant minus concordant",
+    "congruence.kappa_median": "client-therapist congruence (median kappa)",
+    "valence.coherence.client": "valence coherence, clients (correlation)",
+    "valence.coherence.therapist": "valence coherence, therapists (correlation)",
+    "icc.therapist": "within-therapist correlation (GEE)",
+    "caseload.share_both": "share of therapists who see both groups",
+}
+"""Results the earlier chapters discuss, with short labels (all on a -1 to 1 scale)."""
+
+
+def ensemble_draws(members: pd.DataFrame, results: Iterable[str]) -> pd.DataFrame:
+    """Return the members' values of some results as a long table.
+
+    Parameters
+    ----------
+    members : pandas.DataFrame
+        :func:`ensemble_members`.
+    results : iterable of str
+        Registered result names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``member``, ``result`` and ``value``, in the order of ``results``.
+
+    Examples
+    --------
+    >>> members = pd.DataFrame({"member": [0, 1], "a": [0.1, 0.2], "b": [1.0, 2.0]})
+    >>> ensemble_draws(members, ["b"])["value"].tolist()
+    [1.0, 2.0]
+    """
+    names = list(results)
+    long = members.melt(id_vars="member", value_vars=names, var_name="result")
+    return long.reset_index(drop=True)
+
+
+def rejection_reasons(members: pd.DataFrame) -> pd.DataFrame:
+    """Count the calibration targets missed by the redrawn scenarios.
+
+    Parameters
+    ----------
+    members : pandas.DataFrame
+        :func:`ensemble_members` (``rejections``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``reason`` and ``n`` (misses; one scenario may miss several targets),
+        most frequent first; empty when nothing was redrawn.
+
+    Examples
+    --------
+    >>> members = pd.DataFrame({"rejections": ["a (2); b (1)", "", "a (1)"]})
+    >>> rejection_reasons(members).to_dict("list")
+    {'reason': ['a', 'b'], 'n': [3, 1]}
+    """
+    counts: Counter[str] = Counter()
+    for text in members["rejections"].fillna(""):
+        for part in filter(None, text.split("; ")):
+            reason, _, n = part.rpartition(" (")
+            counts[reason] += int(n.rstrip(")"))
+    rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return pd.DataFrame(rows, columns=["reason", "n"]).astype({"n": int})
+
+
+def classification_overview(summary: pd.DataFrame) -> pd.DataFrame:
+    """Count the results of each kind in each class.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        :func:`ensemble_summary`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per kind (``published``, ``count``, ``derived``, ``statement``)
+        and one column per class of :data:`CLASSES`, plus ``total``.
+
+    Examples
+    --------
+    >>> summary = pd.DataFrame({"kind": ["published", "derived", "derived"],
+    ...                         "class": ["fixed", "assumed", "constrained"]})
+    >>> classification_overview(summary).loc["derived"].tolist()
+    [0, 1, 1, 2]
+    """
+    kinds = [k for k in ("published", "count", "derived", "statement") if k in set(summary["kind"])]
+    table = pd.crosstab(summary["kind"], summary["class"]).reindex(
+        index=kinds, columns=list(CLASSES), fill_value=0
+    )
+    table["total"] = table.sum(axis=1)
+    table.columns.name = None
+    return table
+
+
+def statement_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """Tabulate the book's statements: does each hold in the book, and how often elsewhere.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        :func:`ensemble_summary`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``statement`` (its description), ``in the book`` (``yes``/``no``),
+        ``share of reconstructions`` (rounded to 2 decimals) and ``class``, in
+        the order of :data:`STATEMENTS`.
+
+    Examples
+    --------
+    >>> summary = pd.DataFrame({"kind": ["statement"], "description": ["x"],
+    ...                         "book_value": [1.0], "share": [0.456], "class": ["assumed"]})
+    >>> statement_table(summary).iloc[0].tolist()
+    ['x', 'yes', 0.46, 'assumed']
+    """
+    rows = summary[summary["kind"] == "statement"]
+    return pd.DataFrame(
+        {
+            "statement": rows["description"],
+            "in the book": rows["book_value"].map({1.0: "yes", 0.0: "no"}),
+            "share of reconstructions": rows["share"].round(2),
+            "class": rows["class"],
+        }
+    ).reset_index(drop=True)
+
+
+def cli(n: int, seed: int, out: Path, members_out: Path | None, n_jobs: int) -> int:
+    """Run ``python -m alliance ensemble``: write the summary and print what was done.
+
+    Returns
+    -------
+    int
+        0 on success, 2 on a user error (printed without a traceback).
+    """
+    try:
+        summary = write_ensemble(out, n, seed, members_out, n_jobs)
+    except (ValueError, FileExistsError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    record = json.loads(Path(out).with_suffix(".json").read_text("utf-8"))
+    counts = summary["class"].value_counts().reindex(CLASSES, fill_value=0)
+    print(
+        f"wrote {len(summary)} results of {n} reconstructions (seed {seed}) to {out}; "
+        f"acceptance rate {record['acceptance_rate']:.2f} "
+        f"({record['n_redrawn']} scenarios redrawn); "
+        + ", ".join(f"{k} {v}" for k, v in counts.items())
+    )
+    return 0
