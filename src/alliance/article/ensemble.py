@@ -778,8 +778,12 @@ GENERATOR_INPUTS: tuple[str, ...] = (
 )
 """Package files (relative to ``alliance``) whose hash a committed ensemble records."""
 
-COMMITTED = ("summary.csv", "members.csv", "summary.json")
-"""Files of the book's committed ensemble, in ``alliance/resources/ensemble``."""
+COMMITTED: dict[str, str] = {
+    "summary": "ensemble_summary.csv",
+    "members": "ensemble_members.csv",
+    "provenance": "ensemble_summary.json",
+}
+"""Files of the book's committed ensemble, in ``alliance/resources``."""
 
 
 def input_hash() -> str:
@@ -943,11 +947,11 @@ class Ensemble:
 
 
 def load_ensemble() -> Ensemble:
-    """Read the book's committed ensemble from the package (``resources/ensemble``).
+    """Read the book's committed ensemble from the package (:data:`COMMITTED`).
 
     It is written by ``python -m alliance ensemble --n 200 --seed 2020 --out
-    src/alliance/resources/ensemble/summary.csv --members
-    src/alliance/resources/ensemble/members.csv``; ``tests/test_ensemble.py``
+    src/alliance/resources/ensemble_summary.csv --members
+    src/alliance/resources/ensemble_members.csv``; ``tests/test_ensemble.py``
     recomputes a sample of its members and checks its recorded input hash.
 
     Returns
@@ -960,12 +964,12 @@ def load_ensemble() -> Ensemble:
     >>> ensemble.provenance["n"] == len(ensemble.members) >= 200
     True
     """
-    folder = resources.files("alliance").joinpath("resources", "ensemble")
-    with folder.joinpath("summary.csv").open("rb") as handle:
+    folder = resources.files("alliance").joinpath("resources")
+    with folder.joinpath(COMMITTED["summary"]).open("rb") as handle:
         summary = pd.read_csv(handle)
-    with folder.joinpath("members.csv").open("rb") as handle:
+    with folder.joinpath(COMMITTED["members"]).open("rb") as handle:
         members = pd.read_csv(handle, keep_default_na=False, na_values=["", "NaN", "nan"])
-    record = json.loads(folder.joinpath("summary.json").read_text("utf-8"))
+    record = json.loads(folder.joinpath(COMMITTED["provenance"]).read_text("utf-8"))
     return Ensemble(summary=summary, members=members, provenance=record)
 
 
