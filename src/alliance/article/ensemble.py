@@ -312,7 +312,7 @@ def facet_differences(study: Study) -> dict[str, float]:
         for i, t in _codes()
     ),
     Result(
-        "consensus.n_changed", "units where the consensus differs from the majority", "count", 0
+        "consensus.n_changed", "units where the consensus differs from the majority", decimals=0
     ),
     Result("consensus.n_added", "units the consensus added against the majority", decimals=0),
     Result("consensus.n_dropped", "units the consensus dropped against the majority", decimals=0),
@@ -973,6 +973,15 @@ def load_ensemble() -> Ensemble:
     return Ensemble(summary=summary, members=members, provenance=record)
 
 
+def _percent(share: float) -> str:
+    """Format a share as a whole percentage that never rounds a minority away (0.996: >99%)."""
+    if 0 < share < 0.01:
+        return "<1%"
+    if 0.99 < share < 1:
+        return ">99%"
+    return f"{share:.0%}"
+
+
 def ensemble_phrase(summary: pd.DataFrame, name: str) -> str:
     """Say, for a result or statement, how far the article pins it down: a glue-ready phrase.
 
@@ -1014,12 +1023,15 @@ def ensemble_phrase(summary: pd.DataFrame, name: str) -> str:
         if statement:
             verb = "holds in every one" if row["share"] == 1 else "holds in none"
             return f"{verb} of the {where}; determined by the published figures"
-        return f"on the same side of {row['line']:g} in every one of the {where}; determined"
+        return (
+            f"on the same side of {row['line']:g} in every one of the {where}; "
+            "determined by the published figures"
+        )
     if statement:
-        return f"holds in {row['share']:.0%} of {where}; an assumption of ours"
+        return f"holds in {_percent(row['share'])} of {where}; an assumption of ours"
     if np.isfinite(row["share"]):
         return (
-            f"on the book's side of {row['line']:g} in {row['share']:.0%} of {where}; "
+            f"on the book's side of {row['line']:g} in {_percent(row['share'])} of {where}; "
             "an assumption of ours"
         )
     return f"between {row['q05']:.2f} and {row['q95']:.2f} in 90% of {where}; an assumption of ours"
