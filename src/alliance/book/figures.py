@@ -921,7 +921,7 @@ def plot_ensemble_ranges(
     jitter = np.random.default_rng(0)
     rows = book.rename(columns={"class": "klass"})
     with book_style():
-        fig = _figure(7.0, 0.45 * len(rows) + 1.2)
+        fig = _figure(8.0, 0.45 * len(rows) + 1.2)
         ax = fig.axes[0]
         for row, item in enumerate(rows.itertuples(index=False)):
             values = draws.loc[draws["result"] == item.result, "value"].dropna().to_numpy()
@@ -950,6 +950,6 @@ def plot_ensemble_ranges(
             ]
         )
         ax.set_ylim(len(rows) - 0.5, -0.5)
-        ax.set_xlabel("Value in each reconstruction consistent with the article")
+        ax.set_xlabel("Value in each reconstruction")
         ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0))
     return fig
