@@ -1155,8 +1155,9 @@ def statement_table(summary: pd.DataFrame) -> pd.DataFrame:
     --------
     >>> summary = pd.DataFrame({"kind": ["statement"], "description": ["x"],
     ...                         "book_value": [1.0], "share": [0.456], "class": ["assumed"]})
-    >>> statement_table(summary).iloc[0].tolist()
-    ['x', 'yes', 0.46, 'assumed']
+    >>> print(statement_table(summary).to_string(index=False))
+    statement in the book  share of reconstructions   class
+            x         yes                      0.46 assumed
     """
     rows = summary[summary["kind"] == "statement"]
     return pd.DataFrame(
