@@ -60,7 +60,7 @@ def _published_figures_hold(tables: dict[str, pd.DataFrame]) -> None:
 
 @pytest.mark.parametrize("index", [0, 1, 2])
 def test_every_drawn_reconstruction_passes_calibration(index):
-    scenario, tables, redrawn, reasons = ens.member_study(SEED, index)
+    scenario, tables, redrawn, reasons, _ = ens.member_study(SEED, index)
     assert calibration_report(tables, scenario=scenario)["met"].all()
     _published_figures_hold(tables)
     assert redrawn == 0 or sum(reasons.values()) >= redrawn  # every redraw has its reason
@@ -78,6 +78,7 @@ def test_redrawn_scenarios_are_counted_and_reported(committed):
     assert ((redrawn > 0) == (reasons != "")).all()
     record = committed.provenance
     assert record["n_redrawn"] == redrawn.sum()
+    assert record["n_truncated"] == members["n_truncated"].sum()
     assert record["acceptance_rate"] == pytest.approx(len(members) / (len(members) + redrawn.sum()))
 
 
@@ -136,7 +137,7 @@ def test_the_committed_summary_matches_its_inputs_and_recomputed_members(committ
     sample = [0, len(committed.members) - 1]
     fresh = pd.DataFrame([ens.reconstruct_member(record["seed"], i) for i in sample])
     stored = committed.members.iloc[sample].reset_index(drop=True)
-    exact = ["member", "n_redrawn"] + [c for c in stored if c.startswith("param.")]
+    exact = ["member", "n_redrawn", "n_truncated"] + [c for c in stored if c.startswith("param.")]
     pd.testing.assert_frame_equal(fresh[exact], stored[exact], check_dtype=False)
     values = [r.name for r in ens.registered_results()]
     pd.testing.assert_frame_equal(fresh[values], stored[values], rtol=1e-9, check_dtype=False)

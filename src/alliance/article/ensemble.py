@@ -524,7 +524,7 @@ def _study(tables: Mapping[str, pd.DataFrame]) -> Study:
 
 def member_study(
     seed: int, index: int
-) -> tuple[Scenario, dict[str, pd.DataFrame], int, Counter[str]]:
+) -> tuple[Scenario, dict[str, pd.DataFrame], int, Counter[str], Counter[str]]:
     """Draw the calibrated study of member ``index`` of the ensemble ``seed``.
 
     Scenarios are drawn from the prior until one gives a study that passes the
@@ -538,8 +538,10 @@ def member_study(
     Returns
     -------
     tuple
-        The accepted scenario, the study tables, the number of rejected draws
-        and their reasons (calibration target -> count; a draw may miss several).
+        The accepted scenario, the study tables, the number of rejected draws,
+        their reasons (calibration target -> count; a draw may miss several) and
+        the partial draws the prior's truncations discarded, by reason
+        (:func:`alliance.article.scenario.draw_scenario`).
 
     Raises
     ------
@@ -548,8 +550,9 @@ def member_study(
     """
     rng = np.random.default_rng(member_seed(seed, index))
     reasons: Counter[str] = Counter()
+    truncated: Counter[str] = Counter()
     for redrawn in range(MAX_REDRAWS):
-        scenario = draw_scenario(rng, name=f"member {index}")
+        scenario = draw_scenario(rng, name=f"member {index}", truncated=truncated)
         study_seed = int(rng.integers(2**31))
         try:
             tables = generate_study(study_seed, scenario=scenario, attempts=GENERATION_ATTEMPTS)
@@ -558,7 +561,7 @@ def member_study(
         except RuntimeError:
             reasons["no coding fits the drawn design"] += 1
         else:
-            return scenario, tables, redrawn, reasons
+            return scenario, tables, redrawn, reasons, truncated
     raise RuntimeError(
         f"member {index} of ensemble {seed}: {MAX_REDRAWS} scenarios in a row could not be "
         f"calibrated ({dict(reasons)}); check the prior in alliance.article.scenario"
@@ -578,16 +581,18 @@ def reconstruct_member(seed: int, index: int) -> dict[str, Any]:
     dict
         ``member``, ``n_redrawn`` (scenarios rejected before the accepted one),
         ``rejections`` (the calibration targets they missed, with counts,
-        ``;``-separated), ``param.*`` (the scenario,
+        ``;``-separated), ``n_truncated`` (partial draws discarded by the
+        prior's truncations), ``param.*`` (the scenario,
         :func:`alliance.article.scenario.scenario_parameters`) and one entry per
         registered result.
     """
-    scenario, tables, redrawn, reasons = member_study(seed, index)
+    scenario, tables, redrawn, reasons, truncated = member_study(seed, index)
     params = {f"param.{k}": v for k, v in scenario_parameters(scenario).items()}
     return {
         "member": index,
         "n_redrawn": redrawn,
         "rejections": "; ".join(f"{k} ({n})" for k, n in sorted(reasons.items())),
+        "n_truncated": sum(truncated.values()),
         **params,
         **result_values(_study(tables)),
     }
@@ -841,11 +846,12 @@ def provenance(members: pd.DataFrame, seed: int) -> dict[str, Any]:
     -------
     dict
         ``generator``, ``version`` (of the package), ``inputs_sha256``
-        (:func:`input_hash`), ``seed``, ``n``, ``n_redrawn`` and ``acceptance_rate``.
+        (:func:`input_hash`), ``seed``, ``n``, ``n_redrawn``, ``acceptance_rate``
+        and ``n_truncated`` (partial draws discarded by the prior's truncations).
 
     Examples
     --------
-    >>> record = provenance(pd.DataFrame({"n_redrawn": [0, 2]}), seed=1)
+    >>> record = provenance(pd.DataFrame({"n_redrawn": [0, 2], "n_truncated": [1, 0]}), seed=1)
     >>> record["n"], record["acceptance_rate"]
     (2, 0.5)
     """
@@ -861,6 +867,7 @@ def provenance(members: pd.DataFrame, seed: int) -> dict[str, Any]:
         "n": len(members),
         "n_redrawn": int(members["n_redrawn"].sum()),
         "acceptance_rate": acceptance_rate(members),
+        "n_truncated": int(members["n_truncated"].sum()),
     }
 
 

@@ -47,12 +47,20 @@ FACET_ROOM = 0.75
 CONCENTRATION = 40.0
 """Dirichlet concentration of the theme shares around the book's (lower: more spread)."""
 
+
+def _published_total(informant: str) -> int:
+    """Return the theme codes of an informant implied by the published mean (141, 146)."""
+    n = sum(N_DYADS.values())
+    return round(figure(f"themes_{informant}_mean").value * n)
+
+
 PRIOR: tuple[tuple[str, str, str], ...] = (
     (
         "theme frequencies",
         f"7 themes share the published total by Dirichlet weights around the book's shares "
         f"(concentration {CONCENTRATION:g}); anger is the rarest theme of each informant",
-        "per-theme frequencies are not published; their sums are (141 and 146 codes); "
+        "per-theme frequencies are not published; their sums are "
+        f"({_published_total('client')} and {_published_total('therapist')} codes); "
         "the abstract says anger was less frequent",
     ),
     (
@@ -136,12 +144,6 @@ def prior_table() -> pd.DataFrame:
     ['parameter', 'range', 'reason']
     """
     return pd.DataFrame(list(PRIOR), columns=["parameter", "range", "reason"])
-
-
-def _published_total(informant: str) -> int:
-    """Return the theme codes of an informant implied by the published mean (141, 146)."""
-    n = sum(N_DYADS.values())
-    return round(figure(f"themes_{informant}_mean").value * n)
 
 
 def _largest_remainder(weights: np.ndarray, total: int) -> np.ndarray:
@@ -266,22 +268,26 @@ def _facet_sessions(
     return drawn
 
 
-def _caseloads(rng: np.random.Generator) -> dict[int, int]:
+def _caseloads(rng: np.random.Generator, truncated: Counter[str]) -> dict[int, int]:
     """Draw clients per therapist (22 therapists, 55 clients, 1 to MAX_CASELOAD each)."""
     n_clients = sum(N_DYADS.values())
     while True:
         extra = rng.multinomial(n_clients - N_THERAPISTS, rng.dirichlet(np.ones(N_THERAPISTS)))
         if extra.max() < MAX_CASELOAD:
             return dict(sorted(Counter((extra + 1).tolist()).items()))
+        truncated[f"a caseload above {MAX_CASELOAD}"] += 1
 
 
-def draw_scenario(rng: np.random.Generator, name: str = "drawn") -> Scenario:
+def draw_scenario(
+    rng: np.random.Generator, name: str = "drawn", truncated: Counter[str] | None = None
+) -> Scenario:
     """Draw one scenario from the declared prior (:data:`PRIOR`).
 
     The published sums, the published anger pattern and the published
-    exceptions (in a drawn direction) hold by construction; theme and facet
-    counts are redrawn until every facet has room among sessions with a parent
-    theme (a truncation of the prior, not a calibration). Whether the
+    exceptions (in a drawn direction) hold by construction. Caseloads are
+    redrawn until none exceeds :data:`MAX_CASELOAD`, and theme and facet counts
+    until every facet has room among sessions with a parent theme: truncations
+    of the prior, counted in ``truncated``, not calibrations. Whether the
     published figures can be met at their precision is for
     :func:`alliance.article.reconstruction.generate_study` to check.
 
@@ -291,6 +297,8 @@ def draw_scenario(rng: np.random.Generator, name: str = "drawn") -> Scenario:
         Source of randomness.
     name : str, default "drawn"
         Label of the scenario.
+    truncated : collections.Counter, optional
+        Receives the number of partial draws the prior's truncations discarded, by reason.
 
     Returns
     -------
@@ -302,9 +310,10 @@ def draw_scenario(rng: np.random.Generator, name: str = "drawn") -> Scenario:
     >>> sorted(scenario.directions), scenario.theme_totals["therapist", "concordant"][6]
     (['nonverbal', 'openness', 'trust'], 0)
     """
+    truncated = Counter() if truncated is None else truncated
     directions = {key: int(rng.choice([-1, 1])) for key in ("openness", "trust", "nonverbal")}
     similar = float(rng.uniform(6, 12))
-    caseloads = _caseloads(rng)
+    caseloads = _caseloads(rng, truncated)
     n_multi = sum(n for k, n in caseloads.items() if k >= 2)
     styles = {
         "R1": ((1.5, 4.0), (0.2, 0.8)),
@@ -319,10 +328,12 @@ def draw_scenario(rng: np.random.Generator, name: str = "drawn") -> Scenario:
         }
         for rater in RATERS
     }
-    facet_sessions = None
-    while facet_sessions is None:
+    while True:
         theme_totals = _theme_totals(rng, directions, similar)
         facet_sessions = _facet_sessions(rng, directions["nonverbal"], theme_totals)
+        if facet_sessions is not None:
+            break
+        truncated["a facet without room among its parent themes"] += 1
     return Scenario(
         name=name,
         theme_totals=theme_totals,
