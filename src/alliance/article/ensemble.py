@@ -517,6 +517,7 @@ def member_seed(seed: int, index: int) -> np.random.SeedSequence:
 
 
 def _study(tables: Mapping[str, pd.DataFrame]) -> Study:
+    """Wrap generated tables in a Study, as :func:`alliance.load_study` would return them."""
     return Study(
         **tables, codebook=load_codebook(), path=Path(), synthetic={"generator": GENERATOR}
     )
@@ -1179,6 +1180,17 @@ def statement_table(summary: pd.DataFrame) -> pd.DataFrame:
 
 def cli(n: int, seed: int, out: Path, members_out: Path | None, n_jobs: int) -> int:
     """Run ``python -m alliance ensemble``: write the summary and print what was done.
+
+    Parameters
+    ----------
+    n, seed : int
+        Members and ensemble seed.
+    out : pathlib.Path
+        Summary CSV (its provenance goes beside it, as ``.json``).
+    members_out : pathlib.Path or None
+        Member table CSV, if wanted.
+    n_jobs : int
+        joblib workers (-1: all cores).
 
     Returns
     -------
