@@ -192,4 +192,8 @@ def test_cli_writes_the_summary_columns_and_refuses_other_files(tmp_path, capsys
     assert main(["ensemble", "--n", "1", "--out", str(notes)]) == 2
     assert "refusing to overwrite" in capsys.readouterr().err
     assert notes.read_text() == "real,data\n"
+    (tmp_path / "fresh.json").write_text("{}\n")
+    assert main(["ensemble", "--n", "1", "--out", str(tmp_path / "fresh.csv")]) == 2
+    assert "fresh.json exists" in capsys.readouterr().err
+    assert (tmp_path / "fresh.json").read_text() == "{}\n"
     assert main(["ensemble", "--n", "0", "--out", str(tmp_path / "x.csv")]) == 2

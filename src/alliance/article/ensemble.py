@@ -873,11 +873,15 @@ def provenance(members: pd.DataFrame, seed: int) -> dict[str, Any]:
 
 
 def _check_target(path: Path) -> None:
-    """Refuse to overwrite a file that is not an earlier ensemble summary or member table."""
+    """Refuse to overwrite a file that is not an earlier ensemble table or provenance record."""
     if not path.exists():
         return
-    header = path.read_text("utf-8").split("\n", 1)[0] if path.is_file() else ""
-    if not header.startswith(("result,", "member,")):
+    text = path.read_text("utf-8", errors="replace") if path.is_file() else ""
+    if path.suffix == ".json":
+        ours = f'"generator": "{GENERATOR}"' in text
+    else:
+        ours = text.startswith(("result,", "member,"))
+    if not ours:
         raise FileExistsError(
             f"{path} exists and is not an ensemble table written by this command; "
             "refusing to overwrite it"
@@ -921,7 +925,8 @@ def write_ensemble(
     """
     from alliance.data.dataset import load_study
 
-    targets = [Path(out)] + ([Path(members_out)] if members_out else [])
+    targets = [Path(out), Path(out).with_suffix(".json")]
+    targets += [Path(members_out)] if members_out else []
     for target in targets:
         _check_target(target)
     members = ensemble_members(n, seed, n_jobs=n_jobs, backend=backend)
