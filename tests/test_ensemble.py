@@ -7,6 +7,9 @@ of the generator's own calibration code.
 
 from __future__ import annotations
 
+import io
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -197,3 +200,17 @@ def test_cli_writes_the_summary_columns_and_refuses_other_files(tmp_path, capsys
     assert "fresh.json exists" in capsys.readouterr().err
     assert (tmp_path / "fresh.json").read_text() == "{}\n"
     assert main(["ensemble", "--n", "0", "--out", str(tmp_path / "x.csv")]) == 2
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_progress_bar_only_on_a_terminal(monkeypatch, terminal):
+    stream = _Terminal() if terminal else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    rows = ens._progress(iter([{"member": 0}, {"member": 1}]), total=2)
+    assert rows == [{"member": 0}, {"member": 1}]
+    assert ("2/2" in stream.getvalue()) is terminal
