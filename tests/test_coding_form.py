@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from browser_support import AXE_JS, CHROMIUM_ARGS, serve
+from browser_support import AXE_JS, serve
 
 from alliance.data.codebook import THEMES
 from alliance.teaching.coding_form import FORM_DATA_ID, form_data
@@ -49,18 +49,6 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def exercise():
     return exercise_excerpts()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

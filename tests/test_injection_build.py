@@ -23,7 +23,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM_ARGS, serve, visit
+from browser_support import serve, visit
 from injection import MARKER, active_content, foreign_files, inject_study
 
 from alliance.article.reconstruction import write_study
@@ -85,25 +85,16 @@ def test_no_file_from_outside_the_repository_is_in_the_site(site, hostile_study)
     assert [str(p.relative_to(site)) for p in downloads if p.read_bytes() not in known] == []
 
 
-def test_no_page_opens_a_dialog_or_logs_an_error_in_a_browser(site):
-    if not CHROMIUM.is_file():
-        pytest.skip(f"no Chromium at {CHROMIUM}: run `make browser`")
-    from playwright.sync_api import sync_playwright
-
+def test_no_page_opens_a_dialog_or_logs_an_error_in_a_browser(site, browser):
+    # `browser` is the session's Chromium (tests/conftest.py): one Playwright per process.
     axe = Path(__file__).with_name("axe.min.js")
     problems = {}
-    with serve(site) as origin, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            for page in toc_pages(ROOT):
-                record = visit(browser, origin, f"{page}.html", axe)
-                if record.dialogs or record.console_errors:
-                    problems[page] = record.dialogs + record.console_errors
-                assert MARKER not in " ".join(record.requests)
-        finally:
-            browser.close()
+    with serve(site) as origin:
+        for page in toc_pages(ROOT):
+            record = visit(browser, origin, f"{page}.html", axe)
+            if record.dialogs or record.console_errors:
+                problems[page] = record.dialogs + record.console_errors
+            assert MARKER not in " ".join(record.requests)
     assert problems == {}
 
 

@@ -8,6 +8,7 @@ whole class (with an HTML report), ``consensus-log`` lists two coders'
 disagreements for negotiation and ``score-consensus`` scores the result.
 ``import-qdpx`` drafts a mapping for a REFI-QDA project or turns the project
 into a study folder, and ``export-qdpx`` writes a study folder as a project.
+``ensemble`` summarises many reconstructions consistent with the article.
 
 Every subcommand names the errors a user can cause (a folder that cannot be
 written, a bad argument, a file that cannot be read); those are printed as one
@@ -113,6 +114,7 @@ def _build_parser() -> argparse.ArgumentParser:
         _add_consensus_log,
         _add_score_consensus,
         _add_qdpx_commands,
+        _add_ensemble,
     ):
         add(commands)
     return parser
@@ -305,6 +307,27 @@ def _run_qdpx(args: argparse.Namespace) -> int:
     print("\n".join(result.report))
     print(f"wrote {result.folder}")
     return 0
+
+
+def _add_ensemble(commands: argparse._SubParsersAction) -> None:
+    ensemble = _add_command(
+        commands,
+        "ensemble",
+        "summarise many reconstructions consistent with the article",
+        _run_ensemble,
+        _reading,
+    )
+    ensemble.add_argument("--n", type=int, default=200, help="reconstructions (default 200)")
+    ensemble.add_argument("--seed", type=int, default=2020, help="ensemble seed (default 2020)")
+    ensemble.add_argument("--out", type=Path, required=True, help="summary CSV to write")
+    ensemble.add_argument("--members", type=Path, default=None, help="member table CSV to write")
+    ensemble.add_argument("--jobs", type=int, default=-1, help="parallel workers (default: all)")
+
+
+def _run_ensemble(args: argparse.Namespace) -> int:
+    from alliance.article.ensemble import cli
+
+    return cli(args.n, args.seed, args.out, args.members, args.jobs)
 
 
 def _refusal(error: BaseException) -> str:

@@ -43,6 +43,7 @@ from __future__ import annotations
 import json
 import string
 from collections.abc import Mapping
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -163,6 +164,129 @@ OVERRULED_PER_INFORMANT = 3
 
 MAX_ATTEMPTS = 200
 
+DIRECTIONS: dict[str, int] = {"openness": -1, "trust": -1, "nonverbal": 1}
+"""Sign of (discordant minus concordant) of each published exception in the book's design.
+
+``openness`` and ``trust``: the therapist's judgement of the client (theme prevalence);
+``nonverbal``: the client's negative reading of the therapist's non-verbal communication
+(facet sessions). The abstract says discordance may affect them, not in which direction.
+"""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Every choice of the reconstruction that the article does not publish.
+
+    The abstract fixes the sample counts, the two kappas, the mean and SD of
+    themes per session, that concordant and discordant dyads described similar
+    themes with a few exceptions, and that therapists described anger only with
+    Mizrahi clients. Everything below is free, because the abstract does not
+    report it; :data:`BOOK` holds the values behind the committed ``data/`` and
+    :func:`alliance.article.scenario.draw_scenario` draws others.
+
+    Parameters
+    ----------
+    name : str
+        Label of the scenario (``"book"`` for the committed data).
+    theme_totals : mapping
+        (informant, dyad type) -> consensus sessions with each theme present, in
+        THEMES order. Free: per-theme frequencies are not published; only their
+        sums are (141 client and 146 therapist codes, from the published means).
+        They carry the size and direction of the therapist openness and trust
+        exceptions, the therapist anger design (published: discordant only) and
+        how similar the other themes are.
+    directions : mapping of str to int
+        Sign of (discordant minus concordant) of each published exception
+        (:data:`DIRECTIONS`). Free: the abstract says discordance "may affect"
+        them, without a direction.
+    similar_gap_pp : float
+        Largest gap (points) allowed between dyad types for every other theme.
+        Free: "similar" is not quantified.
+    caseloads : mapping of int to int
+        Clients per therapist -> number of therapists. Free: not published.
+    single_group_therapists : int
+        Therapists with two or more clients who are not required to see both
+        groups. Free: not published.
+    min_share_both : float
+        Floor of the calibration check on the share of therapists who see both
+        groups: the book's design asks for most (0.5); drawn scenarios only need
+        one such therapist (0), so that within-therapist analyses exist.
+    coherence : float
+        Pull of positive themes toward the same sessions (and of negative ones):
+        valence coherence. Free: not published.
+    therapist_effect : float
+        Strength of a therapist-level random effect on theme presence (0: none,
+        an intra-class correlation of about 0). Free: not published.
+    congruence : float
+        Pull of the therapist's themes toward the sessions where the client
+        described the same theme: client-therapist congruence. Free.
+    facet_sessions : mapping
+        (facet group or facet, valence) -> sessions (concordant, discordant)
+        with such a facet code. Free: facets are our elaboration.
+    rater_styles : mapping
+        Each rater's style and relative propensity to add an absent theme or
+        miss a present one. Free: the raters are not described.
+    difficulty_weight : mapping of str to float
+        How much more often raters depart from the consensus on themes of each
+        codebook difficulty (which themes are hard to code). Free.
+    overruled_per_informant : int
+        Units per informant where the consensus overruled a two-rater majority.
+        Free: the consensus procedure is not published.
+
+    Examples
+    --------
+    >>> BOOK.directions["openness"], BOOK.therapist_effect
+    (-1, 0.0)
+    """
+
+    name: str
+    theme_totals: Mapping[tuple[str, str], tuple[int, ...]]
+    directions: Mapping[str, int]
+    similar_gap_pp: float
+    caseloads: Mapping[int, int]
+    single_group_therapists: int
+    min_share_both: float
+    coherence: float
+    facet_sessions: Mapping[tuple[str, str], tuple[int, int]]
+    rater_styles: Mapping[str, Mapping[str, float | str]]
+    difficulty_weight: Mapping[str, float]
+    overruled_per_informant: int
+    therapist_effect: float = 0.0
+    congruence: float = 0.0
+
+
+def book_scenario() -> Scenario:
+    """Return the book's scenario, read from this module's design constants.
+
+    Returns
+    -------
+    Scenario
+        The scenario behind the committed ``data/`` (:data:`BOOK`).
+
+    Examples
+    --------
+    >>> book_scenario() == BOOK
+    True
+    """
+    return Scenario(
+        name="book",
+        theme_totals=THEME_TOTALS,
+        directions=DIRECTIONS,
+        similar_gap_pp=SIMILAR_GAP_PP,
+        caseloads=CASELOADS,
+        single_group_therapists=SINGLE_GROUP_THERAPISTS,
+        min_share_both=0.5,
+        coherence=COHERENCE,
+        facet_sessions=FACET_SESSIONS,
+        rater_styles=RATER_STYLES,
+        difficulty_weight=DIFFICULTY_WEIGHT,
+        overruled_per_informant=OVERRULED_PER_INFORMANT,
+    )
+
+
+BOOK = book_scenario()
+"""The book's default scenario, behind the committed ``data/`` (no therapist effect)."""
+
 
 class CalibrationError(RuntimeError):
     """The generated tables miss at least one calibration target.
@@ -193,13 +317,15 @@ def _ids(prefix: str, count: int, width: int) -> list[str]:
     return [f"{prefix}{i:0{width}d}" for i in range(1, count + 1)]
 
 
-def sampling_frame(rng: np.random.Generator, scale: int = 1) -> dict[str, pd.DataFrame]:
+def sampling_frame(
+    rng: np.random.Generator, scale: int = 1, scenario: Scenario | None = None
+) -> dict[str, pd.DataFrame]:
     """Draw clinics, therapists, clients and sessions with the published counts.
 
     Every block of four clinics holds 22 Ashkenazi therapists and 55 clients
     (29 Mizrahi, 26 Ashkenazi); ``scale`` blocks are drawn. Caseloads follow
-    :data:`CASELOADS`; every therapist with two or more clients, except
-    :data:`SINGLE_GROUP_THERAPISTS` per block, sees clients of both groups.
+    the scenario's ``caseloads``; every therapist with two or more clients, except
+    ``single_group_therapists`` per block, sees clients of both groups.
     Demographics are invented and drawn from the same distributions for both groups.
 
     Parameters
@@ -208,6 +334,8 @@ def sampling_frame(rng: np.random.Generator, scale: int = 1) -> dict[str, pd.Dat
         Source of randomness.
     scale : int
         Number of blocks.
+    scenario : Scenario, optional
+        The unpublished choices (default: :data:`BOOK`).
 
     Returns
     -------
@@ -220,6 +348,7 @@ def sampling_frame(rng: np.random.Generator, scale: int = 1) -> dict[str, pd.Dat
     >>> frame["clients"]["ethnicity"].value_counts().to_dict()
     {'Mizrahi': 29, 'Ashkenazi': 26}
     """
+    scenario = scenario or book_scenario()
     n_clinics = len(CLINIC_DESIGN) * scale
     clinic_ids = _ids("C", n_clinics, 1)
     settings = [setting for setting, _ in CLINIC_DESIGN] * scale
@@ -232,9 +361,10 @@ def sampling_frame(rng: np.random.Generator, scale: int = 1) -> dict[str, pd.Dat
     per_block = len(therapist_ids) // scale
     client_therapist, client_ethnicity = [], []
     for block in range(scale):
-        caseload = rng.permutation([k for k, n in CASELOADS.items() for _ in range(n)])
+        caseload = rng.permutation([k for k, n in scenario.caseloads.items() for _ in range(n)])
         multi = np.flatnonzero(caseload >= 2)
-        single_group = set(rng.choice(multi, SINGLE_GROUP_THERAPISTS, replace=False).tolist())
+        single = scenario.single_group_therapists
+        single_group = set(rng.choice(multi, single, replace=False).tolist())
         mixed = [i for i in multi if i not in single_group]
         pool = [e for e, n in CLIENTS_BY_ETHNICITY.items() for _ in range(n - len(mixed))]
         pool = list(rng.permutation(pool))
@@ -354,12 +484,20 @@ def _fill(rng: np.random.Generator, rows: np.ndarray, columns: np.ndarray) -> np
 
 
 def _cluster_by_valence(
-    rng: np.random.Generator, matrix: np.ndarray, tone: np.ndarray, sign: np.ndarray
+    rng: np.random.Generator,
+    matrix: np.ndarray,
+    tone: np.ndarray,
+    sign: np.ndarray,
+    coherence: float = COHERENCE,
+    pull: np.ndarray | None = None,
 ) -> None:
     """Shuffle ``matrix`` in place by margin-preserving swaps (Metropolis on session tone).
 
     Positive themes drift to sessions with a high ``tone`` and negative ones to a
-    low tone; swaps between themes of the same valence are always accepted.
+    low tone, with strength ``coherence``. ``pull`` (sessions x themes, optional)
+    adds a preference of each session for each theme: a therapist effect, or the
+    client's own coding for congruence. Without it, swaps between themes of the
+    same valence are always accepted.
     """
     n_rows, n_cols = matrix.shape
     steps = SWAPS_PER_CELL * matrix.size
@@ -368,21 +506,47 @@ def _cluster_by_valence(
     accept = rng.random(steps)
     for (a, b), (s, t), u in zip(rows, cols, accept, strict=True):
         if matrix[a, s] and matrix[b, t] and not matrix[a, t] and not matrix[b, s]:
-            gain = COHERENCE * (sign[t] - sign[s]) * (tone[a] - tone[b])
+            gain = coherence * (sign[t] - sign[s]) * (tone[a] - tone[b])
+            if pull is not None:
+                gain += pull[a, t] + pull[b, s] - pull[a, s] - pull[b, t]
             if gain >= 0 or u < np.exp(gain):
                 matrix[a, s] = matrix[b, t] = 0
                 matrix[a, t] = matrix[b, s] = 1
 
 
+def _session_pull(
+    rng: np.random.Generator, therapist: np.ndarray, scenario: Scenario
+) -> np.ndarray | None:
+    """Return each session's preference for each theme from a therapist effect, or None.
+
+    Every therapist gets a normal propensity per theme, scaled by the scenario's
+    ``therapist_effect``; nothing is drawn when it is 0 (the book's scenario).
+    """
+    if scenario.therapist_effect <= 0:
+        return None
+    codes, index = np.unique(therapist, return_inverse=True)
+    effects = rng.normal(size=(len(codes), len(THEMES)))
+    return scenario.therapist_effect * effects[index]
+
+
 def _consensus_matrices(
-    rng: np.random.Generator, dyad: np.ndarray, scale: int, sign: np.ndarray
+    rng: np.random.Generator,
+    dyad: np.ndarray,
+    scale: int,
+    sign: np.ndarray,
+    scenario: Scenario,
+    therapist: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    """Return the consensus sessions x themes 0/1 matrix of each informant."""
+    """Return the consensus sessions x themes 0/1 matrix of each informant.
+
+    ``therapist`` holds the therapist of every session (for the therapist effect).
+    """
     tone = rng.normal(size=len(dyad))
-    matrices = {}
+    by_therapist = _session_pull(rng, therapist, scenario)
+    matrices: dict[str, np.ndarray] = {}
     for informant in schema.INFORMANTS:
         members = [np.flatnonzero(dyad == d) for d in DYAD_TYPES]
-        columns = [np.asarray(THEME_TOTALS[informant, d]) * scale for d in DYAD_TYPES]
+        columns = [np.asarray(scenario.theme_totals[informant, d]) * scale for d in DYAD_TYPES]
         sizes = [len(m) for m in members]
         totals = [int(c.sum()) for c in columns]
         target = _target_sum_of_squares(len(dyad), sum(totals), f"themes_{informant}_sd")
@@ -392,10 +556,15 @@ def _consensus_matrices(
             if all(p is not None for p in parts):
                 break
         else:
-            raise RuntimeError(f"no {informant} coding matches THEME_TOTALS; check the design")
+            raise RuntimeError(f"no {informant} coding matches the theme totals; check the design")
+        pull = by_therapist
+        if scenario.congruence and matrices:
+            other = scenario.congruence * next(iter(matrices.values()))
+            pull = other if pull is None else pull + other
         matrix = np.zeros((len(dyad), len(THEMES)), dtype=np.int8)
         for rows, part in zip(members, parts, strict=True):
-            _cluster_by_valence(rng, part, tone[rows], sign)
+            here = None if pull is None else pull[rows]
+            _cluster_by_valence(rng, part, tone[rows], sign, scenario.coherence, here)
             matrix[rows] = part
         matrices[informant] = matrix
     return matrices
@@ -407,17 +576,18 @@ def _facet_rows(
     dyad: np.ndarray,
     scale: int,
     allowed: pd.DataFrame,
+    facet_sessions: Mapping[tuple[str, str], tuple[int, int]] = FACET_SESSIONS,
 ) -> list[tuple[int, str, str, str, str]] | None:
     """Draw facet codes ``(session, informant, facet, valence, theme)``; None if infeasible.
 
     ``allowed`` is :func:`alliance.data.codebook.facet_parent_themes`; the keys of
-    :data:`FACET_SESSIONS` name a facet group (non-verbal cues, one or two per
-    session) or a single facet.
+    ``facet_sessions`` (:data:`FACET_SESSIONS` for the book) name a facet group
+    (non-verbal cues, one or two per session) or a single facet.
     """
     theme_index = {t: k for k, t in enumerate(THEMES)}
     rows = []
     coded: dict[str, set[int]] = {}
-    for (kind, valence), per_dyad in FACET_SESSIONS.items():
+    for (kind, valence), per_dyad in facet_sessions.items():
         options = allowed[(allowed["valence"] == valence)]
         options = options[(options["group"] == kind) | (options["facet"] == kind)]
         informant = options["informant"].iloc[0]
@@ -446,10 +616,17 @@ def _facet_rows(
 
 
 def _overruled_units(
-    rng: np.random.Generator, consensus: np.ndarray, difficulty: np.ndarray, count: int
+    rng: np.random.Generator,
+    consensus: np.ndarray,
+    difficulty: np.ndarray,
+    count: int,
+    explicit: float = DIFFICULTY_WEIGHT["explicit"],
 ) -> list[tuple[int, int, tuple[int, int]]]:
-    """Choose units ``(session, theme, raters)`` where two raters outvote the consensus."""
-    hard = difficulty > DIFFICULTY_WEIGHT["explicit"]
+    """Choose units ``(session, theme, raters)`` where two raters outvote the consensus.
+
+    Only themes harder than ``explicit`` (the weight of explicit themes) are candidates.
+    """
+    hard = difficulty > explicit
     candidates = np.argwhere(np.broadcast_to(hard, consensus.shape))
     weights = difficulty[candidates[:, 1]]
     picks = rng.choice(len(candidates), count, replace=False, p=weights / weights.sum())
@@ -472,22 +649,33 @@ def _ratings_array(
     difficulty: np.ndarray,
     scale: int,
     key: str,
+    scenario: Scenario | None = None,
 ) -> np.ndarray:
     """Return sessions x themes x raters codes whose Fleiss' kappa rounds to figure ``key``.
 
     Candidate departures (unit, rater) are put in a random order weighted by the
     theme's difficulty and the rater's style (Efraimidis-Spirakis keys); at most
     one rater departs per unit. The number of departures is found by bisection
-    and the count whose kappa lies nearest the published value is kept.
+    and the count whose kappa lies nearest the published value is kept. Rater
+    styles, difficulty weights and overruled units come from ``scenario``
+    (default :data:`BOOK`).
     """
+    scenario = scenario or book_scenario()
     base = np.repeat(consensus[:, :, None], len(RATERS), axis=2)
-    overruled = _overruled_units(rng, consensus, difficulty, OVERRULED_PER_INFORMANT * scale)
+    overruled = _overruled_units(
+        rng,
+        consensus,
+        difficulty,
+        scenario.overruled_per_informant * scale,
+        scenario.difficulty_weight["explicit"],
+    )
     blocked = np.zeros(consensus.shape, dtype=bool)
     for s, t, raters in overruled:
         base[s, t, list(raters)] ^= 1
         blocked[s, t] = True
-    adds = np.asarray([RATER_STYLES[r]["adds"] for r in RATERS], dtype=float)
-    misses = np.asarray([RATER_STYLES[r]["misses"] for r in RATERS], dtype=float)
+    styles = scenario.rater_styles
+    adds = np.asarray([styles[r]["adds"] for r in RATERS], dtype=float)
+    misses = np.asarray([styles[r]["misses"] for r in RATERS], dtype=float)
     style = np.where(consensus[:, :, None] == 1, misses, adds)
     weight = difficulty[None, :, None] * style
     keys = rng.random(weight.shape) ** (1.0 / weight)
@@ -618,17 +806,26 @@ def assemble_excerpts(
     return excerpts.assign(fictional="yes")
 
 
-def generate_study(seed: int = DEFAULT_SEED, scale: int = 1) -> dict[str, pd.DataFrame]:
+def generate_study(
+    seed: int = DEFAULT_SEED,
+    scale: int = 1,
+    scenario: Scenario | None = None,
+    attempts: int = MAX_ATTEMPTS,
+) -> dict[str, pd.DataFrame]:
     """Build the synthetic study in memory and check every calibration target.
 
     Parameters
     ----------
     seed : int
-        Random seed; the same ``(seed, scale)`` always gives identical tables.
+        Random seed; the same ``(seed, scale, scenario)`` always gives identical tables.
     scale : int
         Study size multiplier: ``scale`` times as many clinics, therapists and
         clients, checked against the same targets with counts multiplied by
         ``scale`` (see the module notes).
+    scenario : Scenario, optional
+        The unpublished choices; default :func:`book_scenario` (the committed data).
+    attempts : int
+        Consensus codings tried before the facet design is declared infeasible.
 
     Returns
     -------
@@ -649,22 +846,25 @@ def generate_study(seed: int = DEFAULT_SEED, scale: int = 1) -> dict[str, pd.Dat
     {'Mizrahi': 29, 'Ashkenazi': 26}
     """
     _check_arguments(seed, scale)
+    scenario = scenario or book_scenario()
     rng = np.random.default_rng(np.random.SeedSequence([seed, scale]))
-    tables = sampling_frame(rng, scale)
+    tables = sampling_frame(rng, scale, scenario)
     dyad = _dyad_types(tables).reindex(tables["sessions"]["session_id"]).to_numpy()
+    therapist = tables["sessions"]["therapist_id"].to_numpy()
     codebook = load_codebook()
     sign = np.asarray([1 if t["valence"] == "positive" else -1 for t in codebook["themes"]])
-    difficulty = np.asarray([DIFFICULTY_WEIGHT[t["difficulty"]] for t in codebook["themes"]])
+    weight = scenario.difficulty_weight
+    difficulty = np.asarray([weight[t["difficulty"]] for t in codebook["themes"]])
     allowed = facet_parent_themes(codebook)
-    for _ in range(MAX_ATTEMPTS):
-        consensus = _consensus_matrices(rng, dyad, scale, sign)
-        facet_rows = _facet_rows(rng, consensus, dyad, scale, allowed)
+    for _ in range(attempts):
+        consensus = _consensus_matrices(rng, dyad, scale, sign, scenario, therapist)
+        facet_rows = _facet_rows(rng, consensus, dyad, scale, allowed, scenario.facet_sessions)
         if facet_rows is not None:
             break
     else:
         raise RuntimeError("no consensus coding leaves room for the facet design; check it")
     ratings = {
-        informant: _ratings_array(rng, matrix, difficulty, scale, f"kappa_{informant}")
+        informant: _ratings_array(rng, matrix, difficulty, scale, f"kappa_{informant}", scenario)
         for informant, matrix in consensus.items()
     }
     session_ids = tables["sessions"]["session_id"].tolist()
@@ -687,7 +887,7 @@ def generate_study(seed: int = DEFAULT_SEED, scale: int = 1) -> dict[str, pd.Dat
     )
     tables["excerpts"] = assemble_excerpts(rng, tables["consensus"], tables["facets"])
     tables = {name: tables[name][columns[name]] for name in schema.TABLES}
-    report = calibration_report(tables, scale)
+    report = calibration_report(tables, scale, scenario)
     if not report["met"].all():
         raise CalibrationError(report)
     return tables
@@ -752,8 +952,25 @@ def consensus_resolutions(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     )
 
 
-def calibration_report(tables: Mapping[str, pd.DataFrame], scale: int = 1) -> pd.DataFrame:
+def _gap_row(label: str, difference: float, direction: int) -> tuple[str, float, str, bool]:
+    """Calibration row for a published exception, in the scenario's direction.
+
+    ``difference`` is discordant minus concordant (points); ``direction`` its
+    expected sign. The row names the direction, so the rule is always ``>=`` the clear gap.
+    """
+    order = "discordant minus concordant" if direction > 0 else "concordant minus discordant"
+    gap = direction * difference
+    return (f"{label}, {order} (points)", gap, f">= {CLEAR_GAP_PP}", gap >= CLEAR_GAP_PP)
+
+
+def calibration_report(
+    tables: Mapping[str, pd.DataFrame], scale: int = 1, scenario: Scenario | None = None
+) -> pd.DataFrame:
     """Recompute every calibration target from the tables.
+
+    The published figures and statements are checked in every scenario; the
+    direction of each published exception, the similarity threshold and the
+    floor on therapists who see both groups come from ``scenario``.
 
     Parameters
     ----------
@@ -761,6 +978,8 @@ def calibration_report(tables: Mapping[str, pd.DataFrame], scale: int = 1) -> pd
         The study tables (as returned by :func:`generate_study` or loaded from disk).
     scale : int
         The study size multiplier the counts are compared with.
+    scenario : Scenario, optional
+        The scenario the tables were drawn from (default :data:`BOOK`).
 
     Returns
     -------
@@ -774,6 +993,7 @@ def calibration_report(tables: Mapping[str, pd.DataFrame], scale: int = 1) -> pd
     >>> bool(report["met"].all()), report.set_index("target").loc["kappa, client", "rule"]
     (True, 'rounds to 0.70')
     """
+    scenario = scenario or book_scenario()
     rows: list[tuple[str, float, str, bool]] = []
     clients, therapists, sessions = tables["clients"], tables["therapists"], tables["sessions"]
     counts = {
@@ -794,7 +1014,8 @@ def calibration_report(tables: Mapping[str, pd.DataFrame], scale: int = 1) -> pd
     )
     groups = sessions.merge(clients, on="client_id").groupby("therapist_id")["ethnicity"].nunique()
     both = float((groups == 2).mean())
-    rows.append(("share of therapists who see both groups", both, "> 0.5", both > 0.5))
+    floor = scenario.min_share_both
+    rows.append(("share of therapists who see both groups", both, f"> {floor:g}", both > floor))
     for informant, kappa in _kappas(tables["ratings"]).items():
         published = figure(f"kappa_{informant}")
         rows.append(
@@ -844,38 +1065,21 @@ def calibration_report(tables: Mapping[str, pd.DataFrame], scale: int = 1) -> pd
         )
     )
     for theme in ("openness", "trust"):
-        gap = -gaps.loc[("therapist", theme), "gap"]
-        rows.append(
-            (
-                f"therapist {theme}, concordant minus discordant (points)",
-                gap,
-                f">= {CLEAR_GAP_PP}",
-                gap >= CLEAR_GAP_PP,
-            )
-        )
+        difference = gaps.loc[("therapist", theme), "gap"]
+        rows.append(_gap_row(f"therapist {theme}", difference, scenario.directions[theme]))
     groups_ = facet_parent_themes()[["facet", "group"]].drop_duplicates()
     facets = tables["facets"].merge(groups_, on="facet")
     negative = facets.query("group == 'nonverbal' and valence == 'negative'")
     sessions_ = negative.drop_duplicates("session_id")["session_id"].map(dyad).value_counts()
     share = 100 * sessions_.reindex(DYAD_TYPES, fill_value=0) / n_dyads.reindex(DYAD_TYPES)
-    gap = share["discordant"] - share["concordant"]
-    rows.append(
-        (
-            "client negative non-verbal reading, discordant minus concordant (points)",
-            gap,
-            f">= {CLEAR_GAP_PP}",
-            gap >= CLEAR_GAP_PP,
-        )
-    )
+    difference = share["discordant"] - share["concordant"]
+    label = "client negative non-verbal reading"
+    rows.append(_gap_row(label, difference, scenario.directions["nonverbal"]))
     exceptions = [("therapist", "openness"), ("therapist", "trust"), ("therapist", "anger")]
     others = gaps.drop(index=exceptions)["gap"].abs().max()
+    similar = scenario.similar_gap_pp
     rows.append(
-        (
-            "largest other theme x informant gap (points)",
-            others,
-            f"<= {SIMILAR_GAP_PP}",
-            others <= SIMILAR_GAP_PP,
-        )
+        ("largest other theme x informant gap (points)", others, f"<= {similar}", others <= similar)
     )
     overruled = consensus_resolutions(tables)["informant"].value_counts()
     n_units = len(tables["consensus"]) / 2

@@ -10,7 +10,7 @@ stays distinguishable for readers with colour-vision deficiencies, and every
 category is also told apart by position or label, not by colour alone.
 
 Sections: style; sampling; thematic analysis; themes per session; reliability, dyads and
-robustness.
+robustness; the ensemble of reconstructions.
 
 Examples
 --------
@@ -41,12 +41,14 @@ from alliance.study.sampling import DYAD_TYPES
 __all__ = [
     "COLOURS",
     "EXTRA_COLOURS",
+    "CLASS_COLOURS",
     "book_style",
     "mark_synthetic",
     "plot_caseloads",
     "plot_cooccurrence",
     "plot_count_distribution",
     "plot_dyad_composition",
+    "plot_ensemble_ranges",
     "plot_interval_forest",
     "plot_paired_counts",
     "plot_parent_study",
@@ -871,4 +873,93 @@ def plot_precision_widths(precision: pd.DataFrame, target_width: float) -> Figur
             ax.set_xlabel("Units coded (log scale)")
         axes[0].set_ylabel("Median width of the 95% interval")
         axes[-1].legend(title="Raters")
+    return fig
+
+
+# ---------------------------------------------------------------- the ensemble
+
+
+CLASS_COLOURS: Mapping[str, str] = {
+    "fixed": "#000000",
+    "constrained": "#0072B2",
+    "assumed": "#E69F00",
+}
+"""Colour of each ensemble class (Okabe-Ito); each row's label also names its class."""
+
+
+def plot_ensemble_ranges(
+    draws: pd.DataFrame, book: pd.DataFrame, labels: Mapping[str, str] | None = None
+) -> Figure:
+    """Distribution of results across an ensemble of reconstructions, with the book's marked.
+
+    Parameters
+    ----------
+    draws : pandas.DataFrame
+        Long table, one row per member and result: ``result``, ``value``.
+    book : pandas.DataFrame
+        One row per result to draw, in display order (top first): ``result``,
+        ``book_value`` (the book's reconstruction) and ``class`` (``fixed``,
+        ``constrained`` or ``assumed``), e.g. rows of
+        :func:`alliance.article.ensemble.ensemble_summary`.
+    labels : mapping of str to str, optional
+        Display label of each result (default: its name).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One row per result: each member as a dot (a fixed vertical spread so
+        they do not overlap), a box from the 5th to the 95th percentile with the
+        median, the book's value as a black diamond and a reference line at 0;
+        each row's label ends with its class in parentheses.
+
+    Raises
+    ------
+    ValueError
+        If a column listed above is missing; the message names it.
+
+    Examples
+    --------
+    >>> draws = pd.DataFrame({"result": ["a", "a", "b", "b"], "value": [0.1, 0.3, -0.2, 0.2]})
+    >>> book = pd.DataFrame({"result": ["a", "b"], "book_value": [0.2, 0.1],
+    ...                      "class": ["constrained", "assumed"]})
+    >>> fig = plot_ensemble_ranges(draws, book)
+    >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    ['a (constrained)', 'b (assumed)']
+    """
+    require_columns(draws, ["result", "value"], "draws")
+    require_columns(book, ["result", "book_value", "class"], "book")
+    jitter = np.random.default_rng(0)
+    rows = book.rename(columns={"class": "klass"})
+    with book_style():
+        fig = _figure(8.0, 0.45 * len(rows) + 1.2)
+        ax = fig.axes[0]
+        for row, item in enumerate(rows.itertuples(index=False)):
+            values = draws.loc[draws["result"] == item.result, "value"].dropna().to_numpy()
+            colour = CLASS_COLOURS[item.klass]
+            offsets = row + jitter.uniform(-0.18, 0.18, len(values))
+            ax.scatter(values, offsets, s=6, color=colour, alpha=0.35, linewidths=0)
+            if len(values):
+                low, mid, high = np.quantile(values, [0.05, 0.5, 0.95])
+                ax.plot([low, high], [row, row], color=colour, linewidth=3, alpha=0.6)
+                ax.plot([mid, mid], [row - 0.25, row + 0.25], color=colour, linewidth=1.5)
+            ax.scatter(
+                [item.book_value],
+                [row],
+                marker="D",
+                s=36,
+                color=COLOURS["reference"],
+                zorder=3,
+                label="the book's reconstruction" if row == 0 else None,
+            )
+        ax.axvline(0, color=COLOURS["context"], linewidth=1)
+        ax.set_yticks(range(len(rows)))
+        ax.set_yticklabels(
+            [
+                f"{_label(r, labels)} ({k})"
+                for r, k in zip(rows["result"], rows["klass"], strict=True)
+            ]
+        )
+        ax.set_ylim(len(rows) - 0.5, -0.5)
+        ax.set_xlabel("Value in each reconstruction")
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0))
     return fig
