@@ -27,7 +27,12 @@ from alliance.teaching.exercise import (
     simulate_learner,
     solution_sheet,
 )
-from alliance.teaching.paradoxes import compare_coefficients, ratings_from_table, two_raters
+from alliance.teaching.paradoxes import (
+    by_coefficient,
+    compare_coefficients,
+    ratings_from_table,
+    two_raters,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DOWNLOAD = ROOT / "chapters" / "downloads" / "coding_sheet.csv"
@@ -509,3 +514,13 @@ def test_the_form_html_cannot_be_broken_by_extract_text(exercise):
     data = json.loads(html[start : html.rindex("</script>")])
     assert data["extracts"][0]["text"] == hostile.loc[0, "text"]
     assert data["extracts"][0]["turns"] == [["Interviewer", "</SCRIPT><b>hi</b>"]]
+
+
+def test_by_coefficient_turns_the_comparison_round_without_changing_a_value():
+    comparison = compare_coefficients(
+        {"common": two_raters(40, 9, 6, 45), "rare": two_raters(5, 10, 5, 80)}
+    )
+    shown = by_coefficient(comparison, {"cohen_kappa": "Cohen"})
+    assert shown.columns.tolist() == ["common", "rare"]
+    assert shown.loc["Cohen", "rare"] == comparison.loc[1, "cohen_kappa"]
+    assert shown.loc["brennan_prediger", "common"] == comparison.loc[0, "brennan_prediger"]

@@ -34,7 +34,7 @@ from alliance.stats.agreement import (
     percent_agreement,
 )
 
-__all__ = ["compare_coefficients", "ratings_from_table", "two_raters"]
+__all__ = ["by_coefficient", "compare_coefficients", "ratings_from_table", "two_raters"]
 
 PRESENT, ABSENT = 1, 0
 """The codes of a theme coded present and absent."""
@@ -212,3 +212,47 @@ def compare_coefficients(
             }
         )
     return pd.DataFrame(rows)
+
+
+COEFFICIENTS: tuple[str, ...] = (
+    "prevalence",
+    "percent_agreement",
+    "cohen_kappa",
+    "fleiss_kappa",
+    "krippendorff_alpha",
+    "gwet_ac1",
+    "brennan_prediger",
+)
+"""The rows of :func:`by_coefficient`, in the order a reader compares them."""
+
+
+def by_coefficient(
+    comparison: pd.DataFrame, labels: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """Turn :func:`compare_coefficients` round: one row per coefficient, one column per example.
+
+    A handful of examples side by side fit a page this way, however many coefficients
+    are compared.
+
+    Parameters
+    ----------
+    comparison : pandas.DataFrame
+        The output of :func:`compare_coefficients`.
+    labels : mapping of str to str, optional
+        Readable names for the coefficients (the rows); others keep their column name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``coefficient`` (the prevalence first, then percent agreement and the
+        coefficients), one column per example, in the given order.
+
+    Examples
+    --------
+    >>> table = compare_coefficients({"rare theme": two_raters(5, 10, 5, 80)})
+    >>> shown = by_coefficient(table, {"gwet_ac1": "Gwet's AC1"})
+    >>> round(float(shown.loc["Gwet's AC1", "rare theme"]), 3), shown.index[0]
+    (0.808, 'prevalence')
+    """
+    shown = comparison.set_index("example")[list(COEFFICIENTS)].T
+    return shown.rename(index=dict(labels or {})).rename_axis("coefficient")
