@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -24,7 +23,6 @@ from alliance.data.published import figure
 from alliance.data.schema import TABLES, table_schema
 from alliance.exchange.report import (
     datapackage_fields,
-    fields_markdown,
     format_report,
     print_report,
     report_tables,
@@ -169,24 +167,6 @@ def test_datapackage_fields_name_a_missing_or_broken_file(tmp_path):
     (tmp_path / "datapackage.json").write_text('{"resources": [{"path": "x.txt"}]}')
     with pytest.raises(ValueError, match="no resource has a table schema"):
         datapackage_fields(tmp_path)
-
-
-def test_fields_markdown_has_one_table_per_file_and_one_row_per_field(study):
-    fields = datapackage_fields(study.path)
-    rows: dict[str, list[list[str]]] = {}
-    for line in fields_markdown(fields).splitlines():
-        if line.startswith("**`"):
-            current = rows.setdefault(line.strip("*`"), [])
-        elif line.startswith("| `"):
-            current.append([c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]])
-    assert list(rows) == list(dict.fromkeys(fields["table"]))
-    for table, own in fields.groupby("table", sort=False):
-        expected = [
-            [f"`{f.field}`", f.type, "yes" if f.required else "no", str(f.constraints)]
-            for f in own.itertuples()
-        ]
-        drawn = [[*cells[:3], cells[3].replace("\\|", "|")] for cells in rows[table]]
-        assert drawn == expected
 
 
 # -- what validates, runs (issue #15) ---------------------------------------------------------

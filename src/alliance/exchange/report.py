@@ -27,7 +27,7 @@ import pandas as pd
 from alliance.data.dataset import Study, StudyValidationError, load_study, printable
 from alliance.data.published import THEMES_SD_DDOF
 from alliance.data.schema import DATAPACKAGE_FILE, data_dictionary
-from alliance.stats.checks import InsufficientData, require_columns
+from alliance.stats.checks import InsufficientData
 from alliance.study.dyads import compare_dyad_types
 from alliance.study.reliability import informant_agreement
 from alliance.study.sampling import attach_dyads
@@ -36,7 +36,6 @@ from alliance.study.session_counts import summarise_counts, themes_per_session
 __all__ = [
     "RELIABILITY_METHODS",
     "datapackage_fields",
-    "fields_markdown",
     "format_report",
     "print_report",
     "report_tables",
@@ -288,57 +287,3 @@ def datapackage_fields(folder: Path | str) -> pd.DataFrame:
     if fields.empty:
         raise ValueError(f"{path}: no resource has a table schema")
     return fields
-
-
-def _markdown_cell(value: object) -> str:
-    """Escape a value for a Markdown table cell."""
-    return str(value).replace("|", "\\|")
-
-
-def fields_markdown(fields: pd.DataFrame) -> str:
-    r"""Render :func:`datapackage_fields` as one Markdown table per data file.
-
-    Parameters
-    ----------
-    fields : pandas.DataFrame
-        :func:`datapackage_fields` (``table``, ``field``, ``type``, ``required``,
-        ``constraints``); tables appear in the order of their first row.
-
-    Returns
-    -------
-    str
-        For each table a bold heading with the file name and a table of its
-        columns, type, whether required and allowed values (``|`` escaped).
-
-    Raises
-    ------
-    ValueError
-        If a column listed above is missing; the message names it.
-
-    Examples
-    --------
-    >>> fields = pd.DataFrame({"table": ["a.csv"], "field": ["x"], "type": ["string"],
-    ...                        "required": [True], "constraints": ["one of p|q"]})
-    >>> print(fields_markdown(fields))
-    **`a.csv`**
-    <BLANKLINE>
-    | column | type | required | allowed values |
-    |---|---|---|---|
-    | `x` | string | yes | one of p\|q |
-    """
-    require_columns(fields, ["table", "field", "type", "required", "constraints"], "fields")
-    sections = []
-    for table, rows in fields.groupby("table", sort=False):
-        lines = [
-            f"**`{table}`**",
-            "",
-            "| column | type | required | allowed values |",
-            "|---|---|---|---|",
-        ]
-        lines += [
-            f"| `{r.field}` | {r.type} | {'yes' if r.required else 'no'} "
-            f"| {_markdown_cell(r.constraints)} |"
-            for r in rows.itertuples()
-        ]
-        sections.append("\n".join(lines))
-    return "\n\n".join(sections)
