@@ -852,7 +852,7 @@ def compare_consensus_majority(ratings: pd.DataFrame, consensus: pd.DataFrame) -
         ``change``: ``"kept"`` when consensus equals the majority, ``"added"``
         when the discussion coded present a theme the majority left out,
         ``"dropped"`` in the opposite case, and ``"tie broken"`` when there
-        was no majority.
+        was no majority; rows sorted by session, informant and theme id.
 
     Raises
     ------
@@ -890,7 +890,7 @@ def compare_consensus_majority(ratings: pd.DataFrame, consensus: pd.DataFrame) -
             f"{len(orphans)} session x informant x theme unit(s) have no row in consensus, "
             f"e.g. {orphans.head(3).to_dict('records')}"
         )
-    merged = merged[merged["n_raters"] >= 2].reset_index(drop=True)
+    merged = merged[merged["n_raters"] >= 2].sort_values(keys, ignore_index=True)
     if merged.empty:
         raise InsufficientData("no unit was coded by two or more raters")
     merged = merged.drop(columns="_merge").astype({"votes": int, "n_raters": int, "consensus": int})
