@@ -105,8 +105,66 @@ def printable(value: object) -> str:
     return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
+FIRST_PLACES = 3
+"""How many places a grouped problem names before ``...``."""
+
+
+def _where(problem: Any) -> str:
+    """Name one problem's place: file, line, column and value, as far as it has them."""
+    where = [problem.file]
+    if not pd.isna(problem.row):
+        where.append(f"line {problem.row}")
+    if problem.column:
+        where.append(f"column {problem.column}")
+    if problem.value:
+        where.append(f"value {problem.value!r}")
+    return ", ".join(where)
+
+
+def _place(problem: Any) -> str:
+    """Name one place of a grouped problem: its line and value."""
+    parts = [] if pd.isna(problem.row) else [f"line {problem.row}"]
+    if problem.value:
+        parts.append(repr(problem.value))
+    return " ".join(parts) or "the whole file"
+
+
+def problem_groups(problems: pd.DataFrame) -> pd.DataFrame:
+    """Group problems by root cause: one group per file, column and rule.
+
+    Parameters
+    ----------
+    problems : pandas.DataFrame
+        As in :attr:`StudyValidationError.problems`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per cause, in the order the causes first appear: ``file``,
+        ``column``, ``rule``, ``count`` and ``cause`` (the rule's name, before
+        its colon).
+
+    Examples
+    --------
+    >>> problems = pd.DataFrame(
+    ...     [{"file": "ratings.csv", "row": r, "column": "theme", "value": "aff",
+    ...       "rule": "unknown-theme: codebook.yaml defines no such theme"} for r in (2, 3)])
+    >>> problem_groups(problems)[["file", "column", "count", "cause"]].values.tolist()
+    [['ratings.csv', 'theme', 2, 'unknown-theme']]
+    """
+    keys = ["file", "column", "rule"]
+    groups = problems.groupby(keys, sort=False, dropna=False).size().rename("count")
+    groups = groups.reset_index()
+    groups["cause"] = groups["rule"].str.split(":").str[0]
+    return groups
+
+
 def format_problems(folder: Path, problems: pd.DataFrame) -> str:
-    """Describe problems as text, one line each: file, line, column, value, rule.
+    """Describe problems as text, grouped by cause, with a count and the first few places.
+
+    A cause met once is one line naming its file, line, column and value. A
+    cause met more often is one line naming the file and column, how many rows
+    (or places) break the rule, and the first :data:`FIRST_PLACES` of them.
 
     Parameters
     ----------
@@ -118,7 +176,8 @@ def format_problems(folder: Path, problems: pd.DataFrame) -> str:
     Returns
     -------
     str
-        A heading with the number of problems, then one indented line per problem.
+        A heading with the number of problems (and causes), then one indented
+        line per cause.
 
     Examples
     --------
@@ -128,19 +187,130 @@ def format_problems(folder: Path, problems: pd.DataFrame) -> str:
     >>> print(format_problems(Path("data"), problems))
     1 problem in study folder data:
       ratings.csv, line 7, column present, value '2': enum: must be one of 0, 1
+    >>> rule = "unknown-theme: codebook.yaml defines no such theme"
+    >>> many = pd.DataFrame([{"file": "ratings.csv", "row": r, "column": "theme",
+    ...                       "value": "aff", "rule": rule} for r in range(2, 242)])
+    >>> print(format_problems(Path("mine"), pd.concat([many, problems])))  # doctest: +ELLIPSIS
+    241 problems in study folder mine, from 2 causes:
+      ratings.csv, column theme: 240 rows: unknown-theme: ... (first: line 2 'aff', line 3 ...)
+      ratings.csv, line 7, column present, value '2': enum: must be one of 0, 1
     """
     count = len(problems)
-    lines = [f"{count} problem{'' if count == 1 else 's'} in study folder {printable(folder)}:"]
-    for problem in problems.itertuples(index=False):
-        where = [problem.file]
-        if not pd.isna(problem.row):
-            where.append(f"line {problem.row}")
-        if problem.column:
-            where.append(f"column {problem.column}")
-        if problem.value:
-            where.append(f"value {problem.value!r}")
-        lines.append(f"  {printable(', '.join(where))}: {printable(problem.rule)}")
+    groups = problem_groups(problems)
+    causes = "" if len(groups) == count else f", from {len(groups)} causes"
+    heading = f"{count} problem{'' if count == 1 else 's'} in study folder {printable(folder)}"
+    lines = [f"{heading}{causes}:"]
+    members = problems.groupby(["file", "column", "rule"], sort=False, dropna=False)
+    for group in groups.itertuples(index=False):
+        rows = members.get_group((group.file, group.column, group.rule))
+        if group.count == 1:
+            where = _where(next(rows.itertuples(index=False)))
+            lines.append(f"  {printable(where)}: {printable(group.rule)}")
+            continue
+        kind = "rows" if rows["row"].notna().all() else "problems"
+        places = ", ".join(_place(row) for row in rows.head(FIRST_PLACES).itertuples())
+        more = ", ..." if group.count > FIRST_PLACES else ""
+        where = group.file + (f", column {group.column}" if group.column else "")
+        text = f"{where}: {group.count} {kind}: {group.rule} (first: {places}{more})"
+        lines.append(f"  {printable(text)}")
     return "\n".join(lines)
+
+
+_FIXES: dict[str, str] = {
+    "delimiter": "{file} is not comma-separated: open it in your spreadsheet and save it as "
+    "CSV UTF-8 with commas (LibreOffice: Save As, Text CSV, field delimiter ','; Excel: "
+    "CSV UTF-8 (Comma delimited)).",
+    "unknown-theme": "The theme ids in {file} must be ids of codebook.yaml, exactly: add each "
+    "missing theme to codebook.yaml (an id and a label), or change the ids in {file} to the "
+    "codebook's.",
+    "missing-rows ratings.csv": "A rater who coded an interview needs a row for every theme of "
+    "the codebook in ratings.csv: add the missing rows, with present left empty where the "
+    "rater gave no code (an explicit missing rating). A rater who did not code an interview "
+    "has no rows for it at all.",
+    "missing-rows consensus.csv": "consensus.csv holds the final coding: add a row with "
+    "present 0 or 1 for every session x informant x theme listed.",
+    "enum": "Write the values in {file} exactly as listed (case and spaces count); to allow "
+    "other groups or settings, declare them in the alliance:study record of datapackage.json.",
+    "hash": "If the files were edited on purpose, rewrite datapackage.json so that it records "
+    'their new hashes: python -c "from alliance.data.schema import refresh_datapackage; '
+    'refresh_datapackage({folder})"',
+    "required": "Fill in the empty cells of {file} (only optional columns may stay empty).",
+    "type": "Write numbers in {file} plainly: digits, no spaces or thousands separators, a "
+    "point for decimals.",
+    "pattern": "Ids in {file} may hold only letters, digits, _ . and -, starting with a "
+    "letter or digit.",
+    "foreign-key": "Every id in {file} must match a row of the file it refers to (spelling and "
+    "case count): add the missing rows there, or correct the ids.",
+    "no-session": "Every person in {file} needs a session in sessions.csv: add the session or "
+    "remove the row.",
+    "missing-column": "Add the missing columns to the header of {file} (templates/study shows "
+    "every header).",
+    "missing-file": "Copy the missing files from templates/study and fill them in.",
+    "raters": "Reliability needs at least two raters: add the other raters' codes to "
+    "ratings.csv (the rater column says who coded each row).",
+    "rater-spelling": "Spell each rater's name one way in every row of ratings.csv.",
+    "duplicate-key": "Each key may appear once in {file}: remove the repeated rows or correct "
+    "their keys.",
+    "duplicate-row": "Remove the repeated rows of {file}.",
+    "row-length": "Every row of {file} needs as many fields as its header; a text holding a "
+    "comma must be in double quotes.",
+    "minimum": "Correct the values in {file}, or the declared range in the alliance:study "
+    "record of datapackage.json.",
+    "maximum": "Correct the values in {file}, or the declared range in the alliance:study "
+    "record of datapackage.json.",
+    "design": "Correct the alliance:study record of datapackage.json as described (see "
+    "alliance.data.design for its fields).",
+    "codebook": "Correct codebook.yaml as described: every theme needs an id and a label.",
+    "encoding": "Save {file} as UTF-8 (in a spreadsheet: CSV UTF-8).",
+    "no-rows": "Fill in the rows of {file}.",
+    "theme-absent": "Excerpts and facets belong under a theme coded present (1) in "
+    "consensus.csv: correct the theme or the consensus code.",
+}
+"""The likely fix for each cause (rule name; ``missing-rows`` per file)."""
+
+SUGGESTIONS = 5
+"""How many causes ``validate --fix-suggestions`` suggests a fix for (the most common)."""
+
+
+def fix_suggestions(folder: Path, problems: pd.DataFrame, limit: int = SUGGESTIONS) -> list[str]:
+    """Return the likely fix for the ``limit`` most common causes of the problems.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The study folder (named in commands the user can run).
+    problems : pandas.DataFrame
+        As in :attr:`StudyValidationError.problems`.
+    limit : int
+        How many causes to suggest a fix for.
+
+    Returns
+    -------
+    list of str
+        One line per cause, most common first: the file, the cause, how many
+        problems it explains, and what to do.
+
+    Examples
+    --------
+    >>> problems = pd.DataFrame([{"file": "clinics.csv", "row": 1, "column": "",
+    ...     "value": "", "rule": "delimiter: this file is separated by ';'"}])
+    >>> print(fix_suggestions(Path("mine"), problems)[0])  # doctest: +ELLIPSIS
+    clinics.csv, delimiter (1 problem): clinics.csv is not comma-separated: open it ...
+    """
+    groups = problem_groups(problems)
+    groups["key"] = groups["cause"].where(
+        groups["cause"] != "missing-rows", groups["cause"] + " " + groups["file"]
+    )
+    groups = groups[groups["key"].isin(list(_FIXES))]
+    causes = groups.groupby(["file", "key"], sort=False)["count"].sum().reset_index()
+    causes = causes.sort_values("count", ascending=False, kind="stable").head(limit)
+    lines = []
+    for cause in causes.itertuples(index=False):
+        fix = _FIXES[cause.key].format(file=cause.file, folder=repr(str(folder)))
+        plural = "" if cause.count == 1 else "s"
+        name = cause.key.split(" ")[0]
+        lines.append(printable(f"{cause.file}, {name} ({cause.count} problem{plural}): {fix}"))
+    return lines
 
 
 class StudyValidationError(ValueError):
@@ -746,10 +916,10 @@ def _check_hashes(folder: Path, package: Mapping[str, Any], problems: _Problems)
                 continue
             if recorded != actual:
                 rule = (
-                    "hash: the file's content does not match the hash recorded in "
-                    "datapackage.json (edited after it was written?)"
+                    "hash: the file's content does not match its hash in datapackage.json "
+                    "(edited after it was written?)"
                 )
-                problems.add(file, rule, value=f"{actual} (recorded: {recorded})")
+                problems.add(file, rule)
 
 
 # -- the loaded study ------------------------------------------------------------------------
@@ -1022,17 +1192,83 @@ def load_study(path: str | Path | None = None) -> Study:
     return inspection.study()
 
 
-def validation_report(path: str | Path | None = None) -> int:
+def coding_coverage(study: Study) -> pd.DataFrame:
+    """Count, per informant, the interviews coded by two or more raters, by one, or by none.
+
+    An interview counts as coded by a rater when the rater gave at least one
+    code (``present`` 0 or 1) in it; reliability can only use the double-coded ones.
+
+    Parameters
+    ----------
+    study : Study
+        A loaded study.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per informant of the design: ``informant``, ``interviews``,
+        ``double_coded``, ``single_coded`` and ``not_coded`` (not coded
+        independently; only the consensus codes it).
+
+    Examples
+    --------
+    >>> coding_coverage(load_study()).to_dict("records")[0]
+    {'informant': 'client', 'interviews': 55, 'double_coded': 55, 'single_coded': 0, 'not_coded': 0}
+    """
+    given = study.ratings[study.ratings["present"].notna()]
+    raters = given.groupby(["session_id", "informant"])["rater"].nunique()
+    rows = []
+    for informant in study.design.informants:
+        counts = raters.xs(informant, level="informant") if len(raters) else raters
+        counts = counts.reindex(study.sessions["session_id"], fill_value=0)
+        rows.append(
+            {
+                "informant": informant,
+                "interviews": len(counts),
+                "double_coded": int((counts >= 2).sum()),
+                "single_coded": int((counts == 1).sum()),
+                "not_coded": int((counts == 0).sum()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _coverage_lines(study: Study) -> list[str]:
+    """Say how the interviews were coded, when not every interview was coded by every rater."""
+    coverage = coding_coverage(study)
+    raters = study.ratings["rater"].nunique()
+    crossed = len(study.ratings) == raters * coverage["interviews"].sum() * len(study.design.themes)
+    if crossed:
+        return []
+    parts = [
+        f"{row.informant} interviews: {row.double_coded} double-coded, "
+        f"{row.single_coded} single-coded, {row.not_coded} not independently coded"
+        for row in coverage.itertuples()
+    ]
+    lines = ["Coding design: " + "; ".join(parts) + "."]
+    if coverage["double_coded"].sum() == 0:
+        lines.append(
+            "note: no interview was coded by two raters, so inter-rater reliability cannot be "
+            "computed; the other analyses use the consensus coding."
+        )
+    return lines
+
+
+def validation_report(path: str | Path | None = None, suggest_fixes: bool = False) -> int:
     """Print the validation report of a study folder; return the exit code.
 
-    This is ``python -m alliance validate DIR``. It prints every problem (the
-    same text as :class:`StudyValidationError`) or a summary of the valid study,
-    plus any extra columns (kept, not checked).
+    This is ``python -m alliance validate DIR``. It prints the problems grouped
+    by cause (:func:`format_problems`; with ``suggest_fixes``, then the likely
+    fix of the most common causes) or a summary of the valid study (how its
+    interviews were coded when not every rater coded every interview), plus any
+    extra columns (kept, not checked).
 
     Parameters
     ----------
     path : str or pathlib.Path, optional
         The study folder; defaults as in :func:`load_study`.
+    suggest_fixes : bool
+        Also print the likely fix for the :data:`SUGGESTIONS` most common causes.
 
     Returns
     -------
@@ -1055,6 +1291,12 @@ def validation_report(path: str | Path | None = None) -> int:
         print(f"note: no {DATAPACKAGE_FILE}: hashes not checked (see schema.write_datapackage)")
     if len(inspection.problems):
         print(format_problems(folder, inspection.problems))
+        if inspection.problems["rule"].str.startswith("design:").any():
+            print("note: the tables were not checked: correct the alliance:study record first.")
+        if suggest_fixes:
+            print("Likely fixes, most common cause first:")
+            for line in fix_suggestions(folder, inspection.problems):
+                print(f"  - {line}")
         return 1
     study = inspection.study()
     raters = study.ratings["rater"].nunique()
@@ -1071,4 +1313,6 @@ def validation_report(path: str | Path | None = None) -> int:
     else:
         made = ", ".join(f"{key} {value}" for key, value in sorted(study.synthetic.items()))
         print(f"SYNTHETIC data, generated ({made}).")
+    for line in _coverage_lines(study):
+        print(line)
     return 0

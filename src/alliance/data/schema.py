@@ -47,8 +47,8 @@ from typing import Any
 
 import pandas as pd
 
-from alliance.data.codebook import ID_PATTERN, INFORMANTS, THEMES, VALENCES
-from alliance.data.design import STUDY_KEY, SYNTHETIC_KEY, Design, design_record
+from alliance.data.codebook import ID_PATTERN, INFORMANTS, THEMES, VALENCES, load_codebook
+from alliance.data.design import STUDY_KEY, SYNTHETIC_KEY, Design, design_record, read_design
 
 SETTINGS: tuple[str, ...] = ("community", "hospital outpatient")
 """Kinds of mental health clinic in the study."""
@@ -827,3 +827,44 @@ def write_datapackage(
     text = dumps_json(datapackage(Path(out_dir), synthetic, design))
     path.write_text(text, encoding="utf-8", newline="\n")
     return path
+
+
+def refresh_datapackage(folder: str | Path) -> Path:
+    r"""Rewrite a study folder's ``datapackage.json`` after its files were edited on purpose.
+
+    The hashes and sizes are recomputed; the study's design (``"alliance:study"``,
+    read with its ``codebook.yaml``) and provenance (``"alliance:synthetic"``)
+    are kept as they are. A folder without ``datapackage.json`` gets one
+    (schema 1, provenance not declared).
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        The study folder.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    alliance.data.codebook.CodebookError, alliance.data.design.DesignError
+        If the codebook or the design record cannot be read (nothing is written).
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> from alliance.data.examples import write_example_study
+    >>> folder = write_example_study(Path(tempfile.mkdtemp()) / "study")
+    >>> before = json.loads((folder / DATAPACKAGE_FILE).read_text())
+    >>> _ = (folder / "clinics.csv").write_text("clinic_id,setting\nC1,community\n")
+    >>> after = json.loads(refresh_datapackage(folder).read_text())
+    >>> after[STUDY_KEY] == before[STUDY_KEY], after["resources"][0]["bytes"]
+    (True, 31)
+    """
+    folder = Path(folder)
+    path = folder / DATAPACKAGE_FILE
+    package = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    design = read_design(package, load_codebook(folder / CODEBOOK_FILE))
+    return write_datapackage(folder, package.get(SYNTHETIC_KEY), design)
