@@ -52,7 +52,7 @@ INFORMANT_PAIR: tuple[str, str] = ("client", "therapist")
 """The two interviews of a session, compared as ``client`` minus ``therapist``."""
 
 
-def themes_per_session(coded: pd.DataFrame, themes: Sequence[str] = THEMES) -> pd.DataFrame:
+def themes_per_session(coded: pd.DataFrame, themes: Sequence[str] | None = None) -> pd.DataFrame:
     """Count the themes coded present in each interview.
 
     Parameters
@@ -60,8 +60,9 @@ def themes_per_session(coded: pd.DataFrame, themes: Sequence[str] = THEMES) -> p
     coded : pandas.DataFrame
         Complete tidy coding (``session_id``, ``informant``, ``theme``,
         ``present``), e.g. ``Study.consensus``: every interview has one row per theme.
-    themes : sequence of str
-        The theme ids that count (default: all eight).
+    themes : sequence of str, optional
+        The theme ids that count: ``study.design.themes`` (default: every theme
+        in ``coded``, see :func:`alliance.study.thematic.theme_order`).
 
     Returns
     -------
@@ -256,6 +257,14 @@ def _paired_wide(counts: pd.DataFrame) -> pd.DataFrame:
     require_complete(counts, ["session_id", "informant", "n_themes"], "counts")
     require_unique(counts, ["session_id", "informant"], "counts")
     require_values(counts, "informant", INFORMANT_PAIR, "counts")
+    absent = [
+        informant for informant in INFORMANT_PAIR if not counts["informant"].eq(informant).any()
+    ]
+    if absent:
+        raise InsufficientData(
+            f"the counts have no {absent[0]} interviews, and a paired comparison needs the "
+            "client's and the therapist's interview of each session"
+        )
     wide = counts.pivot(index="session_id", columns="informant", values="n_themes")
     wide = wide.reindex(columns=list(INFORMANT_PAIR))
     unpaired = wide.isna().any(axis=1)
@@ -295,6 +304,9 @@ def paired_comparison(counts: pd.DataFrame) -> pd.DataFrame:
     ------
     ValueError
         If a session lacks one of the two interviews, or a row is repeated.
+    InsufficientData
+        (A ``ValueError``.) If the study interviewed only clients or only
+        therapists; one line.
 
     Examples
     --------
@@ -344,6 +356,7 @@ def compare_counts_between(
     counts: pd.DataFrame,
     between: str = "dyad_type",
     by: Sequence[str] = ("informant",),
+    groups: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Compare the number of themes between two groups of sessions (Mann-Whitney U).
 
@@ -353,10 +366,13 @@ def compare_counts_between(
         The output of :func:`themes_per_session` with the ``between`` column added
         (e.g. by :func:`alliance.study.sampling.attach_dyads`).
     between : str, default "dyad_type"
-        Column with exactly two groups; they are compared in sorted order, first
-        minus second (``concordant`` minus ``discordant`` for dyad types).
+        Column with exactly two groups; they are compared first minus second
+        (``concordant`` minus ``discordant`` for dyad types).
     by : sequence of str, default ("informant",)
         Run one test per group of these columns.
+    groups : sequence of str, optional
+        The two groups in order, ``study.design.grouping.labels`` (default:
+        the values of ``between``, sorted).
 
     Returns
     -------
@@ -385,7 +401,7 @@ def compare_counts_between(
     """
     by = list(by)
     require_complete(counts, [*by, between, "n_themes"], "counts")
-    groups = sorted(counts[between].unique())
+    groups = sorted(counts[between].unique()) if groups is None else list(groups)
     if len(groups) != 2:
         raise InsufficientData(
             f"counts: column {between} must have exactly two groups to compare, has {groups}"
