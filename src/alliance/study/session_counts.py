@@ -27,7 +27,7 @@ from fractions import Fraction
 
 import numpy as np
 import pandas as pd
-import pingouin as pg
+from scipy import stats
 
 from alliance.data.codebook import THEMES
 from alliance.stats.checks import (
@@ -36,6 +36,11 @@ from alliance.stats.checks import (
     require_complete,
     require_unique,
     require_values,
+)
+from alliance.stats.effect_sizes import (
+    cohen_d_average,
+    matched_pairs_rank_biserial,
+    rank_biserial,
 )
 from alliance.study.thematic import coding_matrix
 
@@ -279,11 +284,12 @@ def _paired_wide(counts: pd.DataFrame) -> pd.DataFrame:
 def paired_comparison(counts: pd.DataFrame) -> pd.DataFrame:
     """Compare the client's and the therapist's number of themes within each session.
 
-    Runs pingouin's Wilcoxon signed-rank test (:func:`pingouin.wilcoxon`, with its
-    default continuity correction; sessions where both counts are equal drop
-    out of the ranking, and ``n_tied`` says how many) and the paired t-test
-    (:func:`pingouin.ttest` with ``paired=True``). Differences are client minus
-    therapist.
+    Runs the Wilcoxon signed-rank test (:func:`scipy.stats.wilcoxon`, with the
+    continuity correction; sessions where both counts are equal drop out of the
+    ranking, and ``n_tied`` says how many) and the paired t-test
+    (:func:`scipy.stats.ttest_rel`). Differences are client minus therapist.
+    The effect sizes come from :mod:`alliance.stats.effect_sizes` (the same
+    values as pingouin's ``wilcoxon`` and ``ttest(paired=True)``).
 
     Parameters
     ----------
@@ -296,7 +302,7 @@ def paired_comparison(counts: pd.DataFrame) -> pd.DataFrame:
         Two rows, ``test`` = ``wilcoxon`` and ``paired t``, each with ``n_pairs``,
         ``n_tied``, ``mean_client``, ``mean_therapist``, ``mean_difference``,
         ``statistic`` (W or T), ``p_value``, ``effect_size`` and ``effect_name``
-        (matched-pairs rank-biserial correlation, or pingouin's Cohen's d, the mean
+        (matched-pairs rank-biserial correlation, or Cohen's d with the mean
         difference over the average of the two SDs); both are positive when
         clients describe more themes.
 
@@ -321,8 +327,8 @@ def paired_comparison(counts: pd.DataFrame) -> pd.DataFrame:
     """
     wide = _paired_wide(counts)
     client, therapist = wide["client"].to_numpy(), wide["therapist"].to_numpy()
-    wilcoxon = pg.wilcoxon(client, therapist).iloc[0]
-    ttest = pg.ttest(client, therapist, paired=True).iloc[0]
+    wilcoxon = stats.wilcoxon(client, therapist, correction=True)
+    ttest = stats.ttest_rel(client, therapist)
     common = {
         "n_pairs": len(wide),
         "n_tied": int(np.sum(client == therapist)),
@@ -334,18 +340,17 @@ def paired_comparison(counts: pd.DataFrame) -> pd.DataFrame:
         {"test": "wilcoxon"}
         | common
         | {
-            "statistic": float(wilcoxon["W_val"]),
-            "p_value": float(wilcoxon["p_val"]),
-            "effect_size": float(wilcoxon["RBC"]),
+            "statistic": float(wilcoxon.statistic),
+            "p_value": float(wilcoxon.pvalue),
+            "effect_size": matched_pairs_rank_biserial(client, therapist),
             "effect_name": "rank-biserial r",
         },
         {"test": "paired t"}
         | common
         | {
-            "statistic": float(ttest["T"]),
-            "p_value": float(ttest["p_val"]),
-            # pingouin reports |d|; give it the sign of the mean difference
-            "effect_size": float(np.copysign(ttest["cohen_d"], common["mean_difference"])),
+            "statistic": float(ttest.statistic),
+            "p_value": float(ttest.pvalue),
+            "effect_size": cohen_d_average(client, therapist),
             "effect_name": "Cohen's d",
         },
     ]
@@ -378,9 +383,10 @@ def compare_counts_between(
     -------
     pandas.DataFrame
         One row per ``by`` group: ``group_1``, ``group_2``, ``n_1``, ``n_2``,
-        ``mean_1``, ``mean_2``, ``U`` and ``p_value`` (:func:`pingouin.mwu`,
-        two-sided) and ``rank_biserial`` (pingouin's rank-biserial correlation,
-        ``2U / (n_1 n_2) - 1``: positive when the first group tends to describe more themes).
+        ``mean_1``, ``mean_2``, ``U`` and ``p_value`` (:func:`scipy.stats.mannwhitneyu`,
+        two-sided, with the continuity correction) and ``rank_biserial``
+        (:func:`alliance.stats.effect_sizes.rank_biserial`, ``2U / (n_1 n_2) - 1``:
+        positive when the first group tends to describe more themes).
 
     Raises
     ------
@@ -413,7 +419,7 @@ def compare_counts_between(
         if len(first) == 0 or len(second) == 0:
             where = dict(zip(by, key, strict=True))
             raise InsufficientData(f"counts: group {where} lacks a {between}; cannot compare")
-        test = pg.mwu(first, second).iloc[0]
+        test = stats.mannwhitneyu(first, second, alternative="two-sided")
         rows.append(
             dict(zip(by, key, strict=True))
             | {
@@ -423,9 +429,9 @@ def compare_counts_between(
                 "n_2": len(second),
                 "mean_1": first.mean(),
                 "mean_2": second.mean(),
-                "U": float(test["U_val"]),
-                "p_value": float(test["p_val"]),
-                "rank_biserial": float(test["RBC"]),
+                "U": float(test.statistic),
+                "p_value": float(test.pvalue),
+                "rank_biserial": rank_biserial(test.statistic, len(first), len(second)),
             }
         )
     return pd.DataFrame(rows)
