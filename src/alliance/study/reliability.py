@@ -618,13 +618,15 @@ def prevalence_paradox(
 
 
 def kappa_variants(ratings: pd.DataFrame) -> pd.DataFrame:
-    """Compute every common reading of "the kappa of three raters" for each informant.
+    """Compute every common reading of "the kappa of the raters" for each informant.
 
     An article that reports "kappa = 0.72" for three raters and eight
     present/absent themes could mean any of the variants in
     :data:`KAPPA_VARIANTS`: Fleiss' (1971) or Conger's (1980) kappa over all
     session x theme units, Light's (1971) mean of pairwise Cohen kappas over
     the same units, or Fleiss' kappa computed per theme and then averaged.
+    Any number of raters (two or more) and partial designs work, as in
+    :func:`informant_agreement`.
 
     Parameters
     ----------
