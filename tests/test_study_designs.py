@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from sklearn.metrics import cohen_kappa_score
 from test_reliability import RAW4RATERS
 
 from alliance.data.dataset import load_study
@@ -423,3 +424,23 @@ def test_a_small_study_has_no_detectable_difference_in_some_directions(tmp_path)
             else:
                 assert value == pytest.approx(expected)
     assert detectable[["mdd_lower", "mdd_higher"]].isna().any().any()
+
+
+def test_two_named_coders_on_a_double_coded_subsample(tmp_path):
+    # the student: two named coders, half the interviews double-coded
+    study = load_study(write_example_study(tmp_path / "student", seed=11, double_coded=0.5))
+    table = rel.informant_agreement(
+        study.ratings, methods=["cohen_kappa", "krippendorff_alpha"]
+    ).set_index(["informant", "coefficient"])
+    overlap = rel.rated_overlap(study.ratings)
+    for informant in study.design.informants:
+        wide = overlap[overlap["informant"] == informant].pivot(
+            index=["session_id", "theme"], columns="rater", values="present"
+        )
+        assert list(wide.columns) == ["Dana", "Eli"] and wide.notna().all().all()
+        expected = cohen_kappa_score(wide["Dana"], wide["Eli"])
+        assert table.loc[(informant, "cohen_kappa"), "estimate"] == pytest.approx(expected)
+        assert table.loc[(informant, "cohen_kappa"), "n_units"] == len(wide)
+        matrix = units_by_raters(study.ratings, informant)
+        alpha = krippendorff.alpha(reliability_data=matrix.T, level_of_measurement="nominal")
+        assert table.loc[(informant, "krippendorff_alpha"), "estimate"] == pytest.approx(alpha)
