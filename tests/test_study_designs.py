@@ -131,6 +131,7 @@ def analyses(study):
         "counts": lambda: sc.summarise_counts(counts),
         "paired": lambda: sc.paired_comparison(counts),
         "between": lambda: sc.compare_counts_between(sa.attach_dyads(counts, dyads), groups=groups),
+        "across": lambda: sc.compare_counts_across(sa.attach_dyads(counts, dyads), groups=groups),
         "compare": lambda: dy.format_dyad_comparison(comparison()),
         "compare_groups": lambda: dy.compare_groups(
             study.consensus, dyads, groups=groups, themes=themes
@@ -444,3 +445,40 @@ def test_two_named_coders_on_a_double_coded_subsample(tmp_path):
         matrix = units_by_raters(study.ratings, informant)
         alpha = krippendorff.alpha(reliability_data=matrix.T, level_of_measurement="nominal")
         assert table.loc[(informant, "krippendorff_alpha"), "estimate"] == pytest.approx(alpha)
+
+
+def kruskal_h(samples: list[np.ndarray]) -> float:
+    """Kruskal-Wallis H with the tie correction, from its textbook formula."""
+    values = np.concatenate(samples)
+    ranks = stats.rankdata(values)
+    n = len(values)
+    sums, start = [], 0
+    for sample in samples:
+        sums.append(ranks[start : start + len(sample)].sum())
+        start += len(sample)
+    h = 12 / (n * (n + 1)) * sum(r**2 / len(x) for r, x in zip(sums, samples, strict=True))
+    h -= 3 * (n + 1)
+    _, ties = np.unique(values, return_counts=True)
+    return h / (1 - (ties**3 - ties).sum() / (n**3 - n))
+
+
+def test_counts_across_groups_is_kruskal_wallis(tmp_path):
+    folder = write_example_study(
+        tmp_path / "three", rule="client", variable="site", groups=("n", "s", "e"), seed=4
+    )
+    study = load_study(folder)
+    counts = sa.attach_dyads(sc.themes_per_session(study.consensus), study.dyads)
+    table = sc.compare_counts_across(counts, groups=("n", "s", "e"))
+    for row in table.itertuples():
+        part = counts[counts["informant"] == row.informant]
+        samples = [part.loc[part["dyad_type"] == g, "n_themes"].to_numpy() for g in "nse"]
+        assert row.H == pytest.approx(kruskal_h(samples))
+        assert row.p_value == pytest.approx(stats.chi2.sf(kruskal_h(samples), 2))
+        assert [row.mean_n, row.mean_s, row.mean_e] == pytest.approx([x.mean() for x in samples])
+    two = counts[counts["dyad_type"] != "e"]
+    across = sc.compare_counts_across(two, groups=("n", "s"))
+    for row in across.itertuples():
+        part = two[two["informant"] == row.informant]
+        first, second = (part.loc[part["dyad_type"] == g, "n_themes"] for g in "ns")
+        u = stats.mannwhitneyu(first, second, method="asymptotic", use_continuity=False)
+        assert row.p_value == pytest.approx(u.pvalue)
