@@ -482,3 +482,27 @@ def test_counts_across_groups_is_kruskal_wallis(tmp_path):
         first, second = (part.loc[part["dyad_type"] == g, "n_themes"] for g in "ns")
         u = stats.mannwhitneyu(first, second, method="asymptotic", use_continuity=False)
         assert row.p_value == pytest.approx(u.pvalue)
+
+
+def test_a_gee_stopped_at_its_iteration_limit_says_so(monkeypatch, tmp_path):
+    import statsmodels.api as sm
+    from statsmodels.tools.sm_exceptions import IterationLimitWarning
+
+    study = load_study(write_example_study(tmp_path / "small", seed=5))
+    before = ro.gee_by_therapist(study.consensus, study.dyads)
+    fit = sm.GEE.fit
+
+    def stopped(self, *args, **kwargs):
+        warnings.warn("Iteration limit reached", IterationLimitWarning, stacklevel=2)
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(sm.GEE, "fit", stopped)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", IterationLimitWarning)
+        after = ro.gee_by_therapist(study.consensus, study.dyads)
+    fitted = before["se"].notna()
+    assert fitted.any()
+    assert set(after.loc[fitted, "note"]) == {
+        "the GEE reached its iteration limit before converging"
+    }
+    pd.testing.assert_frame_equal(before.drop(columns="note"), after.drop(columns="note"))
