@@ -42,7 +42,11 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 from statsmodels.stats.contingency_tables import StratifiedTable
-from statsmodels.tools.sm_exceptions import ConvergenceWarning, IterationLimitWarning
+from statsmodels.tools.sm_exceptions import (
+    ConvergenceWarning,
+    IterationLimitWarning,
+    PerfectSeparationWarning,
+)
 
 from alliance.stats.checks import InsufficientData, require_columns
 from alliance.stats.planning import (
@@ -326,8 +330,10 @@ def gee_by_therapist(
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("error", ConvergenceWarning)
-                # a negative or zero variance (few clusters) is reported below, not warned
+                # a negative or zero variance (few clusters, or a linear model that fits
+                # every session exactly) is reported below, not warned
                 warnings.simplefilter("ignore", RuntimeWarning)
+                warnings.simplefilter("ignore", PerfectSeparationWarning)
                 warnings.simplefilter("always", IterationLimitWarning)
                 fit = model.fit(cov_type=cov_type)
                 estimate, se = float(fit.params[1]), float(fit.bse[1])
