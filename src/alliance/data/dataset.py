@@ -882,8 +882,14 @@ def _read_datapackage(folder: Path, problems: _Problems) -> dict[str, Any] | Non
 
 
 def _check_hashes(folder: Path, package: Mapping[str, Any], problems: _Problems) -> None:
-    """Compare the sha256 hashes datapackage.json records with the files."""
+    """Compare the sha256 hashes datapackage.json records with the files.
+
+    An empty list of resources (a study that declares its design but has not
+    recorded its files yet, like ``templates/study``) records no hashes to check.
+    """
     resources = package["resources"]
+    if not resources:
+        return
     hashed = {}
     for index, resource in enumerate(resources):
         if isinstance(resource, dict) and isinstance(resource.get("path"), str):
@@ -1289,6 +1295,11 @@ def validation_report(path: str | Path | None = None, suggest_fixes: bool = Fals
         print(f"note: {file} has extra columns, kept as text and not checked: {named}")
     if inspection.package is None and not (folder / DATAPACKAGE_FILE).is_file():
         print(f"note: no {DATAPACKAGE_FILE}: hashes not checked (see schema.write_datapackage)")
+    elif inspection.package is not None and not inspection.package["resources"]:
+        print(
+            f"note: {DATAPACKAGE_FILE} lists no files yet: hashes not checked "
+            "(schema.refresh_datapackage records them)"
+        )
     if len(inspection.problems):
         print(format_problems(folder, inspection.problems))
         if inspection.problems["rule"].str.startswith("design:").any():
