@@ -446,10 +446,12 @@ def test_codebook_with_a_renamed_theme(study: Path) -> None:
     write_datapackage(study)
     problems = problems_of(study)
     # the codebook is the study's own: the tables' old id is what is now unknown, once a row
-    files = {(file, rule.split(":")[0]) for file, rule in zip(problems.file, problems.rule)}
-    assert files == {
-        (f"{table}.csv", "unknown-theme") for table in ("ratings", "consensus")
-    }, problems
+    files = {
+        (file, rule.split(":")[0]) for file, rule in zip(problems.file, problems.rule, strict=True)
+    }
+    assert files == {(f"{table}.csv", "unknown-theme") for table in ("ratings", "consensus")}, (
+        problems
+    )
     assert set(problems["value"]) == {"trust"}
     assert "trusting" in problems.loc[0, "rule"]
     assert len(problems) == 3 * len(SESSIONS) * 2 + len(SESSIONS) * 2  # every row, no gaps
