@@ -380,20 +380,31 @@ class _Table:
     def file(self) -> str:
         return f"{self.name}.csv"
 
-    def claimed(self, columns: Sequence[str]) -> set[tuple[str, ...]]:
-        """Values of ``columns`` in rows that were rejected (a bad cell in them, or a ragged row).
+    def claimed(self, columns: Sequence[str]) -> set[tuple[str | None, ...]]:
+        """Return what rejected rows meant in ``columns``, read loosely (:func:`_loose`).
 
-        A problem elsewhere that only these rows could have prevented (a rating of
-        a session whose row was rejected) is a consequence, and says so.
+        A row is rejected when a cell of ``columns`` broke a rule, or when it has
+        the wrong number of fields. A problem elsewhere that only such a row could
+        have prevented (a rating of a session whose row was rejected) is a
+        consequence, and says so (:func:`_is_claimed`). A broken cell after the
+        first column could have meant anything (``None``).
         """
         columns = [column for column in columns if column in self.frame.columns]
         blocked = ~self.usable(columns)
-        claims = set(self.frame.loc[blocked, columns].itertuples(index=False, name=None))
+        claims = set()
+        for line, *values in self.frame.loc[blocked, columns].itertuples(name=None):
+            broken = self.unusable.loc[line, columns].tolist()
+            claims.add(
+                tuple(
+                    None if position and bad else _loose(value)
+                    for position, (value, bad) in enumerate(zip(values, broken, strict=True))
+                )
+            )
         header = list(self.frame.columns)
+        positions = [header.index(column) for column in columns]
         for fields in self.ragged.values():
-            positions = [header.index(column) for column in columns]
             if max(positions, default=-1) < len(fields):
-                claims.add(tuple(fields[position] for position in positions))
+                claims.add(tuple(_loose(fields[position]) for position in positions))
         return claims
 
     def usable(self, columns: Sequence[str]) -> pd.Series:
@@ -429,6 +440,20 @@ def _study_file(folder: Path, file: str, problems: _Problems, required: bool = T
         problems.add(file, "not-a-file: expected a file, found a folder or a special file")
         return None
     return path
+
+
+def _loose(value: str) -> str:
+    """Compare ids loosely when tracing knock-on problems: no spaces, any case ('S 01' = 's01')."""
+    return "".join(value.split()).casefold()
+
+
+def _is_claimed(values: Sequence[str], claims: set[tuple[str | None, ...]]) -> bool:
+    """Whether a rejected row may have meant ``values`` (see :meth:`_Table.claimed`)."""
+    loose = [_loose(value) for value in values]
+    return any(
+        all(want is None or want == have for want, have in zip(claim, loose, strict=True))
+        for claim in claims
+    )
 
 
 def _read_bytes(
@@ -664,7 +689,9 @@ def _check_foreign_key(
     consequence = f"{rule} (consequence of its rejected row in {reference.file}, reported above)"
     for line, *values in table.keys(key["fields"]).itertuples(name=None):
         if tuple(values) not in known:
-            because = consequence if tuple(values) in claimed else rule
+            for column in key["fields"]:  # rejected: later checks leave the row out
+                table.unusable.at[line, column] = True
+            because = consequence if _is_claimed(values, claimed) else rule
             problems.add(table.file, because, row=int(line), column=names, value="/".join(values))
 
 
@@ -676,11 +703,12 @@ def _check_has_session(
         return
     ids = table.keys([column])[column]
     unused = ids[~ids.isin(sessions.keys([column])[column])]
-    claimed = {value for (value,) in sessions.claimed([column])}
+    claimed = sessions.claimed([column])
     rule = "no-session: no row of sessions.csv refers to it"
     consequence = f"{rule} (consequence of its rejected row in sessions.csv, reported above)"
-    problems.add_cells(table.file, unused[~unused.isin(claimed)], column, rule)
-    problems.add_cells(table.file, unused[unused.isin(claimed)], column, consequence)
+    knock_on = unused.map(lambda value: _is_claimed([value], claimed)).astype(bool)
+    problems.add_cells(table.file, unused[~knock_on], column, rule)
+    problems.add_cells(table.file, unused[knock_on], column, consequence)
 
 
 def _check_coded_present(table: _Table, consensus: _Table | None, problems: _Problems) -> None:
@@ -700,8 +728,9 @@ def _covered(table: _Table, columns: Sequence[str]) -> set[tuple[str, ...]]:
 
     A row whose first ``k`` key cells are usable but whose next one is not (an
     unknown theme, say) may be the very row that looks missing, so nothing is
-    reported missing under those ``k`` values. A rejected first key cell covers
-    nothing (it would hide every gap of the file).
+    reported missing under those ``k`` values (``k`` > 0: a rejected first cell
+    would hide every gap of the file), nor under the ``k + 1`` values read
+    loosely (a session ``S 01`` explains the gap of ``S01``; see :func:`_loose`).
     """
     usable = ~table.unusable[list(columns)]
     rejected = table.frame.loc[~usable.all(axis=1), list(columns)]
@@ -710,14 +739,17 @@ def _covered(table: _Table, columns: Sequence[str]) -> set[tuple[str, ...]]:
         depth = 0
         while depth < len(columns) and usable.at[line, columns[depth]]:
             depth += 1
+        loose = tuple(map(_loose, values))
         if depth > 0:
-            covered.add(tuple(values[:depth]))
+            covered.add(loose[:depth])
+        covered.add(loose[: depth + 1])
     return covered
 
 
 def _is_covered(key: tuple[str, ...], covered: set[tuple[str, ...]]) -> bool:
     """Whether a rejected row may explain a gap at ``key`` (see :func:`_covered`)."""
-    return any(key[:depth] in covered for depth in range(1, len(key) + 1))
+    loose = tuple(map(_loose, key))
+    return any(loose[:depth] in covered for depth in range(1, len(key) + 1))
 
 
 def _check_complete(
