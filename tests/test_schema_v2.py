@@ -261,6 +261,10 @@ def test_table_schemas_follow_the_design(example: Path) -> None:
         (lambda r: r.update(informants=["patient"]), "alliance:study.informants"),
         (lambda r: r.update(ranges={"clients.age": [90, 18]}), "alliance:study.ranges.clients.age"),
         (lambda r: r.update(ranges={"notes.age": [1, 2]}), "alliance:study.ranges.notes.age"),
+        (lambda r: r["groups"].update(variable="client_id"), "alliance:study.groups.variable"),
+        (lambda r: r["groups"].update(values="A"), "alliance:study.groups.values"),
+        (lambda r: r.update(settings=[1]), "alliance:study.settings"),
+        (lambda r: r.update(reconstructs=5), "alliance:study.reconstructs"),
     ],
 )
 def test_a_bad_design_record_is_named_and_stops_the_table_checks(
