@@ -421,7 +421,8 @@ def test_stale_hash(study: Path) -> None:
     path = study / "clinics.csv"
     path.write_text(path.read_text(encoding="utf-8").replace("community", "community "))
     problems = problems_of(study)
-    assert ("clinics.csv", None, "", "hash") in found(problems)
+    assert ("datapackage.json", None, "resources", "hash") in found(problems)
+    assert problems.query("rule.str.startswith('hash')")["value"].tolist() == ["clinics.csv"]
     assert ("clinics.csv", 2, "setting", "enum") in found(problems)
 
 

@@ -303,13 +303,21 @@ def fix_suggestions(folder: Path, problems: pd.DataFrame, limit: int = SUGGESTIO
     )
     groups = groups[groups["key"].isin(list(_FIXES))]
     causes = groups.groupby(["file", "key"], sort=False)["count"].sum().reset_index()
-    causes = causes.sort_values("count", ascending=False, kind="stable").head(limit)
+    causes["fix"] = [
+        _FIXES[key].format(file=file, folder=repr(str(folder)))
+        for file, key in zip(causes["file"], causes["key"], strict=True)
+    ]
+    causes = causes.groupby(["fix", "key"], sort=False).agg(
+        count=("count", "sum"), file=("file", ", ".join)
+    )
+    causes = causes.reset_index().sort_values("count", ascending=False, kind="stable")
     lines = []
-    for cause in causes.itertuples(index=False):
-        fix = _FIXES[cause.key].format(file=cause.file, folder=repr(str(folder)))
+    for cause in causes.head(limit).itertuples(index=False):
         plural = "" if cause.count == 1 else "s"
         name = cause.key.split(" ")[0]
-        lines.append(printable(f"{cause.file}, {name} ({cause.count} problem{plural}): {fix}"))
+        lines.append(
+            printable(f"{cause.file}, {name} ({cause.count} problem{plural}): {cause.fix}")
+        )
     return lines
 
 
@@ -593,12 +601,11 @@ def _read_table(
 def _enum_problem(value: str, spec: Mapping[str, Any]) -> str:
     """Say why a value is not in a field's code list (a theme, or a spelling to correct)."""
     options = [str(option) for option in spec["constraints"]["enum"]]
-    if spec["name"] == "theme":
-        return "unknown-theme: codebook.yaml defines no such theme (its themes: " + (
-            ", ".join(options) + ")"
-        )
     near = [option for option in options if option.casefold() == value.strip().casefold()]
     hint = f" (did you mean {near[0]!r}? codes are exact: case and spaces count)" if near else ""
+    if spec["name"] == "theme":
+        listed = ", ".join(options)
+        return f"unknown-theme: codebook.yaml defines no such theme{hint} (its themes: {listed})"
     return "enum: must be one of " + ", ".join(options) + hint
 
 
@@ -954,10 +961,10 @@ def _check_hashes(folder: Path, package: Mapping[str, Any], problems: _Problems)
                 continue
             if recorded != actual:
                 rule = (
-                    "hash: the file's content does not match its hash in datapackage.json "
-                    "(edited after it was written?)"
+                    "hash: the file's content does not match the hash recorded here (edited "
+                    "after datapackage.json was written?)"
                 )
-                problems.add(file, rule)
+                problems.add(DATAPACKAGE_FILE, rule, column="resources", value=file)
 
 
 # -- the loaded study ------------------------------------------------------------------------
