@@ -395,3 +395,22 @@ def test_one_rater_is_not_enough_but_raters_who_never_overlap_are_valid(
     assert validation_report(apart) == 0
     out = capsys.readouterr().out
     assert "0 double-coded" in out and "reliability cannot be computed" in out
+
+
+@pytest.mark.parametrize(
+    ("knobs", "message"),
+    [
+        ({"groups": ("a", "b", "c")}, "names two groups"),
+        ({"themes": 0}, "at least 1"),
+        ({"double_coded": 1.5}, "between 0 and 1"),
+        ({"raters": ()}, "one rater"),
+        ({"rule": "client", "groups": ("only",)}, "at least two groups"),
+        ({"informants": ("patient",)}, "client, therapist or both"),
+    ],
+)
+def test_example_knobs_that_make_no_valid_design_are_refused(
+    tmp_path: Path, knobs: dict, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        write_example_study(tmp_path / "s", **knobs)
+    assert not (tmp_path / "s").exists()

@@ -21,8 +21,9 @@ Examples
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
@@ -192,7 +193,7 @@ def _codes(
 
 
 def _excerpts(
-    consensus: Sequence[Sequence[object]], codebook: dict, limit: int = 6
+    consensus: Sequence[Sequence[object]], codebook: Mapping[str, Any], limit: int = 6
 ) -> list[list[object]]:
     """Return a few invented excerpts, one per theme at most, each under a theme coded present."""
     examples = {theme["id"]: theme["example"] for theme in codebook["themes"]}
@@ -292,6 +293,8 @@ def write_example_study(
         "themes": _themes(themes),
     }
     if rule == "match":
+        if len(groups) != 2:
+            raise ValueError(f"rule 'match' names two groups, same and different (got {groups!r})")
         same, different = groups
         group_record = {
             "rule": "match",
