@@ -179,6 +179,15 @@ def test_a_file_separated_otherwise_is_named_once(
     assert any("ratings.csv is not comma-separated" in line for line in out)
 
 
+def test_a_semicolon_file_with_a_comma_in_its_header_is_named_too(example: Path) -> None:
+    rows = rows_of(example, "therapists")
+    rows[0][3] = "gender, as recorded"
+    write_rows(example, "therapists", rows, delimiter=";")
+    problems = problems_of(example)
+    assert problems["file"].tolist() == ["therapists.csv"]
+    assert problems.loc[0, "rule"].startswith("delimiter: this file is separated by ';'")
+
+
 # -- fix suggestions --------------------------------------------------------------------------
 
 

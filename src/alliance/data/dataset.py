@@ -537,10 +537,19 @@ def _read_records(path: Path, file: str, problems: _Problems) -> list[tuple[int,
 
 
 def _delimiter(header: list[str]) -> str | None:
-    """Return the separator of a file whose header reads as one column but holds one."""
-    if len(header) != 1:
-        return None
-    return next((mark for mark in DELIMITERS if mark in header[0]), None)
+    """Return the separator a header uses more often than commas (``None``: commas).
+
+    Examples
+    --------
+    >>> _delimiter(["clinic_id;setting"]), _delimiter(["client_id;age;gender", " age"])
+    (';', ';')
+    >>> _delimiter(["clinic_id", "setting"]) is None
+    True
+    """
+    return next(
+        (mark for mark in DELIMITERS if sum(cell.count(mark) for cell in header) >= len(header)),
+        None,
+    )
 
 
 def _read_table(
