@@ -414,3 +414,19 @@ def test_example_knobs_that_make_no_valid_design_are_refused(
     with pytest.raises(ValueError, match=message):
         write_example_study(tmp_path / "s", **knobs)
     assert not (tmp_path / "s").exists()
+
+
+def test_an_example_with_missing_ratings_keeps_them_explicit(tmp_path: Path) -> None:
+    plain = write_example_study(tmp_path / "plain", seed=2)
+    gappy = write_example_study(tmp_path / "gappy", seed=2, missing=0.3)
+    rows = rows_of(gappy, "ratings")
+    empty = [row for row in rows if row["present"] == ""]
+    assert 0 < len(empty) < len(rows) / 4
+    assert len(rows) == len(rows_of(plain, "ratings"))
+    keys = [
+        {(r["session_id"], r["informant"], r["rater"]) for r in rows_of(f, "ratings")}
+        for f in (plain, gappy)
+    ]
+    assert keys[0] == keys[1]
+    study = load_study(gappy)
+    assert study.ratings["present"].isna().sum() == len(empty)
