@@ -171,6 +171,8 @@ def test_example_designs_validate_and_load_what_the_files_hold(
     assert double == pytest.approx(knobs.get("double_coded", 0.5), abs=0.05)
     if knobs.get("double_coded", 0.5) < 1:
         assert "single-coded" in out
+    labels = ", ".join(study.design.label(theme) for theme in study.design.themes)
+    assert f"Design (schema 2): {len(study.design.themes)} themes ({labels})" in out
     # groups: every group has per_group sessions
     groups = study.dyads["dyad_type"].value_counts().to_dict()
     labels = study.design.grouping.labels

@@ -1021,7 +1021,9 @@ class Study:
     Build it with :func:`load_study`, which validates every table first. Columns
     have their schema types (identifiers and codes as text, ``present`` and
     counts as integers; optional integers as nullable ``Int64``, empty optional
-    cells as missing). Columns a study adds beyond the schema are kept, as text.
+    cells as missing; ``ratings.present`` is ``int64``, or ``Int64`` when a
+    schema-2 study leaves some rating empty). Columns a study adds beyond the
+    schema are kept, as text.
 
     Attributes
     ----------
@@ -1372,6 +1374,16 @@ def validation_report(path: str | Path | None = None, suggest_fixes: bool = Fals
     else:
         made = ", ".join(f"{key} {value}" for key, value in sorted(study.synthetic.items()))
         print(f"SYNTHETIC data, generated ({made}).")
+    design = study.design
+    if design.schema_version >= 2:
+        themes = ", ".join(design.label(theme) for theme in design.themes)
+        print(
+            printable(
+                f"Design (schema {design.schema_version}): {len(design.themes)} themes "
+                f"({themes}); {' and '.join(design.informants)} interviews; "
+                f"{design.grouping.describe()}."
+            )
+        )
     for line in _coverage_lines(study):
         print(line)
     return 0
