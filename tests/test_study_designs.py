@@ -190,8 +190,12 @@ def test_themes_follow_the_codebook_and_carry_its_labels(study):
     per_theme = rel.theme_agreement(
         study.ratings, methods="percent_agreement", themes=design.themes
     )
-    for _, rows in per_theme.groupby("informant"):
-        assert tuple(rows["theme"]) == design.themes
+    changes = rel.consensus_changes(
+        rel.compare_consensus_majority(study.ratings, study.consensus), themes=design.themes
+    )
+    for table in (per_theme, changes):
+        for _, rows in table.groupby("informant"):
+            assert tuple(rows["theme"]) == design.themes
 
 
 def test_groups_follow_the_metadata(study):

@@ -772,7 +772,11 @@ def majority_vote(ratings: pd.DataFrame) -> pd.DataFrame:
     return votes
 
 
-def unanimous_agreement(ratings: pd.DataFrame, by: Sequence[str] = ("informant",)) -> pd.DataFrame:
+def unanimous_agreement(
+    ratings: pd.DataFrame,
+    by: Sequence[str] = ("informant",),
+    themes: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """Share of units on which every rater agreed, beside the mean pairwise agreement.
 
     "The raters agreed on x% of units" can mean two things. The usual percent
@@ -788,6 +792,8 @@ def unanimous_agreement(ratings: pd.DataFrame, by: Sequence[str] = ("informant",
         ``Study.ratings`` (one row per session x informant x rater x theme).
     by : sequence of str, default ("informant",)
         Columns to group the session x theme units by.
+    themes : sequence of str, optional
+        Theme order when ``by`` holds ``theme``: ``study.design.themes``.
 
     Returns
     -------
@@ -830,7 +836,7 @@ def unanimous_agreement(ratings: pd.DataFrame, by: Sequence[str] = ("informant",
         unanimous=("unanimous", "mean"),
         pairwise=("pairwise", "mean"),
     )
-    return _sort_rows(table.reset_index(), by)
+    return _sort_rows(table.reset_index(), by, themes=themes)
 
 
 def compare_consensus_majority(ratings: pd.DataFrame, consensus: pd.DataFrame) -> pd.DataFrame:
@@ -910,7 +916,9 @@ def compare_consensus_majority(ratings: pd.DataFrame, consensus: pd.DataFrame) -
 
 
 def consensus_changes(
-    comparison: pd.DataFrame, by: Sequence[str] = ("informant", "theme")
+    comparison: pd.DataFrame,
+    by: Sequence[str] = ("informant", "theme"),
+    themes: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Count how often the consensus departs from the majority vote, by group.
 
@@ -921,6 +929,8 @@ def consensus_changes(
     by : sequence of str, default ("informant", "theme")
         Grouping columns, e.g. ``["informant"]`` or ``["informant", "votes"]``
         (to see whether changes come from split decisions).
+    themes : sequence of str, optional
+        Theme order, ``study.design.themes``.
 
     Returns
     -------
@@ -951,4 +961,4 @@ def consensus_changes(
     table = table.reset_index()
     table["changed"] = table["added"] + table["dropped"]
     table["share_changed"] = table["changed"] / table["n_units"]
-    return _sort_rows(table, by)
+    return _sort_rows(table, by, themes=themes)
