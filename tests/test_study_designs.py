@@ -181,21 +181,24 @@ def test_what_needs_two_groups_or_both_informants_says_so(study):
 
 def test_themes_follow_the_codebook_and_carry_its_labels(study):
     design = study.design
-    prevalence = th.theme_prevalence(study.consensus, themes=design.themes)
-    for _, rows in prevalence.groupby("informant"):
-        assert tuple(rows["theme"].astype(str)) == design.themes
+    # rows in reverse theme order, so the order of the data cannot decide the tables'
+    reverse = {theme: -rank for rank, theme in enumerate(design.themes)}
+    consensus = study.consensus.sort_values("theme", key=lambda t: t.map(reverse), kind="stable")
+    ratings = study.ratings.sort_values("theme", key=lambda t: t.map(reverse), kind="stable")
+    assert tuple(th.theme_order(consensus["theme"])) != design.themes
+    prevalence = th.theme_prevalence(consensus, themes=design.themes)
     labelled = th.label_themes(prevalence, design)
     assert list(labelled.columns[:3]) == ["informant", "theme", "label"]
     assert labelled["label"].tolist() == [design.label(t) for t in prevalence["theme"]]
-    per_theme = rel.theme_agreement(
-        study.ratings, methods="percent_agreement", themes=design.themes
-    )
+    per_theme = rel.theme_agreement(ratings, methods="percent_agreement", themes=design.themes)
     changes = rel.consensus_changes(
-        rel.compare_consensus_majority(study.ratings, study.consensus), themes=design.themes
+        rel.compare_consensus_majority(ratings, consensus), themes=design.themes
     )
-    for table in (per_theme, changes):
+    counts = sc.themes_per_session(consensus, themes=design.themes)
+    assert len(counts) == len(consensus) / len(design.themes)
+    for table in (prevalence, per_theme, changes):
         for _, rows in table.groupby("informant"):
-            assert tuple(rows["theme"]) == design.themes
+            assert tuple(rows["theme"].astype(str)) == design.themes
 
 
 def test_groups_follow_the_metadata(study):
