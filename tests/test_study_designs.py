@@ -124,6 +124,9 @@ def analyses(study):
             )
         ),
         "kappa_variants": lambda: rel.kappa_variants(study.ratings),
+        "paradox": lambda: rel.prevalence_paradox(
+            rel.theme_agreement(study.ratings, methods=["percent_agreement", "fleiss_kappa"])
+        ),
         "unanimous": lambda: rel.unanimous_agreement(study.ratings),
         "consensus_changes": lambda: rel.consensus_changes(
             rel.compare_consensus_majority(study.ratings, study.consensus)
@@ -513,3 +516,15 @@ def test_a_gee_stopped_at_its_iteration_limit_says_so(monkeypatch, tmp_path):
         "the GEE reached its iteration limit before converging"
     }
     pd.testing.assert_frame_equal(before.drop(columns="note"), after.drop(columns="note"))
+
+
+def test_the_paradox_defaults_to_the_rarest_theme():
+    per_theme = rel.theme_agreement(load_study().ratings, methods="percent_agreement")
+    pd.testing.assert_frame_equal(
+        rel.prevalence_paradox(per_theme),
+        rel.prevalence_paradox(per_theme, informant="therapist", theme="anger"),
+    )
+    client = per_theme[per_theme["informant"] == "client"]
+    rarest = client.loc[client["prevalence"].idxmin(), "theme"]
+    chosen = rel.prevalence_paradox(client.assign(informant="client"))
+    assert chosen["theme"].iloc[0] == rarest
