@@ -26,6 +26,7 @@ from scipy import stats
 from sklearn.metrics import cohen_kappa_score
 from test_reliability import RAW4RATERS
 
+from alliance.data.codebook import facet_table
 from alliance.data.dataset import load_study
 from alliance.data.examples import write_example_study
 from alliance.stats.agreement import AgreementWarning
@@ -138,6 +139,12 @@ def analyses(study):
         "compare": lambda: dy.format_dyad_comparison(comparison()),
         "compare_groups": lambda: dy.compare_groups(
             study.consensus, dyads, groups=groups, themes=themes
+        ),
+        "facets": lambda: dy.compare_dyad_types(
+            dy.facet_indicators(study.facets, dyads, facet_table(study.codebook)),
+            dyads,
+            by=["informant", "facet", "valence"],
+            groups=groups,
         ),
         "congruence": lambda: dy.informant_congruence(
             study.consensus, dyads, groups=groups, themes=themes
