@@ -1,0 +1,331 @@
+"""Sentences that depend on the study a chapter runs on, ready to glue.
+
+The book is rebuilt on any study folder (``ALLIANCE_DATA``), so a sentence that
+names the raters, the groups or the informants must come from the study, and a
+passage about the article (its published figures, the arithmetic on them, its
+parent study) may appear only when the data declare that they reconstruct it.
+
+* :func:`words`, :func:`counted` and :func:`informants_phrase` make plain text
+  for ``{glue:text}`` (a text node that MyST never parses, so study text such as
+  a rater's name stays text).
+* :func:`passage` returns one of the book's own passages (from
+  ``resources/book_passages.yaml``, written by the book's authors, never study
+  text) when its condition holds, and otherwise the passage's one-line
+  replacement that says why it is not shown. Chapters glue it and paste it with
+  ``{glue:md}`` (``:format: myst``), so the passage may hold citations,
+  admonitions, ``{glue:text}`` values and ``{glue}`` tables of the same chapter.
+
+Examples
+--------
+>>> words(["R1", "R2", "R3"])
+'R1, R2 and R3'
+>>> counted(2, "rater")
+'2 raters'
+>>> not_shown("The published comparison")
+'The published comparison is not shown: these data do not declare that they reconstruct the article.'
+"""  # noqa: E501
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping, Sequence
+from importlib import resources
+
+import pandas as pd
+import yaml
+from IPython.display import Markdown
+
+__all__ = [
+    "NOT_ARTICLE",
+    "count_ranges",
+    "data_kind",
+    "data_note",
+    "count_summary",
+    "counted",
+    "group_means",
+    "informants_phrase",
+    "not_shown",
+    "passage",
+    "passage_names",
+    "words",
+]
+
+NOT_ARTICLE = "these data do not declare that they reconstruct the article"
+"""Why an article-specific passage is left out (``Design.reconstructs_article`` is false)."""
+
+PASSAGES_FILE = "book_passages.yaml"
+"""The book's conditional passages, in ``alliance/resources``: name to text."""
+
+INFORMANT_PLURALS: Mapping[str, str] = {"client": "clients", "therapist": "therapists"}
+"""How the book names each informant role in the plural."""
+
+
+def words(items: Iterable[object], conjunction: str = "and") -> str:
+    """Join items as in a sentence: ``a``, ``a and b``, ``a, b and c``.
+
+    Parameters
+    ----------
+    items : iterable
+        The items, in order; each is shown with ``str``.
+    conjunction : str, default "and"
+        The word before the last item.
+
+    Returns
+    -------
+    str
+        Plain text (glue it with ``{glue:text}``); empty for no items.
+
+    Examples
+    --------
+    >>> words([]), words(["x"]), words(["x", "y"]), words([1, 2, 3], "or")
+    ('', 'x', 'x and y', '1, 2 or 3')
+    """
+    items = [str(item) for item in items]
+    if len(items) < 2:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """Say a count with its noun in the right number: ``1 rater``, ``3 raters``.
+
+    Examples
+    --------
+    >>> counted(1, "rater"), counted(0, "interview"), counted(2, "analysis", "analyses")
+    ('1 rater', '0 interviews', '2 analyses')
+    """
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
+def informants_phrase(informants: Sequence[str]) -> str:
+    """Name the informants of a design in the plural: ``clients and therapists``.
+
+    Parameters
+    ----------
+    informants : sequence of str
+        ``Design.informants`` (``client``, ``therapist`` or both).
+
+    Examples
+    --------
+    >>> informants_phrase(("client", "therapist")), informants_phrase(("therapist",))
+    ('clients and therapists', 'therapists')
+    """
+    return words(INFORMANT_PLURALS.get(name, name) for name in informants)
+
+
+def data_kind(synthetic: object) -> str:
+    """Say what kind of data a chapter runs on, for its first printed line.
+
+    Parameters
+    ----------
+    synthetic : object
+        ``Study.synthetic``: the provenance of generated data, ``None`` otherwise.
+
+    Examples
+    --------
+    >>> data_kind({"seed": 1}), data_kind(None)
+    ('synthetic reconstruction', 'not marked as synthetic')
+    """
+    return "synthetic reconstruction" if synthetic else "not marked as synthetic"
+
+
+def data_note(synthetic: object) -> str:
+    """Return the sentence a caption ends with on synthetic data, else an empty string.
+
+    Figures glue it into their captions (``{glue:text}``), so a caption says
+    "synthetic data" only when the study is marked as generated.
+
+    Examples
+    --------
+    >>> data_note({"seed": 1}), data_note(None)
+    ('Synthetic data.', '')
+    """
+    return "Synthetic data." if synthetic else ""
+
+
+def not_shown(what: str) -> str:
+    """Say that an article-specific passage is left out, and why, in one sentence.
+
+    Parameters
+    ----------
+    what : str
+        What is left out, as the subject of the sentence ("The published comparison").
+
+    Examples
+    --------
+    >>> not_shown("The parent study")
+    'The parent study is not shown: these data do not declare that they reconstruct the article.'
+    """  # noqa: E501
+    return f"{what} is not shown: {NOT_ARTICLE}."
+
+
+@functools.cache
+def _passages() -> dict[str, dict[str, str]]:
+    """Read the book's passages once: name to ``{"text": ..., "otherwise": ...}``."""
+    folder = resources.files("alliance").joinpath("resources")
+    loaded = yaml.safe_load(folder.joinpath(PASSAGES_FILE).read_text("utf-8"))
+    return {str(name): dict(entry) for name, entry in loaded.items()}
+
+
+def passage_names() -> list[str]:
+    """Return the names of the book's conditional passages, sorted.
+
+    Examples
+    --------
+    >>> "04.grim" in passage_names()
+    True
+    """
+    return sorted(_passages())
+
+
+def passage(name: str, shown: bool) -> Markdown:
+    """Return one of the book's passages, or the line that replaces it, as MyST.
+
+    The text is the book's own (``resources/book_passages.yaml``), never study
+    text. An entry has ``text`` and either ``otherwise`` (the replacement, may be
+    empty) or ``what``, for article-specific passages: the replacement is then
+    :func:`not_shown` of it.
+
+    Parameters
+    ----------
+    name : str
+        The passage, ``"<chapter>.<name>"`` (see :func:`passage_names`).
+    shown : bool
+        Whether its condition holds, e.g. ``study.design.reconstructs_article``
+        or ``study.synthetic is not None``.
+
+    Returns
+    -------
+    IPython.display.Markdown
+        Glue it and paste it with ``{glue:md}`` and ``:format: myst``.
+
+    Raises
+    ------
+    KeyError
+        If there is no passage of that name.
+
+    Examples
+    --------
+    >>> passage("04.grim", False).data
+    'The arithmetic on the published figures is not shown: these data do not declare \
+that they reconstruct the article.'
+    """
+    entries = _passages()
+    if name not in entries:
+        raise KeyError(f"no book passage {name!r}; known: {', '.join(sorted(entries))}")
+    entry = entries[name]
+    if shown:
+        return Markdown(entry["text"].strip())
+    if "what" in entry:
+        return Markdown(not_shown(entry["what"]))
+    return Markdown(entry.get("otherwise", "").strip())
+
+
+def _informant_rows(summary: pd.DataFrame) -> list[tuple[str, pd.Series]]:
+    """Rows of a per-informant summary in the design's order (clients first)."""
+    order = {name: position for position, name in enumerate(INFORMANT_PLURALS)}
+    rows = sorted(summary.iterrows(), key=lambda item: order.get(item[1]["informant"], 99))
+    return [(str(row["informant"]), row) for _, row in rows]
+
+
+def count_summary(summary: pd.DataFrame) -> str:
+    """Say the mean number of themes per interview and both SDs, for each informant.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        :func:`alliance.study.session_counts.summarise_counts` by informant, with
+        ``mean``, ``sd`` (the SD the book compares) and ``sd_sample`` (``ddof=1``).
+
+    Returns
+    -------
+    str
+        Plain text for ``{glue:text}``, without a capital or a final stop.
+
+    Examples
+    --------
+    >>> summary = pd.DataFrame({"informant": ["therapist", "client"], "mean": [2.6, 2.5],
+    ...                         "sd": [1.4, 1.1], "sd_sample": [1.45, 1.12]})
+    >>> count_summary(summary)
+    'clients described 2.50 themes on average (SD 1.10; sample SD 1.12) and therapists \
+2.60 (SD 1.40; sample SD 1.45)'
+    """
+    parts = [
+        f"{INFORMANT_PLURALS.get(informant, informant)}"
+        f"{' described' if position == 0 else ''} {row['mean']:.2f}"
+        f"{' themes on average' if position == 0 else ''}"
+        f" (SD {row['sd']:.2f}; sample SD {row['sd_sample']:.2f})"
+        for position, (informant, row) in enumerate(_informant_rows(summary))
+    ]
+    return words(parts)
+
+
+def count_ranges(summary: pd.DataFrame) -> str:
+    """Say the range, median and total of the counts, for each informant.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        :func:`alliance.study.session_counts.summarise_counts` by informant.
+
+    Returns
+    -------
+    str
+        Plain text for ``{glue:text}``, without a capital or a final stop.
+
+    Examples
+    --------
+    >>> summary = pd.DataFrame({"informant": ["client"], "min": [0], "max": [6],
+    ...                         "median": [3.0], "total": [141]})
+    >>> count_ranges(summary)
+    'from 0 to 6 themes in client interviews (median 3; 141 theme codes in all)'
+    """
+    parts = [
+        f"from {row['min']} to {row['max']}{' themes' if position == 0 else ''} in "
+        f"{informant} interviews (median {row['median']:.0f}; {row['total']} theme codes"
+        f"{' in all' if position == 0 else ''})"
+        for position, (informant, row) in enumerate(_informant_rows(summary))
+    ]
+    return words(parts)
+
+
+def group_means(by_group: pd.DataFrame, tests: pd.DataFrame | None = None) -> str:
+    """Say each group's mean number of themes, per informant, with the test if there is one.
+
+    Parameters
+    ----------
+    by_group : pandas.DataFrame
+        :func:`alliance.study.session_counts.summarise_counts` by ``informant``
+        and ``dyad_type`` (the session's group), rows in display order.
+    tests : pandas.DataFrame, optional
+        :func:`alliance.study.session_counts.compare_counts_between` (``informant``,
+        ``p_value``, ``rank_biserial``); ``None`` when no test could be run.
+
+    Returns
+    -------
+    str
+        One sentence per informant, each with a capital and a final stop.
+
+    Examples
+    --------
+    >>> by_group = pd.DataFrame({"informant": ["client"] * 2, "dyad_type": ["A", "B"],
+    ...                          "mean": [2.0, 2.5]})
+    >>> group_means(by_group)
+    'Clients described 2.00 themes on average in A sessions and 2.50 in B sessions.'
+    """
+    tests_by = {} if tests is None else tests.set_index("informant").to_dict("index")
+    sentences = []
+    for informant in dict.fromkeys(by_group["informant"]):
+        rows = by_group[by_group["informant"] == informant]
+        means = [f"{row.mean:.2f} in {row.dyad_type} sessions" for row in rows.itertuples()]
+        means[0] = means[0].replace(" in ", " themes on average in ", 1)
+        name = INFORMANT_PLURALS.get(informant, informant)
+        sentence = f"{name[:1].upper()}{name[1:]} described {words(means)}"
+        if informant in tests_by:
+            test = tests_by[informant]
+            sentence += (
+                f" (Mann–Whitney p = {test['p_value']:.2f}, "
+                f"rank-biserial r = {test['rank_biserial']:.2f})"
+            )
+        sentences.append(sentence + ".")
+    return " ".join(sentences)
