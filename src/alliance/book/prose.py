@@ -28,7 +28,7 @@ Examples
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import resources
 
 import pandas as pd
@@ -47,6 +47,9 @@ __all__ = [
     "not_shown",
     "passage",
     "passage_names",
+    "per_informant",
+    "quoted",
+    "theme_extremes",
     "words",
 ]
 
@@ -328,4 +331,79 @@ def group_means(by_group: pd.DataFrame, tests: pd.DataFrame | None = None) -> st
                 f"rank-biserial r = {test['rank_biserial']:.2f})"
             )
         sentences.append(sentence + ".")
+    return " ".join(sentences)
+
+
+def quoted(text: object) -> str:
+    """Put a theme label (or any name) in typographic quotes, for running text.
+
+    Examples
+    --------
+    >>> quoted("anger and hostility")
+    '“anger and hostility”'
+    """
+    return f"“{text}”"
+
+
+def per_informant(
+    values: Mapping[str, object], template: str = "{value} of {informant} interviews"
+) -> str:
+    """Say one value per informant, clients first: ``12% of client interviews and 9% of ...``.
+
+    Parameters
+    ----------
+    values : mapping of str to object
+        Informant (``client``, ``therapist``) to the value to say.
+    template : str
+        How to say one value; ``{value}`` and ``{informant}`` are filled in.
+
+    Examples
+    --------
+    >>> per_informant({"therapist": "9%", "client": "12%"})
+    '12% of client interviews and 9% of therapist interviews'
+    """
+    order = list(INFORMANT_PLURALS)
+    ordered = sorted(values, key=lambda name: order.index(name) if name in order else 99)
+    return words(template.format(value=values[name], informant=name) for name in ordered)
+
+
+def _ranked(themes: Sequence[str], label: Callable[[str], str]) -> str:
+    names = words(quoted(label(theme)) for theme in themes)
+    return f"themes were {names} (tied)" if len(themes) > 1 else f"theme was {names}"
+
+
+def theme_extremes(prevalence: pd.DataFrame, label: Callable[[str], str]) -> str:
+    """Name the most and the least often coded themes of each informant, ties included.
+
+    Parameters
+    ----------
+    prevalence : pandas.DataFrame
+        :func:`alliance.study.thematic.theme_prevalence` by informant
+        (``informant``, ``theme``, ``n_interviews``, ``n_present``, ``prevalence``).
+    label : callable
+        Theme id to its label (``study.design.label``).
+
+    Returns
+    -------
+    str
+        One sentence per informant, with a capital and a final stop.
+
+    Examples
+    --------
+    >>> prevalence = pd.DataFrame({"informant": ["client"] * 3, "theme": ["a", "b", "c"],
+    ...     "n_interviews": [10] * 3, "n_present": [6, 1, 1], "prevalence": [.6, .1, .1]})
+    >>> theme_extremes(prevalence, str.upper)
+    'In client interviews the most frequent theme was “A” (60% of 10 interviews) and the \
+rarest themes were “B” and “C” (tied) (10%).'
+    """
+    sentences = []
+    for informant, rows in prevalence.groupby("informant", observed=True, sort=False):
+        top = rows[rows["n_present"] == rows["n_present"].max()]
+        rare = rows[rows["n_present"] == rows["n_present"].min()]
+        sentences.append(
+            f"In {informant} interviews the most frequent {_ranked(list(top['theme']), label)} "
+            f"({top['prevalence'].iloc[0]:.0%} of {top['n_interviews'].iloc[0]} interviews) "
+            f"and the rarest {_ranked(list(rare['theme']), label)} "
+            f"({rare['prevalence'].iloc[0]:.0%})."
+        )
     return " ".join(sentences)
