@@ -346,7 +346,9 @@ def quoted(text: object) -> str:
 
 
 def per_informant(
-    values: Mapping[str, object], template: str = "{value} of {informant} interviews"
+    values: Mapping[str, object] | pd.Series,
+    template: str = "{value} of {informant} interviews",
+    spec: str = "",
 ) -> str:
     """Say one value per informant, clients first: ``12% of client interviews and 9% of ...``.
 
@@ -356,15 +358,22 @@ def per_informant(
         Informant (``client``, ``therapist``) to the value to say.
     template : str
         How to say one value; ``{value}`` and ``{informant}`` are filled in.
+    spec : str, optional
+        Format specification of the values (``".3f"``, ``".0%"``).
 
     Examples
     --------
     >>> per_informant({"therapist": "9%", "client": "12%"})
     '12% of client interviews and 9% of therapist interviews'
+    >>> per_informant(pd.Series({"client": 0.7012}), "{value} for {informant}s", ".2f")
+    '0.70 for clients'
     """
+    values = dict(values.items())
     order = list(INFORMANT_PLURALS)
     ordered = sorted(values, key=lambda name: order.index(name) if name in order else 99)
-    return words(template.format(value=values[name], informant=name) for name in ordered)
+    return words(
+        template.format(value=format(values[name], spec), informant=name) for name in ordered
+    )
 
 
 def _ranked(themes: Sequence[str], label: Callable[[str], str]) -> str:
