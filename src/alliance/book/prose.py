@@ -42,6 +42,7 @@ __all__ = [
     "data_note",
     "count_summary",
     "counted",
+    "coverage_sentence",
     "group_means",
     "informants_phrase",
     "not_shown",
@@ -50,6 +51,7 @@ __all__ = [
     "per_informant",
     "quoted",
     "theme_extremes",
+    "two_groups_only",
     "words",
 ]
 
@@ -116,20 +118,25 @@ def informants_phrase(informants: Sequence[str]) -> str:
     return words(INFORMANT_PLURALS.get(name, name) for name in informants)
 
 
-def data_kind(synthetic: object) -> str:
+def data_kind(synthetic: object, reconstructs_article: bool = True) -> str:
     """Say what kind of data a chapter runs on, for its first printed line.
 
     Parameters
     ----------
     synthetic : object
         ``Study.synthetic``: the provenance of generated data, ``None`` otherwise.
+    reconstructs_article : bool, default True
+        ``Design.reconstructs_article``: generated data that do not reconstruct
+        the article are invented, not a reconstruction.
 
     Examples
     --------
-    >>> data_kind({"seed": 1}), data_kind(None)
-    ('synthetic reconstruction', 'not marked as synthetic')
+    >>> data_kind({"seed": 1}), data_kind({"seed": 1}, False), data_kind(None)
+    ('synthetic reconstruction', 'synthetic (invented) study', 'not marked as synthetic')
     """
-    return "synthetic reconstruction" if synthetic else "not marked as synthetic"
+    if not synthetic:
+        return "not marked as synthetic"
+    return "synthetic reconstruction" if reconstructs_article else "synthetic (invented) study"
 
 
 def data_note(synthetic: object) -> str:
@@ -144,6 +151,28 @@ def data_note(synthetic: object) -> str:
     ('Synthetic data.', '')
     """
     return "Synthetic data." if synthetic else ""
+
+
+def two_groups_only(groups: Sequence[str], test: str) -> str:
+    """Say why a two-group test is not run, or return ``""`` when there are two groups.
+
+    Parameters
+    ----------
+    groups : sequence of str
+        The study's groups (``study.design.grouping.labels``).
+    test : str
+        The test, as named in a sentence ("Mann–Whitney test").
+
+    Examples
+    --------
+    >>> two_groups_only(["A", "B"], "Mann–Whitney test")
+    ''
+    >>> two_groups_only(["A", "B", "C"], "Mann–Whitney test")
+    'No Mann–Whitney test is run: it compares two groups, and this study has 3.'
+    """
+    if len(groups) == 2:
+        return ""
+    return f"No {test} is run: it compares two groups, and this study has {len(groups)}."
 
 
 def not_shown(what: str) -> str:
@@ -416,3 +445,43 @@ rarest themes were “B” and “C” (tied) (10%).'
             f"({rare['prevalence'].iloc[0]:.0%})."
         )
     return " ".join(sentences)
+
+
+def coverage_sentence(coverage: pd.DataFrame) -> str:
+    """Say how many interviews of each informant two or more raters coded, and what that means.
+
+    Parameters
+    ----------
+    coverage : pandas.DataFrame
+        :func:`alliance.data.dataset.coding_coverage`: ``informant``,
+        ``interviews``, ``double_coded``, ``single_coded`` and ``not_coded``.
+
+    Returns
+    -------
+    str
+        Sentences with capitals and final stops, for ``{glue:text}``.
+
+    Examples
+    --------
+    >>> coverage = pd.DataFrame({"informant": ["client"], "interviews": [12],
+    ...     "double_coded": [6], "single_coded": [6], "not_coded": [0]})
+    >>> coverage_sentence(coverage)
+    'Of the 12 client interviews, 6 were coded by two or more raters, 6 by one rater \
+and 0 by none. Agreement rests on the 6 double-coded interviews; the others enter the \
+consensus coding only.'
+    """
+    parts, double = [], []
+    for row in coverage.itertuples(index=False):
+        parts.append(
+            f"Of the {row.interviews} {row.informant} interviews, {row.double_coded} were "
+            f"coded by two or more raters, {row.single_coded} by one rater and "
+            f"{row.not_coded} by none."
+        )
+        double.append(row.double_coded)
+    if all(d == row.interviews for d, row in zip(double, coverage.itertuples(), strict=True)):
+        return " ".join(parts) + " Agreement uses every interview."
+    overlap = words(str(d) for d in double)
+    return (
+        " ".join(parts) + f" Agreement rests on the {overlap} double-coded interviews; "
+        "the others enter the consensus coding only."
+    )
