@@ -50,6 +50,8 @@ __all__ = [
     "passage_names",
     "per_informant",
     "quoted",
+    "share_ranges",
+    "top_pairs",
     "theme_extremes",
     "two_groups_only",
     "words",
@@ -405,9 +407,14 @@ def per_informant(
     )
 
 
-def _ranked(themes: Sequence[str], label: Callable[[str], str]) -> str:
+def _ranked(themes: Sequence[str], label: Callable[[str], str], share: str) -> str:
+    """``theme was “a” (60%)``, or ``themes were “a” and “b”, tied at 60%``."""
     names = words(quoted(label(theme)) for theme in themes)
-    return f"themes were {names} (tied)" if len(themes) > 1 else f"theme was {names}"
+    return (
+        f"themes were {names}, tied at {share}"
+        if len(themes) > 1
+        else f"theme was {names} ({share})"
+    )
 
 
 def theme_extremes(prevalence: pd.DataFrame, label: Callable[[str], str]) -> str:
@@ -432,17 +439,18 @@ def theme_extremes(prevalence: pd.DataFrame, label: Callable[[str], str]) -> str
     ...     "n_interviews": [10] * 3, "n_present": [6, 1, 1], "prevalence": [.6, .1, .1]})
     >>> theme_extremes(prevalence, str.upper)
     'In client interviews the most frequent theme was “A” (60% of 10 interviews) and the \
-rarest themes were “B” and “C” (tied) (10%).'
+rarest themes were “B” and “C”, tied at 10%.'
     """
     sentences = []
     for informant, rows in prevalence.groupby("informant", observed=True, sort=False):
         top = rows[rows["n_present"] == rows["n_present"].max()]
         rare = rows[rows["n_present"] == rows["n_present"].min()]
+        top_share = f"{top['prevalence'].iloc[0]:.0%} of {top['n_interviews'].iloc[0]} interviews"
+        rare_share = f"{rare['prevalence'].iloc[0]:.0%}"
         sentences.append(
-            f"In {informant} interviews the most frequent {_ranked(list(top['theme']), label)} "
-            f"({top['prevalence'].iloc[0]:.0%} of {top['n_interviews'].iloc[0]} interviews) "
-            f"and the rarest {_ranked(list(rare['theme']), label)} "
-            f"({rare['prevalence'].iloc[0]:.0%})."
+            f"In {informant} interviews the most frequent "
+            f"{_ranked(list(top['theme']), label, top_share)} and the rarest "
+            f"{_ranked(list(rare['theme']), label, rare_share)}."
         )
     return " ".join(sentences)
 
@@ -485,3 +493,74 @@ consensus coding only.'
         " ".join(parts) + f" Agreement rests on the {overlap} double-coded interviews; "
         "the others enter the consensus coding only."
     )
+
+
+def share_ranges(composition: pd.DataFrame, groups: Sequence[str]) -> str:
+    """Say how far each group's share of a clinic's sessions varies across clinics.
+
+    Parameters
+    ----------
+    composition : pandas.DataFrame
+        :func:`alliance.study.sampling.dyad_composition`, with ``percent_<group>``
+        for every group but the first.
+    groups : sequence of str
+        The study's groups, in display order.
+
+    Returns
+    -------
+    str
+        Plain text for ``{glue:text}``, starting "the share of".
+
+    Examples
+    --------
+    >>> composition = pd.DataFrame({"percent_B": [25.0, 36.4], "percent_C": [0.0, 42.9]})
+    >>> share_ranges(composition, ["A", "B", "C"])
+    'the share of B sessions ranges from 25% to 36%, and that of C sessions from 0% to 43%'
+    """
+    parts = []
+    for group in groups:
+        column = composition.get(f"percent_{group}")
+        if column is None:
+            continue
+        low, high = column.min(), column.max()
+        lead = "the share of" if not parts else "that of"
+        verb = " ranges" if not parts else ""
+        parts.append(f"{lead} {group} sessions{verb} from {low:.0f}% to {high:.0f}%")
+    return ", and ".join(parts)
+
+
+def top_pairs(pairs: pd.DataFrame, label: Callable[[str], str]) -> str:
+    """Name the pair of themes coded together most often, per informant, ties counted.
+
+    Parameters
+    ----------
+    pairs : pandas.DataFrame
+        Rows of :func:`alliance.study.thematic.theme_cooccurrence` with
+        ``theme_a`` before ``theme_b`` (each pair once), sorted so that the
+        pair to name comes first: ``informant``, ``theme_a``, ``theme_b``, ``n_both``.
+    label : callable
+        Theme id to its label (``study.design.label``).
+
+    Returns
+    -------
+    str
+        Plain text for ``{glue:text}``: "“a” and “b” (9 interviews) in client
+        interviews and ...".
+
+    Examples
+    --------
+    >>> pairs = pd.DataFrame({"informant": ["client"] * 3, "theme_a": ["a", "a", "b"],
+    ...                       "theme_b": ["b", "c", "c"], "n_both": [4, 4, 1]})
+    >>> top_pairs(pairs, str.upper)
+    '“A” and “B” (4 interviews, tied with 1 other pair) in client interviews'
+    """
+    said = {}
+    for informant, rows in pairs.groupby("informant", observed=True, sort=False):
+        first = rows.iloc[0]
+        ties = int((rows["n_both"] == rows["n_both"].max()).sum()) - 1
+        tied = f", tied with {counted(ties, 'other pair')}" if ties else ""
+        said[informant] = (
+            f"{quoted(label(first['theme_a']))} and {quoted(label(first['theme_b']))} "
+            f"({first['n_both']} interviews{tied})"
+        )
+    return per_informant(said, "{value} in {informant} interviews")
