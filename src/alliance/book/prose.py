@@ -461,8 +461,9 @@ def coverage_sentence(coverage: pd.DataFrame) -> str:
     Parameters
     ----------
     coverage : pandas.DataFrame
-        :func:`alliance.data.dataset.coding_coverage`: ``informant``,
-        ``interviews``, ``double_coded``, ``single_coded`` and ``not_coded``.
+        :func:`alliance.study.reliability.rating_coverage`: ``informant``,
+        ``n_interviews``, ``n_double_coded``, ``n_single_coded``, ``n_not_coded``
+        and ``n_units_overlap``.
 
     Returns
     -------
@@ -471,28 +472,29 @@ def coverage_sentence(coverage: pd.DataFrame) -> str:
 
     Examples
     --------
-    >>> coverage = pd.DataFrame({"informant": ["client"], "interviews": [12],
-    ...     "double_coded": [6], "single_coded": [6], "not_coded": [0]})
+    >>> coverage = pd.DataFrame({"informant": ["client"], "n_interviews": [12],
+    ...     "n_double_coded": [6], "n_single_coded": [6], "n_not_coded": [0],
+    ...     "n_units_overlap": [30]})
     >>> coverage_sentence(coverage)
     'Of the 12 client interviews, 6 were coded by two or more raters, 6 by one rater \
-and 0 by none. Agreement rests on the 6 double-coded interviews; the others enter the \
-consensus coding only.'
+and 0 by none. Agreement rests on the double-coded interviews (30 interview × theme \
+units); the others enter the consensus coding only.'
     """
-    parts, double = [], []
-    for row in coverage.itertuples(index=False):
-        parts.append(
-            f"Of the {row.interviews} {row.informant} interviews, {row.double_coded} were "
-            f"coded by two or more raters, {row.single_coded} by one rater and "
-            f"{row.not_coded} by none."
+    parts = [
+        f"Of the {row.n_interviews} {row.informant} interviews, {row.n_double_coded} were "
+        f"coded by two or more raters, {row.n_single_coded} by one rater and "
+        f"{row.n_not_coded} by none."
+        for row in coverage.itertuples(index=False)
+    ]
+    units = words(str(n) for n in coverage["n_units_overlap"])
+    if (coverage["n_double_coded"] == coverage["n_interviews"]).all():
+        ending = f"Agreement uses every interview ({units} interview × theme units)."
+    else:
+        ending = (
+            f"Agreement rests on the double-coded interviews ({units} interview × theme "
+            "units); the others enter the consensus coding only."
         )
-        double.append(row.double_coded)
-    if all(d == row.interviews for d, row in zip(double, coverage.itertuples(), strict=True)):
-        return " ".join(parts) + " Agreement uses every interview."
-    overlap = words(str(d) for d in double)
-    return (
-        " ".join(parts) + f" Agreement rests on the {overlap} double-coded interviews; "
-        "the others enter the consensus coding only."
-    )
+    return " ".join([*parts, ending])
 
 
 def share_ranges(composition: pd.DataFrame, groups: Sequence[str]) -> str:
