@@ -39,6 +39,7 @@ __all__ = [
     "format_report",
     "print_report",
     "report_tables",
+    "theme_names",
 ]
 
 RELIABILITY_METHODS: tuple[str, ...] = ("fleiss_kappa", "gwet_ac1", "krippendorff_alpha")
@@ -126,9 +127,10 @@ def report_tables(study: Study) -> dict[str, pd.DataFrame | str]:
     }
 
 
-def _comparison_text(comparison: pd.DataFrame) -> str:
-    """Render the dyad comparison as text: counts as present/sessions, then the tests."""
+def _comparison_text(comparison: pd.DataFrame, names: dict[str, str]) -> str:
+    """Render the dyad comparison as text: theme names, counts as present/sessions, the tests."""
     comparison = comparison.assign(
+        theme=comparison["theme"].map(names),
         concordant=comparison["present_concordant"].astype(str)
         + "/"
         + comparison["n_concordant"].astype(str),
@@ -148,6 +150,20 @@ def _comparison_text(comparison: pd.DataFrame) -> str:
         "p_holm",
     ]
     return comparison[columns].round(DECIMALS).to_string(index=False)
+
+
+def theme_names(study: Study) -> dict[str, str]:
+    """Map each theme id of a study to its name in the study's codebook (its label).
+
+    Examples
+    --------
+    >>> theme_names(load_study())["disengagement"]
+    'emotional disengagement'
+    """
+    return {
+        str(theme["id"]): str(theme.get("label") or theme["id"])
+        for theme in study.codebook["themes"]
+    }
 
 
 def _text(table: pd.DataFrame | str, render: Callable[[pd.DataFrame], str]) -> str:
@@ -208,7 +224,9 @@ def format_report(study: Study) -> str:
         (
             "Dyad comparison: sessions with the theme, discordant minus concordant "
             "(Newcombe 95% interval, Fisher exact p, Holm-adjusted p)",
-            _text(tables["dyad_comparison"], _comparison_text),
+            _text(
+                tables["dyad_comparison"], lambda t: _comparison_text(t, theme_names(study))
+            ),
         ),
     ]
     return "\n\n".join(f"{title}\n{'=' * len(title)}\n{body}" for title, body in sections) + "\n"
