@@ -114,7 +114,7 @@ def test_the_printed_report_shows_every_table_and_says_the_data_are_synthetic(st
     anger = tables["dyad_comparison"].query("informant == 'therapist' and theme == 'anger'").iloc[0]
     label = next(t["label"] for t in study.codebook["themes"] if t["id"] == "anger")
     assert label != "anger"  # the report prints the codebook's name, not the id
-    line = next(x for x in text.splitlines() if x.split()[:3] == ["therapist", *label.split()])
+    line = next(x for x in text.splitlines() if x.split()[:4] == ["therapist", *label.split()])
     assert f"{anger.present_concordant}/{anger.n_concordant}" in line
     assert f"{anger.present_discordant}/{anger.n_discordant}" in line
 
