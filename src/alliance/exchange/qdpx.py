@@ -59,7 +59,9 @@ from alliance.data.design import (
     ID_RE,
     SCHEMA_VERSION,
     STUDY_KEY,
+    Design,
     DesignError,
+    design_record,
     read_design,
 )
 from alliance.data.schema import (
@@ -128,6 +130,7 @@ _CASE_FIELDS = {
     "client": ("ethnicity", "gender", "age", "education_years"),
     "therapist": ("clinic", "ethnicity", "gender", "profession", "years_experience"),
 }
+_ONE_CLINIC = "clinic1"
 _INTEGER_VARIABLES = ("age", "education_years", "years_experience")
 _MAPPING_KEYS = (
     "project",
@@ -810,9 +813,16 @@ def _draft_participants(
     clinics: dict[str, str | None] = {}
     for kind, section in (("client", "clients"), ("therapist", "therapists")):
         lines.append(f"# {section}: {kind} id -> {{{', '.join(carried[kind])}}}")
+        no_clinic = kind == "therapist" and not any(
+            cases[g].get("clinic") for g in role if role[g] == kind
+        )
+        if no_clinic:
+            lines.append(
+                f"#   The project names no clinic: every therapist is drafted in {_ONE_CLINIC!r}."
+            )
         lines.append(f"{section}:")
         for guid in (g for g in role if role[g] == kind):
-            values = cases[guid]
+            values = dict(cases[guid], clinic=_ONE_CLINIC) if no_clinic else cases[guid]
             fields = []
             for name in (n for n in carried[kind] if n in values):
                 value = values[name]
@@ -1014,12 +1024,16 @@ def _sorted(frame: pd.DataFrame, keys: list[str], themes: list[str]) -> pd.DataF
 
 
 def _participant_tables(
-    mapping: Mapping[str, Any], sessions: list[str], variable: str, problems: _Problems
+    mapping: Mapping[str, Any],
+    sessions: list[str],
+    design: Design | None,
+    problems: _Problems,
+    left_out: list[str],
 ) -> dict[str, pd.DataFrame]:
     """Build the sessions, clients, therapists and clinics tables from the mapping.
 
-    Each table has the schema's columns plus, for clients and therapists, the
-    grouping ``variable``; a field of the mapping the folder cannot hold is a problem.
+    Each table has the columns the design's schema gives it; a field of the
+    mapping the folder does not hold is named in ``left_out``.
     """
     listed = _section(mapping, "sessions", problems)
     rows = []
@@ -1046,15 +1060,14 @@ def _participant_tables(
         ("therapists", "therapists", "therapist_id", {"clinic": "clinic_id"}),
         ("clinics", "clinics", "clinic_id", {}),
     ):
-        fields = [spec["name"] for spec in table_schema(table)["fields"]]
-        if table != "clinics" and variable not in fields:
-            fields.append(variable)
+        fields = [spec["name"] for spec in table_schema(table, design)["fields"]]
         entries = []
+        dropped: dict[str, int] = {}
         for ident, values in _section(mapping, section, problems).items():
             values = dict(values or {}) if isinstance(values, Mapping) else {}
             values = {renames.get(k, k): v for k, v in values.items() if v is not None}
             for name in sorted(set(values) - set(fields)):
-                problems.add(f"{section} fields a study folder does not hold", f"{ident}.{name}")
+                dropped[name] = dropped.get(name, 0) + 1
             entries.append(
                 {
                     key: str(ident),
@@ -1066,6 +1079,11 @@ def _participant_tables(
                 }
             )
         tables[table] = pd.DataFrame(entries, columns=fields)
+        left_out += [
+            f"left out: {section}.{name} ({count} entries): the study folder's {table}.csv "
+            f"holds {', '.join(fields)}"
+            for name, count in dropped.items()
+        ]
     return tables
 
 
@@ -1150,7 +1168,8 @@ def import_qdpx(
     problems = _Problems(str(mapping_path))
     plan = _plan(project, mapping, problems)
     sessions = sorted({s for s, _ in plan.units.values()})
-    tables = _participant_tables(mapping, sessions, plan.variable, problems)
+    left_out: list[str] = []
+    tables = _participant_tables(mapping, sessions, plan.study, problems, left_out)
     problems.raise_any()
     tables.update(_coding_tables(project, plan, problems))
     problems.raise_any()
@@ -1161,6 +1180,7 @@ def import_qdpx(
         f"{len(plan.theme_order)} themes; consensus from {plan.consensus_source}.",
         *_coverage_lines(plan),
         *_left_out(project, plan),
+        *left_out,
         *(f"note: {note}" for note in project.notes),
         f"{len(tables['facets'])} facets (codes of our codebook's facets by the consensus "
         f"user) and {len(tables['excerpts'])} excerpts"
@@ -1208,8 +1228,7 @@ class _Plan:
     consensus_source: str
     majority: bool
     excerpts: bool
-    study: dict[str, Any]
-    variable: str
+    study: Design | None
     single_coded: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -1237,8 +1256,7 @@ def _plan(project: Project, mapping: Mapping[str, Any], problems: _Problems) -> 
     if excerpts not in (True, False):
         problems.add("excerpts must be true or false", repr(excerpts))
     informants = [i for i in INFORMANTS if i in {u[1] for u in units.values()}]
-    study = _study_record(mapping.get("study"), informants, problems)
-    groups = study.get("groups") or {}
+    study = _study_design(mapping.get("study"), informants, problems)
     return _Plan(
         **sections,
         raters=raters,
@@ -1251,25 +1269,25 @@ def _plan(project: Project, mapping: Mapping[str, Any], problems: _Problems) -> 
         majority=mapping.get("consensus") == "majority",
         excerpts=excerpts is True,
         study=study,
-        variable=str(groups.get("variable", "ethnicity")) if isinstance(groups, Mapping) else "",
     )
 
 
-def _study_record(value: object, informants: list[str], problems: _Problems) -> dict[str, Any]:
-    """Check the mapping's ``study`` section and return the ``"alliance:study"`` record."""
+def _study_design(value: object, informants: list[str], problems: _Problems) -> Design | None:
+    """Check the mapping's ``study`` section and return the design it declares (themes aside)."""
     if not isinstance(value, Mapping):
         problems.add(
             "the mapping needs a 'study' section with the groups the study compares "
             "(see the draft's comments)",
             repr(value),
         )
-        return {}
+        return None
     for key in sorted(set(map(str, value)) - {"groups", "settings", "ranges", "reconstructs"}):
         problems.add(
             "unknown keys in 'study' (expected groups, settings, ranges, reconstructs)", key
         )
     if value.get("groups") is None:
         problems.add("study.groups is not filled in (how sessions fall into groups)", "null")
+        return None
     record = {
         "schema_version": SCHEMA_VERSION,
         "informants": informants,
@@ -1279,11 +1297,11 @@ def _study_record(value: object, informants: list[str], problems: _Problems) -> 
         "reconstructs": value.get("reconstructs"),
     }
     try:
-        read_design({STUDY_KEY: record}, {"themes": []})
+        return read_design({STUDY_KEY: record}, {"themes": []})
     except DesignError as error:
         for where, rule in error.problems:
             problems.add("the study section is not a valid design", f"{where}: {rule}")
-    return record
+    return None
 
 
 def _check_raters(users: Mapping[str, Any], problems: _Problems) -> dict[str, str]:
@@ -1631,7 +1649,9 @@ def _write_study(
         )
         (out / CODEBOOK_FILE).write_bytes(text.encode("utf-8"))
         (out / README_FILE).write_text(_readme(project, plan, result.report), encoding="utf-8")
-        write_datapackage(out, synthetic=_synthetic(project), design=plan.study)
+        assert plan.study is not None  # refused earlier otherwise
+        design = read_design({STUDY_KEY: design_record(plan.study)}, codebook)
+        write_datapackage(out, synthetic=_synthetic(project), design=design)
         load_study(out)
     except StudyValidationError as error:
         _remove(out, created)
@@ -2093,25 +2113,5 @@ def _project_description(study: Any) -> str:
             "real client, therapist or interview.",
         )
         lines.append(_SYNTHETIC_LINE + json.dumps(study.synthetic, sort_keys=True))
-    lines.append(_STUDY_LINE + json.dumps(_design_record(study.design), sort_keys=True))
+    lines.append(_STUDY_LINE + json.dumps(design_record(study.design), sort_keys=True))
     return "\n".join(lines)
-
-
-def _design_record(design: Any) -> dict[str, Any]:
-    """Return the ``"alliance:study"`` record of a design (carried through a project)."""
-    grouping = design.grouping
-    groups: dict[str, Any] = {
-        "rule": grouping.rule,
-        "variable": grouping.variable,
-        "values": list(grouping.values),
-    }
-    if grouping.rule == "match":
-        groups.update(same=grouping.same, different=grouping.different)
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "informants": list(design.informants),
-        "groups": groups,
-        "settings": None if design.settings is None else list(design.settings),
-        "ranges": {column: list(bounds) for column, bounds in design.ranges.items()},
-        "reconstructs": design.reconstructs,
-    }
