@@ -119,10 +119,12 @@ def _description(paragraphs: list[str], kind_id: str) -> str:
 
 
 def _bullets(heading: str, items: object, where: str) -> list[str]:
+    if items is None:  # a theme without these rules (schema 2)
+        return []
     if not isinstance(items, list):
         raise ValueError(f"codebook {where} must be a list of rules; got {items!r}")
-    if not items:
-        return []
+    if not items:  # an empty list stays a list: the heading alone
+        return [heading]
     lines = [f"- {_text(item, f'{where}[{i}]')}" for i, item in enumerate(items)]
     return [heading + "\n" + "\n".join(lines)]
 
@@ -150,6 +152,8 @@ def _check_keys(
 
 
 _GROUP_KEYS = ("id", "label", "informant", "definition")
+_THEME_LABELS = ("Code when", "Do not code when", "Example")
+"""Labelled paragraphs of a theme's description (the definition, if any, comes first)."""
 
 
 def _facet_placements(codebook: Mapping[str, Any]) -> dict[str, list[tuple[Mapping, str]]]:
@@ -193,17 +197,15 @@ def _codebook_element(codebook: Mapping[str, Any]) -> ET.Element:
     for position, theme in enumerate(codebook["themes"]):
         where = f"themes[{position}]"
         paragraphs = [
-            _text(theme.get("definition", ""), f"{where}.definition"),
-            *_bullets("Code when:", theme.get("include", []), f"{where}.include"),
-            *_bullets("Do not code when:", theme.get("exclude", []), f"{where}.exclude"),
+            *([_text(theme["definition"], f"{where}.definition")] if "definition" in theme else []),
+            *_bullets("Code when:", theme.get("include"), f"{where}.include"),
+            *_bullets("Do not code when:", theme.get("exclude"), f"{where}.exclude"),
             *(
                 ["Example: " + _text(theme["example"], f"{where}.example")]
                 if "example" in theme
                 else []
             ),
         ]
-        if paragraphs == [""]:  # a theme with its label only
-            paragraphs = []
         kind_id = f"theme:{theme['id']}"
         attributes = {"guid": _guid(kind_id), "name": _text(theme["label"], f"{where}.label")}
         attributes["isCodable"] = "true"
@@ -398,8 +400,14 @@ class _Reader:
             raise self.error(where, f"the required attribute {name!r} is missing")
         return value
 
-    def blocks(self, element: ET.Element, where: str) -> tuple[str, dict[str, str]]:
-        """Return (first paragraph, {label: rest}) of a description, with its id."""
+    def blocks(
+        self, element: ET.Element, where: str, labels: tuple[str, ...] = ()
+    ) -> tuple[str | None, dict[str, str]]:
+        """Return (first paragraph, {label: rest}) of a description, with its id.
+
+        The first paragraph is ``None`` when there is none, or when it starts
+        with one of ``labels`` (a theme without a definition).
+        """
         description = next(_children(element, "Description"), None)
         text = "" if description is None or description.text is None else description.text
         paragraphs = text.replace("\r\n", "\n").split("\n\n")
@@ -412,7 +420,9 @@ class _Reader:
             )
         kind_id = paragraphs.pop()[len(_ID_LINE) :].strip()
         labelled: dict[str, str] = {"id": kind_id}
-        first = paragraphs.pop(0) if paragraphs else ""
+        first = None if labels else ""
+        if paragraphs and paragraphs[0].partition(":")[0] not in labels:
+            first = paragraphs.pop(0)
         for paragraph in paragraphs:
             label, separator, rest = paragraph.partition(":")
             if not separator:
@@ -421,7 +431,7 @@ class _Reader:
         return first, labelled
 
     def rules(self, labelled: Mapping[str, str], label: str, where: str) -> list[str]:
-        if label not in labelled:
+        if label not in labelled or not labelled[label]:
             return []
         rules = []
         for line in labelled[label].split("\n"):
@@ -750,14 +760,14 @@ def _read_codes(
         name = reader.attribute(element, "name", where)
         guid = reader.guid(element, where)
         reader.attribute(element, "isCodable", where)
-        first, labelled = reader.blocks(element, where)
+        first, labelled = reader.blocks(element, where, _THEME_LABELS)
         parts = reader.kind(labelled, "theme", where)
         if len(parts) != 1 or not parts[0]:
             raise reader.error(where, f"expected 'Id: theme:<theme>'; got {labelled['id']!r}")
         theme_id = parts[0]
         guids[guid] = ("theme", theme_id)
         theme: dict[str, Any] = {"id": theme_id, "label": name}
-        if first:
+        if first is not None:
             theme["definition"] = first
         for key, label in (("include", "Code when"), ("exclude", "Do not code when")):
             if label in labelled:
