@@ -12,6 +12,7 @@ import uuid
 import zipfile
 from pathlib import Path
 
+import krippendorff
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,6 +21,7 @@ from test_cli import _run
 
 from alliance.data.dataset import load_study
 from alliance.exchange.qdpx import draft_mapping, read_qdpx
+from alliance.exchange.report import report_tables
 
 CODES = {  # the student's codebook: name -> description
     "Feeling heard": "The client says the therapist listened.",
@@ -184,6 +186,13 @@ def test_a_students_project_becomes_a_valid_study_folder_and_a_report(tmp_path, 
     assert got == expected
     assert "single-coded" in (tmp_path / "study" / "README.md").read_text(encoding="utf-8")
     assert sorted(study.dyads["dyad_type"].unique()) == ["A", "B"]
+
+    # Reliability on the overlap only, as krippendorff computes it with the missing ratings.
+    reliability = report_tables(study)["reliability"].set_index("coefficient")
+    wide = study.ratings.pivot(index=["session_id", "theme"], columns="rater", values="present")
+    alpha = krippendorff.alpha(wide.T.to_numpy(float), level_of_measurement="nominal")
+    assert reliability.loc["krippendorff_alpha", "estimate"] == pytest.approx(alpha)
+    assert reliability.loc["krippendorff_alpha", "n_units"] == len(DOUBLE) * len(CODES)
 
     validated = _run("validate", "study", cwd=tmp_path)
     assert validated.returncode == 0, validated.stdout + validated.stderr
