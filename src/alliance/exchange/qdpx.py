@@ -726,7 +726,7 @@ def draft_mapping(project: Project) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _draft_study(project: Project, candidates: Mapping[str, list[str]]) -> list[str]:
+def _draft_study(project: Project, candidates: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """Draft the ``study`` section: the design record, or a stub for the user to fill in."""
     lines = [
         "# study: the design the study folder declares (alliance:study in datapackage.json).",
@@ -743,12 +743,11 @@ def _draft_study(project: Project, candidates: Mapping[str, list[str]]) -> list[
         lines.append("study: " + json.dumps(record, ensure_ascii=False, sort_keys=True))
         return lines
     if candidates:
-        shown = "; ".join(f"{v} ({', '.join(values)})" for v, values in candidates.items())
+        shown = "; ".join(f"{v} ({', '.join(g['values'])})" for v, g in candidates.items())
         lines.append(f"#   case variables of the clients that could group them: {shown}")
     groups = "null  # FILL IN: the import needs the groups"
     if len(candidates) == 1:
-        ((variable, values),) = candidates.items()
-        groups = _q({"rule": "client", "variable": variable, "values": values})
+        groups = _q(next(iter(candidates.values())))
         groups += "  # drafted from the case variable; check it"
     return [*lines, "study:", f"  groups: {groups}", "  settings: null", "  ranges: {}"]
 
@@ -764,20 +763,33 @@ def _uncoded(project: Project) -> list[str]:
     return found
 
 
-def _group_candidates(cases: Mapping[str, Mapping[str, str]], role: Mapping[str, Any]) -> dict:
-    """Case variables of the clients with 2 to 8 values: what the study could compare."""
-    found: dict[str, set[str]] = {}
+def _group_candidates(
+    cases: Mapping[str, Mapping[str, str]], role: Mapping[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Find case variables of the clients with 2 to 8 values: what the study could compare.
+
+    A variable the therapists' cases also carry (two values in all) is drafted
+    as a ``match`` grouping, any other as ``client``.
+    """
+    found: dict[str, dict[str, set[str]]] = {}
     for guid, values in cases.items():
-        if role.get(guid) == "client":
+        if role.get(guid) in ("client", "therapist"):
             for name, value in values.items():
-                if name not in ("role", "setting", *_INTEGER_VARIABLES):
-                    found.setdefault(name, set()).add(value)
-    return {name: sorted(values) for name, values in found.items() if 2 <= len(values) <= 8}
+                if name not in ("role", "setting", "clinic", *_INTEGER_VARIABLES):
+                    found.setdefault(name, {"client": set(), "therapist": set()})
+                    found[name][role[guid]].add(value)
+    groups = {}
+    for name, seen in found.items():
+        if 2 <= len(seen["client"]) <= 8:
+            values = sorted(seen["client"] | seen["therapist"])
+            rule = "match" if seen["therapist"] and len(values) == 2 else "client"
+            groups[name] = {"rule": rule, "variable": name, "values": values}
+    return groups
 
 
 def _draft_participants(
     project: Project, sessions: Mapping[str, list[str]]
-) -> tuple[list[str], dict[str, list[str]]]:
+) -> tuple[list[str], dict[str, dict[str, Any]]]:
     """Draft the sessions, clients, therapists and clinics; find the group candidates."""
     cases = _variables_of(project, "case")
     names = dict(zip(project.variables["guid"], project.variables["name"], strict=True))
