@@ -8,20 +8,28 @@ QualCoder write and read it. This module
 * reads such a project (:func:`read_qdpx`): its users (the coders), codebook,
   text documents, coded segments by coder, and cases with their variables;
 * drafts a small YAML mapping (:func:`draft_mapping`) from documents to
-  sessions and informants, from codes to themes and from users to raters,
-  which the user edits;
-* turns the project and the mapping into a study folder in the current schema
-  (:func:`import_qdpx`): the presence of each theme per interview per rater,
-  the consensus (a user's coding, or the raters' majority), and optionally
-  segment-level agreement (:func:`segment_agreement`);
+  sessions and informants, from codes to themes, from users to raters and
+  from case variables to the groups the study compares, which the user edits;
+* turns the project and the mapping into a schema-2 study folder
+  (:func:`import_qdpx`, :mod:`alliance.data.design`): the study's own themes
+  (the mapped codes, with their names as labels and their descriptions as
+  definitions), its raters under their own names, the presence of each theme
+  in each interview for each rater **who coded it** (a double-coded
+  subsample, or raters who code different documents, gives ratings only
+  where a rater coded), the consensus (a user's coding, the raters'
+  majority, or the one coder's coding of a single-coded interview, which the
+  folder's ``README.md`` says), the ``"alliance:study"`` design record, and
+  optionally segment-level agreement (:func:`segment_agreement`);
 * writes a study folder as a project (:func:`export_qdpx`), so that a teacher
   can open the synthetic study in a QDA program; its consensus, facets and
-  excerpts travel as the codings of a user ``consensus``, so a round trip
-  gives back the same study folder.
+  excerpts travel as the codings of a user ``consensus``, who coded which
+  interview as a document variable and the design as a line of the project's
+  description, so a round trip gives back the same study folder.
 
-What the current schema cannot hold (a double-coded subsample, a theme no code
-is mapped to, two documents for one interview) is reported, never filled in.
-Archives are read in memory and never extracted; see :data:`LIMITS`.
+Nothing is filled in: a rater who did not code an interview has no ratings
+for it. What a study folder cannot hold (two documents for one interview, a
+case variable the schema has no column for) is refused or reported. Archives
+are read in memory and never extracted; see :data:`LIMITS`.
 
 Examples
 --------
