@@ -1931,7 +1931,7 @@ def _value(parent: ET.Element, name: str, value: object, kinds: Mapping[str, str
     _element(element, "IntegerValue" if kind == "Integer" else "TextValue", str(value))
 
 
-def export_qdpx(folder: Path | str, out: Path | str) -> Path:
+def export_qdpx(folder: Path | str, out: Path | str, *, carry_design: bool = True) -> Path:
     """Write a study folder as a REFI-QDA project (``.qdpx``) for QDA programs.
 
     One text source per interview (session x informant), built from that
@@ -1949,6 +1949,11 @@ def export_qdpx(folder: Path | str, out: Path | str) -> Path:
         A valid study folder (checked with :func:`alliance.data.dataset.load_study`).
     out : pathlib.Path or str
         The ``.qdpx`` file to write; an existing file is refused.
+    carry_design : bool, default True
+        Write the study's design (``"alliance:study"``) as a line of the
+        project's description, so that :func:`draft_mapping` restores it.
+        ``False`` writes the project as another program would: the mapping
+        must then say which groups the study compares.
 
     Returns
     -------
@@ -2046,7 +2051,7 @@ def export_qdpx(folder: Path | str, out: Path | str) -> Path:
         for member in project_sets.iter("MemberCode"):  # a project's sets refer by targetGUID
             member.set("targetGUID", member.attrib.pop("guid"))
         root.append(project_sets)
-    _element(root, "Description", _project_description(study))
+    _element(root, "Description", _project_description(study, carry_design))
     ET.indent(root, space="  ")
     xml = '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -2119,12 +2124,13 @@ def _add_cases(
                     _element(case, "SourceRef", targetGUID=documents[(session, informant)])
 
 
-def _project_description(study: Any) -> str:
+def _project_description(study: Any, carry_design: bool) -> str:
     lines = [
         "Written by the alliance compendium (python -m alliance export-qdpx) from the study "
-        f"folder {study.path.name}. One text source per interview holds its excerpts; users "
-        "R1, R2, ... are the raters and 'consensus' is the agreed coding; each coding of a "
-        "whole document marks a theme that user coded present in that interview.",
+        f"folder {study.path.name}. One text source per interview holds its excerpts; each "
+        "user but 'consensus' is a rater and 'consensus' is the agreed coding; each coding of "
+        "a whole document marks a theme that user coded present in that interview, and a "
+        "document's 'coders' variable names the users who coded it.",
     ]
     if study.synthetic is not None:
         lines.insert(
@@ -2133,5 +2139,6 @@ def _project_description(study: Any) -> str:
             "real client, therapist or interview.",
         )
         lines.append(_SYNTHETIC_LINE + json.dumps(study.synthetic, sort_keys=True))
-    lines.append(_STUDY_LINE + json.dumps(design_record(study.design), sort_keys=True))
+    if carry_design:
+        lines.append(_STUDY_LINE + json.dumps(design_record(study.design), sort_keys=True))
     return "\n".join(lines)
