@@ -206,6 +206,11 @@ def _natural(names: object) -> list[str]:
     )
 
 
+def _grouped(table: pd.DataFrame) -> pd.DataFrame:
+    """Head the session's group column ``group`` (its name in the tables is ``dyad_type``)."""
+    return table.rename(columns={"dyad_type": "group"})
+
+
 def _text(table: pd.DataFrame | str, render: Callable[[pd.DataFrame], str]) -> str:
     return table if isinstance(table, str) else render(table)
 
@@ -264,7 +269,7 @@ def format_report(study: Study) -> str:
             f"{printable(design.grouping.describe())}; {len(raters)} raters "
             f"({printable(', '.join(raters))}); {len(design.themes)} themes",
         ),
-        ("Sessions by group", tables["study"].to_string(index=False)),
+        ("Sessions by group", _grouped(tables["study"]).to_string(index=False)),
         (
             "Coding coverage (interviews coded by two or more raters, by one, by none)",
             tables["coverage"].to_string(index=False),
@@ -279,7 +284,10 @@ def format_report(study: Study) -> str:
         ),
         (
             f"Themes per session (consensus coding; SD with ddof={THEMES_SD_DDOF}{ddof_note})",
-            _text(tables["themes_per_session"], lambda t: t.round(DECIMALS).to_string(index=False)),
+            _text(
+                tables["themes_per_session"],
+                lambda t: _grouped(t).round(DECIMALS).to_string(index=False),
+            ),
         ),
         (
             f"Group comparison: sessions with the theme, {tests}",
