@@ -275,7 +275,8 @@ def gee_by_therapist(
         (the estimated exchangeable correlation; 0 for independence),
         ``n_clusters`` and ``note``. A code that never varies gets a risk
         difference of 0 and NaN for the rest; a fit that does not converge, or
-        whose design is singular (small studies), gets NaN throughout and a
+        whose design is singular (small studies), gets NaN throughout, and one
+        without a usable standard error NaN but for the estimate, with a
         ``note`` saying so.
 
     Raises
@@ -324,12 +325,19 @@ def gee_by_therapist(
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", ConvergenceWarning)
+                # a negative or zero variance (few clusters) is reported below, not warned
+                warnings.simplefilter("ignore", RuntimeWarning)
                 fit = model.fit(cov_type=cov_type)
+                estimate, se = float(fit.params[1]), float(fit.bse[1])
         except (ConvergenceWarning, np.linalg.LinAlgError) as problem:
             reason = "did not converge" if isinstance(problem, ConvergenceWarning) else "singular"
             rows.append(row | {"note": f"no estimate: the GEE fit is {reason}"})
             continue
-        estimate, se = float(fit.params[1]), float(fit.bse[1])
+        if not (np.isfinite(se) and se > 0):
+            rows.append(
+                row | {"risk_difference": estimate, "note": "no standard error: too few clusters"}
+            )
+            continue
         dep = model.cov_struct.dep_params if cov_struct == "exchangeable" else 0.0
         rows.append(
             row
