@@ -45,7 +45,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from alliance.data.codebook import FACET_KEYS, OPTIONAL_THEME_KEYS, THEME_KEYS, load_codebook
+from alliance.data.codebook import FACET_KEYS, REQUIRED_THEME_KEYS, THEME_KEYS, load_codebook
 
 __all__ = [
     "NAMESPACE",
@@ -191,7 +191,7 @@ def _codebook_element(codebook: Mapping[str, Any]) -> ET.Element:
     root = ET.Element("CodeBook", {"xmlns": NAMESPACE, "origin": ORIGIN})
     codes = ET.SubElement(root, "Codes")
     for position, theme in enumerate(codebook["themes"]):
-        _check_keys(theme, THEME_KEYS, f"themes[{position}]", OPTIONAL_THEME_KEYS)
+        _check_keys(theme, REQUIRED_THEME_KEYS, f"themes[{position}]", THEME_KEYS)
         _identifier(theme["id"], f"themes[{position}].id")
     children = _facet_placements(codebook)
     for position, theme in enumerate(codebook["themes"]):
