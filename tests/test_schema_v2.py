@@ -129,7 +129,7 @@ def test_schema_1_keeps_its_rules(tmp_path: Path) -> None:
         "\n".join([head, first.replace(",R1,", ",Dana,")[:-1], *rest]), encoding="utf-8"
     )
     found = causes(problems_of(folder))
-    assert ("ratings.csv", "rater", "pattern") in found
+    assert ("ratings.csv", "rater", "rater-name") in found
     assert ("ratings.csv", "present", "required") in found
 
 

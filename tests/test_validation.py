@@ -325,7 +325,7 @@ def test_codes_are_case_sensitive_and_never_trimmed(study: Path) -> None:
 def test_rater_code(study: Path) -> None:
     set_cell(study, "ratings", 0, "rater", "Rater1")
     problems = found(problems_of(study))
-    assert ("ratings.csv", 2, "rater", "pattern") in problems
+    assert ("ratings.csv", 2, "rater", "rater-name") in problems
 
 
 @pytest.mark.parametrize(

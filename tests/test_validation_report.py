@@ -225,6 +225,25 @@ BREAKS = {
 }
 
 
+def test_schema_1_rater_names_point_to_schema_2(tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "v1"
+    folder.mkdir()
+    for name in ("clinics", "therapists", "clients", "sessions", "consensus", "facets"):
+        (folder / f"{name}.csv").write_bytes((ROOT / "data" / f"{name}.csv").read_bytes())
+    for name in ("excerpts.csv", "codebook.yaml"):
+        (folder / name).write_bytes((ROOT / "data" / name).read_bytes())
+    rows = rows_of(ROOT / "data", "ratings")
+    names = {"R1": "Dana", "R2": "Eli", "R3": "Noa"}
+    renamed = [rows[0], *([*row[:2], names[row[2]], *row[3:]] for row in rows[1:])]
+    with open(folder / "ratings.csv", "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(renamed)
+    out = report(folder, capsys, "--fix-suggestions")
+    assert out[0].startswith("note: no datapackage.json")
+    assert out[1].startswith(f"{len(rows) - 1} problems") and len(out) == 5, out
+    assert "rater-name: schema version 1 names raters R1, R2" in out[2]
+    assert "add an alliance:study record (schema_version 2)" in out[4]
+
+
 @pytest.mark.parametrize("cause", BREAKS, ids=list(BREAKS))
 def test_each_common_cause_gets_its_fix(example: Path, cause: str, capsys) -> None:
     breaking, fix = BREAKS[cause]

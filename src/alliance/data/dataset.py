@@ -49,6 +49,7 @@ from alliance.data.published import DOI
 from alliance.data.schema import (
     CODEBOOK_FILE,
     DATAPACKAGE_FILE,
+    RATER_PATTERN,
     SYNTHETIC_KEY,
     TABLES,
     file_sha256,
@@ -248,6 +249,9 @@ _FIXES: dict[str, str] = {
     "missing-file": "Copy the missing files from templates/study and fill them in.",
     "raters": "Reliability needs at least two raters: add the other raters' codes to "
     "ratings.csv (the rater column says who coded each row).",
+    "rater-name": "To keep your raters' names, add an alliance:study record (schema_version 2) "
+    "to datapackage.json, as templates/study/datapackage.json shows; or rename them R1, R2, "
+    "... in ratings.csv.",
     "rater-spelling": "Spell each rater's name one way in every row of ratings.csv.",
     "duplicate-key": "Each key may appear once in {file}: remove the repeated rows or correct "
     "their keys.",
@@ -635,6 +639,11 @@ def _cell_problem(value: str, spec: Mapping[str, Any]) -> str | None:
     if "enum" in rules and typed not in rules["enum"]:
         return _enum_problem(value, spec)
     if "pattern" in rules and not re.fullmatch(rules["pattern"], value):
+        if rules["pattern"] == RATER_PATTERN:
+            return (
+                "rater-name: schema version 1 names raters R1, R2, ...; to name them freely, "
+                "declare schema version 2 (see templates/study)"
+            )
         return f"pattern: must match the regular expression {rules['pattern']}"
     if "minimum" in rules and typed < rules["minimum"]:
         return f"minimum: must be at least {rules['minimum']}"
