@@ -431,7 +431,11 @@ def test_a_double_coded_subsample_gets_ratings_only_where_coded_never_filled_in(
     path, mapping = _student(tmp_path, codings)
     assert "design: subsample" in mapping.read_text()
     mapping.write_text(mapping.read_text().replace('"Other": "other"', '"Other": null'))
-    result = import_qdpx(path, mapping, tmp_path / "out")
+    result = import_qdpx(path, mapping, tmp_path / "out", segments=True)
+    # Segment agreement compares the two coders on the documents both coded (Dyad01's two).
+    cells = result.segments[["chars_both", "chars_a_only", "chars_b_only", "chars_neither"]]
+    both = sum(len(f"Interview Dyad01 with the {i}. ") * 4 for i in ("client", "therapist"))
+    assert set(cells.sum(axis=1)) == {both}
     ratings = load_study(tmp_path / "out").ratings
     expected = _expected_ratings(codings, {"Maya": "Maya", "Daniel": "Daniel"})
     expected = expected[(expected["rater"] == "Maya") | (expected["session_id"] == "Dyad01")]
