@@ -88,6 +88,7 @@ from alliance.exchange.refi import (
     parse_xml,
     plain_codes,
 )
+from alliance.exchange.report import natural_sorted
 from alliance.study.reliability import majority_vote
 
 __all__ = [
@@ -1193,7 +1194,7 @@ def import_qdpx(
     problems.raise_any()
     tables.update(_coding_tables(project, plan, problems))
     problems.raise_any()
-    names = _natural(set(plan.raters.values()))
+    names = natural_sorted(set(plan.raters.values()))
     report = [
         f"Read {project.path} ({project.origin or 'origin not stated'}).",
         f"{len(names)} raters ({', '.join(names)}), {len(plan.units)} documents, "
@@ -1220,16 +1221,6 @@ def import_qdpx(
         )
     _write_study(project, out, tables, plan, result)
     return result
-
-
-def _natural(names: object) -> list[str]:
-    """Sort names so that R2 comes before R10."""
-    return sorted(
-        map(str, names),  # type: ignore[call-overload]
-        key=lambda n: [
-            (0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", n)
-        ],
-    )
 
 
 @dataclass
@@ -1440,7 +1431,7 @@ def _coverage_lines(plan: _Plan) -> list[str]:
         + ", ".join(f"{counts[n]} interview(s) coded by {n} rater(s)" for n in sorted(counts))
         + "."
     ]
-    for rater in _natural(set(plan.raters.values())):
+    for rater in natural_sorted(set(plan.raters.values())):
         guid = next(g for g, r in plan.raters.items() if r == rater)
         done = sum(guid in plan.coders.get(d, []) for d in plan.units)
         lines.append(f"{rater} coded {done} of {len(plan.units)} interviews.")
@@ -1802,7 +1793,7 @@ def segment_agreement(
     """
     if not 0 < threshold <= 1:
         raise ValueError(f"threshold must be above 0 and at most 1; got {threshold}")
-    raters = _natural(segments["rater"].unique())
+    raters = natural_sorted(segments["rater"].unique())
     lengths = segments.groupby("document")["characters"].max()
     rows = []
     for i, a in enumerate(raters):
@@ -1990,7 +1981,7 @@ def export_qdpx(folder: Path | str, out: Path | str, *, carry_design: bool = Tru
             "origin": ORIGIN,
         },
     )
-    raters = _natural(study.ratings["rater"].unique())
+    raters = natural_sorted(study.ratings["rater"].unique())
     users = {rater: _uuid(f"user:{rater}") for rater in raters}
     users[CONSENSUS_USER] = _uuid(f"user:{CONSENSUS_USER}")
     user_list = _element(root, "Users")
@@ -2013,7 +2004,7 @@ def export_qdpx(folder: Path | str, out: Path | str, *, carry_design: bool = Tru
     kinds = {name: kind for name, kind, _ in _variables(study)}
     _add_cases(_element(root, "Cases"), study, documents, kinds)
     coders = study.ratings.groupby(["session_id", "informant"])["rater"].agg(
-        lambda found: ";".join([*_natural(set(found)), CONSENSUS_USER])
+        lambda found: ";".join([*natural_sorted(set(found)), CONSENSUS_USER])
     )
     sources = _element(root, "Sources")
     texts = {}
@@ -2076,7 +2067,7 @@ def _codings(
     document, and each excerpt where it stands in the text, with its facet's
     code or else its theme's.
     """
-    raters = _natural(study.ratings["rater"].unique())
+    raters = natural_sorted(study.ratings["rater"].unique())
     tables = [(r, study.ratings[study.ratings["rater"] == r]) for r in raters]
     for who, table in [*tables, (CONSENSUS_USER, study.consensus)]:
         mine = (table["session_id"] == session) & (table["informant"] == informant)

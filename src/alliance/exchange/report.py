@@ -44,6 +44,7 @@ __all__ = [
     "RELIABILITY_METHODS",
     "datapackage_fields",
     "format_report",
+    "natural_sorted",
     "print_report",
     "report_tables",
     "theme_names",
@@ -196,8 +197,14 @@ def theme_names(study: Study) -> dict[str, str]:
     }
 
 
-def _natural(names: object) -> list[str]:
-    """Sort names so that R2 comes before R10."""
+def natural_sorted(names: object) -> list[str]:
+    """Sort names (raters, sessions) so that digits count as numbers: R2 before R10.
+
+    Examples
+    --------
+    >>> natural_sorted(["R10", "Noa", "R2", "Amir"])
+    ['Amir', 'Noa', 'R2', 'R10']
+    """
     return sorted(
         map(str, names),  # type: ignore[call-overload]
         key=lambda n: [
@@ -250,7 +257,7 @@ def format_report(study: Study) -> str:
     ]
     design = study.design
     groups = list(design.grouping.labels)
-    raters = _natural(study.ratings["rater"].unique())
+    raters = natural_sorted(study.ratings["rater"].unique())
     ddof_note = (
         ", under which the published SDs are reproduced" if design.reconstructs_article else ""
     )
