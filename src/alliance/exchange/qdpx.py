@@ -684,7 +684,8 @@ def draft_mapping(project: Project) -> str:
     lines += [
         "# consensus: the user whose coding is the agreed (final) coding, or majority (the",
         "#   raters' majority vote; a tie is refused). An interview coded by one rater only",
-        "#   takes that rater's coding as its consensus (the import says how many).",
+        "#   takes that rater's coding as its consensus (the import says how many); null",
+        "#   when no interview was coded by two raters.",
         f"consensus: {_q(consensus[0] if len(consensus) == 1 else None)}",
         "# excerpts: true = the consensus user's segments shorter than a whole document become",
         "#   excerpts.csv (their text is shown in the book: only for text you may publish).",
@@ -709,7 +710,9 @@ def draft_mapping(project: Project) -> str:
         lines.append(f"  {_q(row.key)}: {_q(_theme_of_code(row, used))}{note}")
     document_vars = _variables_of(project, "document")
     lines += [
-        "# documents: document -> session and informant (client or therapist), or null",
+        "# documents: document -> session and informant (client or therapist), or null;",
+        "#   optional: coders (the users who coded it) and missing (ratings left explicitly",
+        "#   empty, as user:theme)",
         "documents:",
     ]
     sessions: dict[str, list[str]] = {}
