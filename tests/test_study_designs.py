@@ -23,8 +23,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from sklearn.metrics import cohen_kappa_score
 from test_reliability import RAW4RATERS
 
+from alliance.data.codebook import facet_table
 from alliance.data.dataset import load_study
 from alliance.data.examples import write_example_study
 from alliance.stats.agreement import AgreementWarning
@@ -123,6 +125,9 @@ def analyses(study):
             )
         ),
         "kappa_variants": lambda: rel.kappa_variants(study.ratings),
+        "paradox": lambda: rel.prevalence_paradox(
+            rel.theme_agreement(study.ratings, methods=["percent_agreement", "fleiss_kappa"])
+        ),
         "unanimous": lambda: rel.unanimous_agreement(study.ratings),
         "consensus_changes": lambda: rel.consensus_changes(
             rel.compare_consensus_majority(study.ratings, study.consensus)
@@ -130,9 +135,16 @@ def analyses(study):
         "counts": lambda: sc.summarise_counts(counts),
         "paired": lambda: sc.paired_comparison(counts),
         "between": lambda: sc.compare_counts_between(sa.attach_dyads(counts, dyads), groups=groups),
+        "across": lambda: sc.compare_counts_across(sa.attach_dyads(counts, dyads), groups=groups),
         "compare": lambda: dy.format_dyad_comparison(comparison()),
         "compare_groups": lambda: dy.compare_groups(
             study.consensus, dyads, groups=groups, themes=themes
+        ),
+        "facets": lambda: dy.compare_dyad_types(
+            dy.facet_indicators(study.facets, dyads, facet_table(study.codebook)),
+            dyads,
+            by=["informant", "facet", "valence"],
+            groups=groups,
         ),
         "congruence": lambda: dy.informant_congruence(
             study.consensus, dyads, groups=groups, themes=themes
@@ -179,17 +191,24 @@ def test_what_needs_two_groups_or_both_informants_says_so(study):
 
 def test_themes_follow_the_codebook_and_carry_its_labels(study):
     design = study.design
-    prevalence = th.theme_prevalence(study.consensus, themes=design.themes)
-    for _, rows in prevalence.groupby("informant"):
-        assert tuple(rows["theme"].astype(str)) == design.themes
+    # rows in reverse theme order, so the order of the data cannot decide the tables'
+    reverse = {theme: -rank for rank, theme in enumerate(design.themes)}
+    consensus = study.consensus.sort_values("theme", key=lambda t: t.map(reverse), kind="stable")
+    ratings = study.ratings.sort_values("theme", key=lambda t: t.map(reverse), kind="stable")
+    assert tuple(th.theme_order(consensus["theme"])) != design.themes
+    prevalence = th.theme_prevalence(consensus, themes=design.themes)
     labelled = th.label_themes(prevalence, design)
     assert list(labelled.columns[:3]) == ["informant", "theme", "label"]
     assert labelled["label"].tolist() == [design.label(t) for t in prevalence["theme"]]
-    per_theme = rel.theme_agreement(
-        study.ratings, methods="percent_agreement", themes=design.themes
+    per_theme = rel.theme_agreement(ratings, methods="percent_agreement", themes=design.themes)
+    changes = rel.consensus_changes(
+        rel.compare_consensus_majority(ratings, consensus), themes=design.themes
     )
-    for _, rows in per_theme.groupby("informant"):
-        assert tuple(rows["theme"]) == design.themes
+    counts = sc.themes_per_session(consensus, themes=design.themes)
+    assert len(counts) == len(consensus) / len(design.themes)
+    for table in (prevalence, per_theme, changes):
+        for _, rows in table.groupby("informant"):
+            assert tuple(rows["theme"].astype(str)) == design.themes
 
 
 def test_groups_follow_the_metadata(study):
@@ -423,3 +442,96 @@ def test_a_small_study_has_no_detectable_difference_in_some_directions(tmp_path)
             else:
                 assert value == pytest.approx(expected)
     assert detectable[["mdd_lower", "mdd_higher"]].isna().any().any()
+
+
+def test_two_named_coders_on_a_double_coded_subsample(tmp_path):
+    # the issue's student: two named coders, half the interviews double-coded
+    study = load_study(write_example_study(tmp_path / "student", seed=11, double_coded=0.5))
+    table = rel.informant_agreement(
+        study.ratings, methods=["cohen_kappa", "krippendorff_alpha"]
+    ).set_index(["informant", "coefficient"])
+    overlap = rel.rated_overlap(study.ratings)
+    for informant in study.design.informants:
+        wide = overlap[overlap["informant"] == informant].pivot(
+            index=["session_id", "theme"], columns="rater", values="present"
+        )
+        assert list(wide.columns) == ["Dana", "Eli"] and wide.notna().all().all()
+        expected = cohen_kappa_score(wide["Dana"], wide["Eli"])
+        assert table.loc[(informant, "cohen_kappa"), "estimate"] == pytest.approx(expected)
+        assert table.loc[(informant, "cohen_kappa"), "n_units"] == len(wide)
+        matrix = units_by_raters(study.ratings, informant)
+        alpha = krippendorff.alpha(reliability_data=matrix.T, level_of_measurement="nominal")
+        assert table.loc[(informant, "krippendorff_alpha"), "estimate"] == pytest.approx(alpha)
+
+
+def kruskal_h(samples: list[np.ndarray]) -> float:
+    """Kruskal-Wallis H with the tie correction, from its textbook formula."""
+    values = np.concatenate(samples)
+    ranks = stats.rankdata(values)
+    n = len(values)
+    sums, start = [], 0
+    for sample in samples:
+        sums.append(ranks[start : start + len(sample)].sum())
+        start += len(sample)
+    h = 12 / (n * (n + 1)) * sum(r**2 / len(x) for r, x in zip(sums, samples, strict=True))
+    h -= 3 * (n + 1)
+    _, ties = np.unique(values, return_counts=True)
+    return h / (1 - (ties**3 - ties).sum() / (n**3 - n))
+
+
+def test_counts_across_groups_is_kruskal_wallis(tmp_path):
+    folder = write_example_study(
+        tmp_path / "three", rule="client", variable="site", groups=("n", "s", "e"), seed=4
+    )
+    study = load_study(folder)
+    counts = sa.attach_dyads(sc.themes_per_session(study.consensus), study.dyads)
+    table = sc.compare_counts_across(counts, groups=("n", "s", "e"))
+    for row in table.itertuples():
+        part = counts[counts["informant"] == row.informant]
+        samples = [part.loc[part["dyad_type"] == g, "n_themes"].to_numpy() for g in "nse"]
+        assert row.H == pytest.approx(kruskal_h(samples))
+        assert row.p_value == pytest.approx(stats.chi2.sf(kruskal_h(samples), 2))
+        assert [row.mean_n, row.mean_s, row.mean_e] == pytest.approx([x.mean() for x in samples])
+    two = counts[counts["dyad_type"] != "e"]
+    across = sc.compare_counts_across(two, groups=("n", "s"))
+    for row in across.itertuples():
+        part = two[two["informant"] == row.informant]
+        first, second = (part.loc[part["dyad_type"] == g, "n_themes"] for g in "ns")
+        u = stats.mannwhitneyu(first, second, method="asymptotic", use_continuity=False)
+        assert row.p_value == pytest.approx(u.pvalue)
+
+
+def test_a_gee_stopped_at_its_iteration_limit_says_so(monkeypatch, tmp_path):
+    import statsmodels.api as sm
+    from statsmodels.tools.sm_exceptions import IterationLimitWarning
+
+    study = load_study(write_example_study(tmp_path / "small", seed=5))
+    before = ro.gee_by_therapist(study.consensus, study.dyads)
+    fit = sm.GEE.fit
+
+    def stopped(self, *args, **kwargs):
+        warnings.warn("Iteration limit reached", IterationLimitWarning, stacklevel=2)
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(sm.GEE, "fit", stopped)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", IterationLimitWarning)
+        after = ro.gee_by_therapist(study.consensus, study.dyads)
+    fitted = before["se"].notna()
+    assert fitted.any()
+    assert set(after.loc[fitted, "note"]) == {
+        "the GEE reached its iteration limit before converging"
+    }
+    pd.testing.assert_frame_equal(before.drop(columns="note"), after.drop(columns="note"))
+
+
+def test_the_paradox_defaults_to_the_rarest_theme():
+    per_theme = rel.theme_agreement(load_study().ratings, methods="percent_agreement")
+    pd.testing.assert_frame_equal(
+        rel.prevalence_paradox(per_theme),
+        rel.prevalence_paradox(per_theme, informant="therapist", theme="anger"),
+    )
+    client = per_theme[per_theme["informant"] == "client"]
+    rarest = client.loc[client["prevalence"].idxmin(), "theme"]
+    chosen = rel.prevalence_paradox(client.assign(informant="client"))
+    assert chosen["theme"].iloc[0] == rarest

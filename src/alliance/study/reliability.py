@@ -550,7 +550,7 @@ def theme_agreement_table(per_theme: pd.DataFrame) -> pd.DataFrame:
 
 
 def prevalence_paradox(
-    per_theme: pd.DataFrame, informant: str = "therapist", theme: str = "anger"
+    per_theme: pd.DataFrame, informant: str | None = None, theme: str | None = None
 ) -> pd.DataFrame:
     """Set a theme beside the one whose raw agreement is closest to it, with chance agreement.
 
@@ -564,12 +564,14 @@ def prevalence_paradox(
     per_theme : pandas.DataFrame
         The output of :func:`theme_agreement`, with ``percent_agreement``
         among its methods.
-    informant : str, default "therapist"
-        Whose narratives to look at.
-    theme : str, default "anger"
-        The theme to explain; its twin is the other theme of ``informant``
-        whose percent agreement is closest (the first alphabetically
-        on a tie).
+    informant : str, optional
+        Whose narratives to look at (default: ``therapist`` when ``per_theme``
+        has them, else its first informant).
+    theme : str, optional
+        The theme to explain (default: the rarest theme of ``informant``,
+        lowest ``prevalence``, the first in table order on a tie); its twin
+        is the other theme of ``informant`` whose percent agreement is closest
+        (the first alphabetically on a tie).
 
     Returns
     -------
@@ -581,7 +583,10 @@ def prevalence_paradox(
     ------
     ValueError
         If a column is missing, or ``theme`` has no ``percent_agreement`` for
-        ``informant`` or no other theme to compare with.
+        ``informant``.
+    InsufficientData
+        (A ``ValueError``.) If ``informant`` has no theme with a percent
+        agreement, or only one; one line.
 
     Examples
     --------
@@ -597,18 +602,29 @@ def prevalence_paradox(
     require_columns(
         per_theme, ["informant", "theme", "prevalence", "coefficient", "estimate"], "per_theme"
     )
+    if informant is None:
+        informants = sorted(per_theme["informant"].unique())
+        informant = "therapist" if "therapist" in informants else next(iter(informants), None)
     rows = per_theme[per_theme["informant"] == informant]
+    if rows.empty or not rows["coefficient"].eq("percent_agreement").any():
+        raise InsufficientData(f"per_theme has no percent_agreement for informant {informant!r}")
+    if theme is None:
+        defined = rows[(rows["coefficient"] == "percent_agreement") & rows["estimate"].notna()]
+        theme = defined.sort_values("prevalence", kind="stable")["theme"].iloc[0]
     wide = rows.pivot_table(
         index=["theme", "prevalence"], columns="coefficient", values="estimate"
     ).reset_index()
-    if "percent_agreement" not in wide.columns or theme not in set(wide["theme"]):
+    wide = wide[wide["percent_agreement"].notna()]
+    if theme not in set(wide["theme"]):
         raise ValueError(
             f"per_theme has no percent_agreement of theme {theme!r} for informant {informant!r}"
         )
     target = wide[wide["theme"] == theme].iloc[0]
     others = wide[wide["theme"] != theme]
     if others.empty:
-        raise ValueError(f"per_theme has no theme besides {theme!r} for informant {informant!r}")
+        raise InsufficientData(
+            f"per_theme has no theme besides {theme!r} for informant {informant!r}"
+        )
     gap = (others["percent_agreement"] - target["percent_agreement"]).abs()
     twin = others.loc[gap.idxmin(), "theme"]
     paradox = wide.set_index("theme").loc[[theme, twin]].reset_index()
@@ -772,7 +788,11 @@ def majority_vote(ratings: pd.DataFrame) -> pd.DataFrame:
     return votes
 
 
-def unanimous_agreement(ratings: pd.DataFrame, by: Sequence[str] = ("informant",)) -> pd.DataFrame:
+def unanimous_agreement(
+    ratings: pd.DataFrame,
+    by: Sequence[str] = ("informant",),
+    themes: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """Share of units on which every rater agreed, beside the mean pairwise agreement.
 
     "The raters agreed on x% of units" can mean two things. The usual percent
@@ -788,6 +808,8 @@ def unanimous_agreement(ratings: pd.DataFrame, by: Sequence[str] = ("informant",
         ``Study.ratings`` (one row per session x informant x rater x theme).
     by : sequence of str, default ("informant",)
         Columns to group the session x theme units by.
+    themes : sequence of str, optional
+        Theme order when ``by`` holds ``theme``: ``study.design.themes``.
 
     Returns
     -------
@@ -830,7 +852,7 @@ def unanimous_agreement(ratings: pd.DataFrame, by: Sequence[str] = ("informant",
         unanimous=("unanimous", "mean"),
         pairwise=("pairwise", "mean"),
     )
-    return _sort_rows(table.reset_index(), by)
+    return _sort_rows(table.reset_index(), by, themes=themes)
 
 
 def compare_consensus_majority(ratings: pd.DataFrame, consensus: pd.DataFrame) -> pd.DataFrame:
@@ -910,7 +932,9 @@ def compare_consensus_majority(ratings: pd.DataFrame, consensus: pd.DataFrame) -
 
 
 def consensus_changes(
-    comparison: pd.DataFrame, by: Sequence[str] = ("informant", "theme")
+    comparison: pd.DataFrame,
+    by: Sequence[str] = ("informant", "theme"),
+    themes: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Count how often the consensus departs from the majority vote, by group.
 
@@ -921,6 +945,8 @@ def consensus_changes(
     by : sequence of str, default ("informant", "theme")
         Grouping columns, e.g. ``["informant"]`` or ``["informant", "votes"]``
         (to see whether changes come from split decisions).
+    themes : sequence of str, optional
+        Theme order, ``study.design.themes``.
 
     Returns
     -------
@@ -951,4 +977,4 @@ def consensus_changes(
     table = table.reset_index()
     table["changed"] = table["added"] + table["dropped"]
     table["share_changed"] = table["changed"] / table["n_units"]
-    return _sort_rows(table, by)
+    return _sort_rows(table, by, themes=themes)
