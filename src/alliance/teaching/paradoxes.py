@@ -44,7 +44,9 @@ __all__ = [
     "THEME_COEFFICIENTS",
     "by_coefficient",
     "by_theme",
+    "headings",
     "compare_coefficients",
+    "rarest_sentence",
     "rarest_theme",
     "ratings_from_table",
     "two_raters",
@@ -373,3 +375,64 @@ def rarest_theme(table: pd.DataFrame, coefficient: str = "fleiss_kappa") -> pd.S
     if defined.empty:
         raise InsufficientData(f"no theme has a defined {coefficient}")
     return defined.loc[defined["prevalence"].idxmin()]
+
+
+def rarest_sentence(table: pd.DataFrame) -> str:
+    """Describe the rarest theme of :func:`by_theme` in a plain sentence, for a chapter's glue.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The output of :func:`by_theme` (with ``percent_agreement``,
+        ``fleiss_kappa`` and ``gwet_ac1``).
+
+    Returns
+    -------
+    str
+        Which theme (its label) is rarest among those with a kappa, for which
+        informant, its prevalence, raw agreement, Fleiss' kappa and AC1. Plain
+        text: paste it with ``{glue:text}``.
+
+    Raises
+    ------
+    InsufficientData
+        (A ``ValueError``.) If no theme has a defined Fleiss' kappa.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"informant": "client", "label": ["anger", "trust"],
+    ...     "prevalence": [0.1, 0.4], "percent_agreement": [0.9, 0.9],
+    ...     "fleiss_kappa": [0.5, 0.8], "gwet_ac1": [0.88, 0.82]})
+    >>> print(rarest_sentence(table))  # doctest: +NORMALIZE_WHITESPACE
+    The rarest code with a kappa is "anger" in the client interviews, coded present
+    in 10% of ratings: raw agreement 0.90, Fleiss' kappa 0.50, AC1 0.88.
+    """
+    row = rarest_theme(table)
+    return (
+        f'The rarest code with a kappa is "{row["label"]}" in the {row["informant"]} '
+        f"interviews, coded present in {row['prevalence']:.0%} of ratings: raw agreement "
+        f"{row['percent_agreement']:.2f}, Fleiss' kappa {row['fleiss_kappa']:.2f}, "
+        f"AC1 {row['gwet_ac1']:.2f}."
+    )
+
+
+def headings(table: pd.DataFrame) -> dict[str, str]:
+    """Return the short headings (:data:`HEADERS`) of the coefficient columns a table has.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Any table, e.g. the output of :func:`by_theme`.
+
+    Returns
+    -------
+    dict
+        Column name to heading, for the columns of ``table`` that :data:`HEADERS`
+        names, in the table's order (ready for ``show_table(headers=...)``).
+
+    Examples
+    --------
+    >>> headings(pd.DataFrame(columns=["theme", "gwet_ac1", "fleiss_kappa"]))
+    {'gwet_ac1': 'Gwet AC1', 'fleiss_kappa': 'Fleiss'}
+    """
+    return {column: HEADERS[column] for column in table.columns if column in HEADERS}
