@@ -1,7 +1,8 @@
 """The coding exercise's feedback as MyST lists, for chapter 11's pages.
 
 :func:`alliance.teaching.exercise.score_coding` returns tables; these helpers
-write a few of their rows as the bullet lists a reader sees. Every rule,
+write a few of their rows as the bullet lists a reader sees, and lay out the
+confusions as a matrix narrow enough for the page. Every rule,
 rationale and label passes through :func:`alliance.book.markup.escape_myst`,
 so codebook text stays text.
 
@@ -20,7 +21,13 @@ import pandas as pd
 
 from alliance.book.markup import escape_myst
 
-__all__ = ["KINDS", "confusable_markdown", "disagreements_markdown", "first_disagreements"]
+__all__ = [
+    "KINDS",
+    "confusable_markdown",
+    "confusion_matrix",
+    "disagreements_markdown",
+    "first_disagreements",
+]
 
 KINDS: tuple[str, ...] = ("missed", "extra", "defensible")
 """The kinds of disagreement of a score, in the order the chapter explains them."""
@@ -120,3 +127,48 @@ def confusable_markdown(confused: Mapping[str, Sequence[str]], labels: Mapping[s
         named = ", ".join(f"*{escape_myst(labels[o])}*" for o in others) or "none named"
         lines.append(f"- *{escape_myst(labels[theme])}*: {named}")
     return "\n".join(lines)
+
+
+def confusion_matrix(confusions: pd.DataFrame, themes: Sequence[str]) -> pd.DataFrame:
+    """Lay out a score's confusions as a matrix whose columns are numbered like its rows.
+
+    Numbers instead of theme names as column headings keep the matrix inside
+    the book's content column.
+
+    Parameters
+    ----------
+    confusions : pandas.DataFrame
+        ``score.confusions``: ``reference_theme``, ``coded_theme`` (a theme or
+        ``"(none)"``) and ``n``.
+    themes : sequence of str
+        Theme ids, in the order of the rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``reference theme`` ("1 trust", ...); one integer column per
+        coded theme, headed by the number of its row, then ``none`` (extracts
+        coded with no theme); only columns with a count.
+
+    Examples
+    --------
+    >>> confusions = pd.DataFrame({"reference_theme": ["trust", "trust", "anger"],
+    ...     "coded_theme": ["trust", "anger", "(none)"], "n": [3, 1, 2]})
+    >>> matrix = confusion_matrix(confusions, ["trust", "anger"])
+    >>> print(matrix.to_string())  # doctest: +NORMALIZE_WHITESPACE
+                     1  2  none
+    reference theme
+    1 trust          3  1     0
+    2 anger          0  0     2
+    """
+    matrix = (
+        confusions.pivot(index="reference_theme", columns="coded_theme", values="n")
+        .reindex(index=list(themes), columns=[*themes, "(none)"])
+        .fillna(0)
+        .astype(int)
+    )
+    matrix = matrix.loc[:, (matrix != 0).any()]
+    number = {theme: str(position) for position, theme in enumerate(themes, start=1)}
+    matrix.index = pd.Index([f"{number[t]} {t}" for t in matrix.index], name="reference theme")
+    matrix.columns = [number.get(theme, "none") for theme in matrix.columns]
+    return matrix
