@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from alliance.stats.checks import require_columns
+from alliance.stats.checks import InsufficientData, require_columns
 
 __all__ = [
     "DESIGNS",
@@ -214,8 +214,10 @@ def minimum_detectable_difference(
     Raises
     ------
     ValueError
-        If no prevalence in [0, 1] reaches the required power in that
-        direction (the study is too small), or on invalid arguments.
+        On invalid arguments.
+    InsufficientData
+        (a ``ValueError``) If no prevalence in [0, 1] reaches the required
+        power in that direction (the study is too small).
 
     Examples
     --------
@@ -239,7 +241,7 @@ def minimum_detectable_difference(
     if not 0.0 <= target <= math.pi:
         limit = 1.0 if direction == "higher" else 0.0
         best = prevalence_power(p1, limit, n1, n2, alpha=alpha, cluster_size=cluster_size, icc=icc)
-        raise ValueError(
+        raise InsufficientData(
             f"no prevalence {direction} than p1={p1} reaches power {power} with n1={n1:g}, "
             f"n2={n2:g}: even a prevalence of {limit:g} gives power {best:.3f}; "
             "more sessions (or a smaller design effect) are needed"
