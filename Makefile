@@ -43,15 +43,29 @@ help:
 # the stamp says this lock and pyproject.toml are installed already. --no-compile:
 # Python writes bytecode for the modules it imports, on first import, instead of
 # pip compiling every file (about 220 MB of .pyc that a reader never uses).
+# The venv holds no pip of its own (`venv --without-pip`, 17 MB a reader never
+# uses): the outer interpreter's pip installs into it with `--python` (pip 22.3 or
+# later). Only where $(PYTHON) has no such pip does the venv bootstrap its own
+# (`python -m ensurepip`, pip's wheel bundled with Python) and install with that.
+# Building the editable package fetches setuptools into a throwaway build
+# environment (build isolation), not into .venv.
 # $(1): the lock file; $(2): the stamp file.
+PIP_FLAGS := --quiet --disable-pip-version-check
 define install_lock
 	@want=$$(cat $(1) pyproject.toml | sha256sum | cut -d' ' -f1); \
-	if [ ! -x $(BIN)/python ]; then $(PYTHON) -m venv $(VENV); fi; \
+	if [ ! -x $(BIN)/python ]; then $(PYTHON) -m venv --without-pip $(VENV); fi; \
 	if [ "$$(cat $(2) 2>/dev/null)" = "$$want" ]; then \
 	  echo "environment matches $(1)"; \
 	else \
-	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile -r $(1) && \
-	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e . && \
+	  if $(PYTHON) -c 'import sys, pip; sys.exit([int(p) for p in pip.__version__.split(".")[:2]] < [22, 3])' 2>/dev/null; then \
+	    pip="$(PYTHON) -m pip --python $(BIN)/python"; \
+	  else \
+	    echo "$(PYTHON) has no pip 22.3 or later: bootstrapping pip inside $(VENV) (ensurepip)"; \
+	    $(BIN)/python -m pip --version > /dev/null 2>&1 || $(BIN)/python -m ensurepip --default-pip > /dev/null; \
+	    pip="$(BIN)/python -m pip"; \
+	  fi; \
+	  $$pip install $(PIP_FLAGS) --no-compile -r $(1) && \
+	  $$pip install $(PIP_FLAGS) --no-deps -e . && \
 	  echo "$$want" > $(2); \
 	fi
 endef

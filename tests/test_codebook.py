@@ -75,12 +75,49 @@ def _write(tmp_path: Path, codebook: dict) -> Path:
     return path
 
 
-def test_themes_out_of_order_are_rejected_with_the_file_name(tmp_path):
+def test_a_study_codebook_has_its_own_themes_in_its_own_order(tmp_path):
+    themes = [
+        {"id": "heard", "label": "feeling heard", "definition": "The client felt listened to."},
+        {"id": "T-2", "label": "doubt"},
+        {"id": "a.b_c", "label": "ambivalence", "include": ["Says both yes and no."]},
+    ]
+    loaded = load_codebook(_write(tmp_path, {"themes": themes}))
+    assert [t["id"] for t in loaded["themes"]] == ["heard", "T-2", "a.b_c"]
+    table = theme_table(loaded)
+    assert table["label"].tolist() == ["feeling heard", "doubt", "ambivalence"]
+    assert table["definition"].isna().tolist() == [False, True, True]
+    assert facet_parent_themes(loaded).empty
+
+
+def test_the_compendium_themes_out_of_order_load_in_the_file_order(tmp_path):
     codebook = load_codebook()
     codebook["themes"] = codebook["themes"][::-1]
-    path = _write(tmp_path, codebook)
-    with pytest.raises(ValueError, match=rf"{path.name}.*expected .*in this order"):
-        load_codebook(path)
+    loaded = load_codebook(_write(tmp_path, codebook))
+    assert tuple(t["id"] for t in loaded["themes"]) == THEMES[::-1]
+
+
+@pytest.mark.parametrize(
+    ("themes", "message"),
+    [
+        ([], "at least one theme"),
+        ([{"id": "a b", "label": "x"}], r"theme 'a b', field 'id': must be letters"),
+        ([{"id": "-a", "label": "x"}], r"field 'id': must be letters"),
+        ([{"id": "a", "label": "x"}, {"id": "a", "label": "y"}], "appears twice in themes"),
+        ([{"id": "a"}], r"themes\[0\] has no 'label'"),
+        ([{"id": "a", "label": "x", "valence": "neutral"}], "valence 'neutral'"),
+        ([{"id": "a", "label": "x", "example": ["no"]}], r"field 'example': must be text"),
+    ],
+)
+def test_study_codebooks_are_checked(tmp_path, themes, message):
+    with pytest.raises(CodebookError, match=message):
+        load_codebook(_write(tmp_path, {"themes": themes}))
+
+
+def test_facet_parents_are_checked_against_the_codebook_own_themes(tmp_path):
+    codebook = load_codebook()
+    codebook["themes"] = [t for t in codebook["themes"] if t["id"] != "openness"]
+    with pytest.raises(CodebookError, match=r"unknown parent theme\(s\) \['openness'\]"):
+        load_codebook(_write(tmp_path, codebook))
 
 
 @pytest.mark.parametrize(
@@ -90,10 +127,10 @@ def test_themes_out_of_order_are_rejected_with_the_file_name(tmp_path):
         (lambda c: c["facets"][0].update(group="gestures"), "unknown group"),
         (lambda c: c["facets"][0].update(informant="therapist"), "its group another"),
         (lambda c: c["facets"][0]["parent_themes"].update(neutral=["trust"]), "unknown valence"),
-        (lambda c: c["themes"][2].pop("exclude"), r"themes\[2\] has no 'exclude'"),
+        (lambda c: c["themes"][2].pop("label"), r"themes\[2\] has no 'label'"),
         (lambda c: c["themes"][0].update(valence="mixed"), "valence 'mixed'"),
         (lambda c: c["themes"][0].update(difficulty="hard"), "difficulty 'hard'"),
-        (lambda c: c.pop("facets"), "has no 'facets'"),
+        (lambda c: c.pop("themes"), "has no 'themes'"),
     ],
 )
 def test_malformed_codebooks_are_rejected(tmp_path, change, message):

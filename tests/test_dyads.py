@@ -154,7 +154,7 @@ def test_ninety_percent_interval_is_narrower():
         (lambda c, d: (c.assign(present=c["present"].replace(1, 2)), d), "0 or 1"),
         (lambda c, d: (c, d.iloc[1:]), "S000"),
         (lambda c, d: (pd.concat([c, c.iloc[[0]]]), d), "more than one row"),
-        (lambda c, d: (c, d.assign(dyad_type="matched")), "dyad_type"),
+        (lambda c, d: (c, d.assign(dyad_type="matched")), r"two groups.* has 1 \(matched\)"),
         (lambda c, d: (c, d.assign(dyad_type="concordant")), "no discordant session in the data"),
     ],
 )

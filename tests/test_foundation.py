@@ -3,10 +3,12 @@ builds leave data/ alone, and chapter outputs are reproducible."""
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.metadata
 import json
 import re
+import sys
 import tomllib
 from pathlib import Path
 
@@ -80,6 +82,63 @@ def test_book_lock_leaves_the_test_tooling_out():
             f"{name} (test extra) is in {BOOK_LOCK} though no runtime package needs it"
         )
     assert runtime <= set(_lock_pins(BOOK_LOCK))
+
+
+def _third_party_imports(source: str) -> set[str]:
+    """Top-level names of the modules a source imports, other than alliance and the stdlib.
+
+    An optional import (in a ``try`` that catches ``ImportError``) does not count.
+    """
+    tree = ast.parse(source)
+    optional = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Try)
+        and any(
+            isinstance(handler.type, ast.Name)
+            and handler.type.id in ("ImportError", "ModuleNotFoundError")
+            for handler in node.handlers
+        )
+        for statement in node.body
+        for inner in ast.walk(statement)
+    }
+    found = set()
+    for node in ast.walk(tree):
+        if id(node) in optional:
+            continue
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found - set(sys.stdlib_module_names) - {"__future__", "alliance"}
+
+
+def test_package_and_chapters_import_only_what_the_book_lock_installs():
+    """A reader's environment (the book lock) has every module the book imports.
+
+    Test-only packages (pingouin, the independent check of alliance.stats.effect_sizes,
+    among them) may not be imported by the package or a chapter, even inside a function.
+    """
+    sources = {str(p.relative_to(ROOT)): p.read_text() for p in (ROOT / "src").rglob("*.py")}
+    for chapter in sorted((ROOT / "chapters").glob("*.ipynb")):
+        cells = nbformat.read(chapter, as_version=4).cells
+        code = [c.source for c in cells if c.cell_type == "code"]
+        lines = "\n".join(code).splitlines()
+        sources[str(chapter.relative_to(ROOT))] = "\n".join(
+            line for line in lines if not line.lstrip().startswith(("%", "!"))
+        )
+    providers = importlib.metadata.packages_distributions()
+    book = set(_lock_pins(BOOK_LOCK))
+    outside = {
+        f"{where} imports {name} ({', '.join(providers.get(name, ['no installed package']))})"
+        for where, source in sources.items()
+        for name in _third_party_imports(source)
+        if not {_normalise(d) for d in providers.get(name, [])} & book
+    }
+    assert not outside, f"not in {BOOK_LOCK}:\n" + "\n".join(sorted(outside))
+    probe = "import pingouin as pg\nfrom scipy import stats\nimport os\n"
+    probe += "try:\n    import odf\nexcept ImportError:\n    odf = None\n"
+    assert _third_party_imports(probe) == {"pingouin", "scipy"}
 
 
 def _required_by(name: str, lock: str) -> set[str]:

@@ -66,6 +66,10 @@ def test_themes_per_session_sums_each_interview_and_keeps_zeros():
 def test_themes_per_session_refuses_incomplete_coding():
     coded = _coding({("S1", "client"): [1] * 8}).iloc[:-1]
     with pytest.raises(ValueError, match="theme 'disengagement'"):
+        themes_per_session(coded, themes=THEMES)
+    # without the codebook's themes, a theme coded in one interview is expected in all
+    coded = _coding({("S1", "client"): [1] * 8, ("S2", "client"): [0] * 8}).iloc[:-1]
+    with pytest.raises(ValueError, match="session 'S2', informant 'client', theme 'disengagement'"):
         themes_per_session(coded)
 
 

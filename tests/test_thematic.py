@@ -79,7 +79,7 @@ def test_prevalence_keeps_published_theme_order_and_absent_themes():
 )
 def test_prevalence_rejects_bad_input_naming_the_row(change, message):
     with pytest.raises(ValueError, match=message):
-        theme_prevalence(change(CODED), by=["informant", "dyad_type"])
+        theme_prevalence(change(CODED), by=["informant", "dyad_type"], themes=THEMES)
 
 
 def test_coding_matrix_names_a_missing_code():
@@ -167,7 +167,8 @@ def test_select_excerpts_rejects_bad_arguments():
         select_excerpts(EXCERPTS, per_group=0)
     with pytest.raises(ValueError, match="'hope' in row 2"):
         select_excerpts(
-            EXCERPTS.assign(theme=["trust", "trust", "hope", "trust", "anger", "trust"])
+            EXCERPTS.assign(theme=["trust", "trust", "hope", "trust", "anger", "trust"]),
+            themes=THEMES,
         )
 
 

@@ -19,12 +19,16 @@ shows the traceback instead. A new subcommand is one ``_add_command`` call.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 USAGE_ERROR = 2
 """Exit code of a refused command (as argparse uses for a bad argument)."""
+
+BROKEN_PIPE = 141
+"""Exit code when the output's reader went away (``| head``): 128 + SIGPIPE, as shells report."""
 
 
 def _synth(args: argparse.Namespace) -> int:
@@ -40,7 +44,7 @@ def _synth(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     from alliance.data.dataset import validation_report
 
-    return validation_report(args.folder)
+    return validation_report(args.folder, suggest_fixes=args.fix_suggestions)
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -103,6 +107,11 @@ def _build_parser() -> argparse.ArgumentParser:
         commands, "validate", "check a study folder and list every problem", _validate, _reading
     )
     validate.add_argument("folder", type=Path, help="folder holding the study tables")
+    validate.add_argument(
+        "--fix-suggestions",
+        action="store_true",
+        help="after the report, print the likely fix for the five most common causes",
+    )
 
     report = _add_command(
         commands, "report", "print the key tables for a study folder", _report, _reading
@@ -350,11 +359,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     -------
     int
         0 on success, 1 when validation finds problems, 2 when the command is
-        refused (the reason is printed on stderr; ``--debug`` raises it instead).
+        refused (the reason is printed on stderr; ``--debug`` raises it instead),
+        :data:`BROKEN_PIPE` when the output's reader stopped reading (``| head``):
+        the rest of the output is dropped quietly, without a traceback.
     """
     args = _build_parser().parse_args(argv)
     try:
-        return args.run(args)
+        code = args.run(args)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # Python's documented recipe: point stdout at devnull so the flush at exit stays quiet.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return BROKEN_PIPE
     except args.errors() as error:
         if args.debug:
             raise

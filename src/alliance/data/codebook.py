@@ -1,9 +1,16 @@
-"""The codebook: working-alliance themes and their finer facets.
+"""The codebook: a study's themes and their finer facets.
 
-The eight theme labels and their order are published (Nakash et al., *Qualitative
-Social Work*, doi:10.1177/1473325020923013). Their definitions, the coding rules,
-the positive/negative valence grouping, the coding difficulty and the facets are
-this compendium's own; ``codebook.yaml`` says so in its header.
+A study's ``codebook.yaml`` defines its own themes: any number (at least one),
+any safe ids (:data:`ID_PATTERN`), in the file's order, each with a ``label``
+and optionally a definition, valence, difficulty, include and exclude rules and
+an example. Facets, facet groups, the valence grouping and difficulty levels
+are optional.
+
+The compendium's own codebook has the eight themes of the reconstructed study
+(:data:`THEMES`): their labels and order are published (Nakash et al.,
+*Qualitative Social Work*, doi:10.1177/1473325020923013); their definitions, the
+coding rules, the positive/negative valence grouping, the coding difficulty and
+the facets are this compendium's own; ``codebook.yaml`` says so in its header.
 
 Examples
 --------
@@ -17,6 +24,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -35,7 +43,14 @@ THEMES: tuple[str, ...] = (
     "anger",
     "disengagement",
 )
-"""Theme ids in the published order."""
+"""Theme ids of the synthetic study (the compendium's codebook), in the published order.
+
+Another study's themes are those of its own ``codebook.yaml``
+(:attr:`alliance.data.design.Design.themes`).
+"""
+
+ID_PATTERN = "[A-Za-z0-9][A-Za-z0-9_.-]*"
+"""Identifiers: letters, digits, ``_``, ``.`` and ``-``, starting with a letter or digit."""
 
 VALENCES: tuple[str, ...] = ("positive", "negative")
 """Valence of a theme (our grouping) or of a facet."""
@@ -49,9 +64,10 @@ INFORMANTS: tuple[str, ...] = ("client", "therapist")
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """The C implementation of PyYAML's safe loader when available (same result, faster)."""
 
-THEME_KEYS: tuple[str, ...] = (
-    "id",
-    "label",
+THEME_KEYS: tuple[str, ...] = ("id", "label")
+"""Keys every theme entry of ``codebook.yaml`` has (the others are optional)."""
+
+OPTIONAL_THEME_KEYS: tuple[str, ...] = (
     "valence",
     "difficulty",
     "definition",
@@ -59,7 +75,7 @@ THEME_KEYS: tuple[str, ...] = (
     "exclude",
     "example",
 )
-"""Keys every theme entry of ``codebook.yaml`` has."""
+"""Keys a theme entry may have; each is type-checked when present."""
 
 FACET_KEYS: tuple[str, ...] = (
     "id",
@@ -72,7 +88,8 @@ FACET_KEYS: tuple[str, ...] = (
 )
 """Keys every facet entry of ``codebook.yaml`` has."""
 
-_TOP_KEYS = ("valence_grouping", "themes", "facet_groups", "facets")
+_TOP_KEYS = ("themes",)
+_OPTIONAL_SECTIONS = ("facet_groups", "facets")
 
 
 def codebook_text() -> str:
@@ -87,7 +104,7 @@ def codebook_text() -> str:
 
 
 def load_codebook(path: Path | str | None = None) -> dict[str, Any]:
-    """Read and check a ``codebook.yaml``.
+    r"""Read and check a ``codebook.yaml``.
 
     Parameters
     ----------
@@ -97,17 +114,19 @@ def load_codebook(path: Path | str | None = None) -> dict[str, Any]:
     Returns
     -------
     dict
-        The parsed codebook with keys ``themes``, ``facet_groups``, ``facets`` and
-        ``valence_grouping`` (among others).
+        The parsed codebook, with ``themes`` (at least one) and, when the file
+        has them, ``facet_groups``, ``facets``, ``valence_grouping`` and
+        ``difficulty_levels``. Nothing is added or changed.
 
     Raises
     ------
     CodebookError
-        A ``ValueError`` listing every problem: the file is not a mapping, lacks a
-        required key, has a field of the wrong type (a label that is not one line
-        of text, rules that are not a list of texts, an empty definition), lists themes other than
-        :data:`THEMES` in the published order, or gives a facet an unknown group,
-        informant, valence or parent theme. The message names the file and the entry.
+        A ``ValueError`` listing every problem: the file is not a mapping, has no
+        themes, an entry lacks ``id`` or ``label``, an id is not a safe identifier
+        (:data:`ID_PATTERN`) or appears twice, a field has the wrong type (a label
+        that is not one line of text, rules that are not a list of texts, an empty
+        definition), or a facet has an unknown group, informant, valence or parent
+        theme (one of this codebook's themes). The message names the file and the entry.
 
     Examples
     --------
@@ -116,6 +135,11 @@ def load_codebook(path: Path | str | None = None) -> dict[str, Any]:
     True
     >>> codebook["valence_grouping"]["source"]
     'ours'
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "codebook.yaml"
+    >>> _ = path.write_text("themes:\n- {id: heard, label: feeling heard}\n")
+    >>> load_codebook(path)["themes"]
+    [{'id': 'heard', 'label': 'feeling heard'}]
     """
     name = "codebook.yaml (package)" if path is None else str(path)
     text = codebook_text() if path is None else Path(path).read_text(encoding="utf-8")
@@ -216,15 +240,18 @@ _TOP_FIELDS = {"title": "text", "source": "text", "coding_unit": "text"}
 def _top_problems(codebook: Mapping[str, Any]) -> list[str]:
     """Check the codebook's header fields and the types of its sections."""
     problems = _field_problems(codebook, "the codebook", _TOP_FIELDS)
-    for section in ("themes", "facet_groups", "facets"):
-        if not isinstance(codebook[section], list):
+    for section in ("themes", *_OPTIONAL_SECTIONS):
+        if section in codebook and not isinstance(codebook[section], list):
             got = type(codebook[section]).__name__
             problems.append(f"the codebook, field {section!r}: must be a list, got {got}")
-    grouping = codebook["valence_grouping"]
-    problems += _missing_keys(grouping, ("source", "note"), "valence_grouping")
-    if isinstance(grouping, Mapping):
-        fields = {"source": "text", "note": "text"}
-        problems += _field_problems(grouping, "valence_grouping", fields)
+    if isinstance(codebook["themes"], list) and not codebook["themes"]:
+        problems.append("the codebook, field 'themes': must list at least one theme")
+    if "valence_grouping" in codebook:
+        grouping = codebook["valence_grouping"]
+        problems += _missing_keys(grouping, ("source", "note"), "valence_grouping")
+        if isinstance(grouping, Mapping):
+            fields = {"source": "text", "note": "text"}
+            problems += _field_problems(grouping, "valence_grouping", fields)
     levels = codebook.get("difficulty_levels", {})
     if not isinstance(levels, Mapping):
         problems.append(
@@ -246,8 +273,10 @@ def _entry_name(section: str, position: int, entry: object) -> str:
     return f"{section}[{position}]"
 
 
-def _facet_problems(facet: Mapping[str, Any], where: str, groups: Mapping[str, Any]) -> list[str]:
-    """Check a facet's group, informant, parent themes and examples."""
+def _facet_problems(
+    facet: Mapping[str, Any], where: str, groups: Mapping[str, Any], themes: tuple[str, ...]
+) -> list[str]:
+    """Check a facet's group, informant, parent themes (``themes``: the codebook's) and examples."""
     problems = []
     group = groups.get(facet["group"]) if isinstance(facet["group"], str) else None
     if group is None:
@@ -265,7 +294,7 @@ def _facet_problems(facet: Mapping[str, Any], where: str, groups: Mapping[str, A
                 f"{where}, field 'parent_themes'[{valence!r}]: must be a list, got {got}"
             )
             continue
-        unknown = sorted({str(p) for p in parents} - set(THEMES))
+        unknown = sorted({str(p) for p in parents} - set(themes))
         if unknown:
             problems.append(f"{where} has unknown parent theme(s) {unknown}")
     for valence, example in facet["examples"].items():
@@ -295,13 +324,16 @@ def _codebook_problems(codebook: object) -> list[str]:
     specs["facets"] = (FACET_KEYS, _FACET_FIELDS)
     for section, (keys, fields) in specs.items():
         seen: set[str] = set()
-        for position, entry in enumerate(codebook[section]):
+        for position, entry in enumerate(codebook.get(section, [])):
             missing = _missing_keys(entry, keys, f"{section}[{position}]")
             problems += missing
             if missing:
                 continue
             where = _entry_name(section, position, entry)
             problems += _field_problems(entry, where, fields)
+            if isinstance(entry["id"], str) and not re.fullmatch(ID_PATTERN, entry["id"]):
+                rule = "must be letters, digits, _ . - (starting with a letter or digit)"
+                problems.append(f"{where}, field 'id': {rule}, got {entry['id']!r}")
             if isinstance(entry["id"], str) and entry["id"] in seen:
                 problems.append(f"{where}, field 'id': the id appears twice in {section}")
             seen.add(str(entry["id"]))
@@ -309,16 +341,15 @@ def _codebook_problems(codebook: object) -> list[str]:
         return problems
     themes = codebook["themes"]
     ids = tuple(theme["id"] for theme in themes)
-    if ids != THEMES:
-        problems.append(f"theme ids are {list(ids)}, expected {list(THEMES)} in this order")
+    levels = tuple(codebook.get("difficulty_levels") or DIFFICULTIES)
     for theme in themes:
-        if theme["valence"] not in VALENCES:
+        if theme.get("valence", VALENCES[0]) not in VALENCES:
             problems.append(f"theme {theme['id']!r} has valence {theme['valence']!r}")
-        if theme["difficulty"] not in DIFFICULTIES:
+        if theme.get("difficulty", levels[0]) not in levels:
             problems.append(f"theme {theme['id']!r} has difficulty {theme['difficulty']!r}")
-    groups = {group["id"]: group for group in codebook["facet_groups"]}
-    for facet in codebook["facets"]:
-        problems += _facet_problems(facet, f"facet {facet['id']!r}", groups)
+    groups = {group["id"]: group for group in codebook.get("facet_groups", [])}
+    for facet in codebook.get("facets", []):
+        problems += _facet_problems(facet, f"facet {facet['id']!r}", groups, ids)
     return problems
 
 
@@ -327,12 +358,12 @@ def _entry_table(
 ) -> pd.DataFrame:
     """One row per entry of a codebook section: its ``id`` as ``id_column``, then ``keys``."""
     codebook = load_codebook() if codebook is None else codebook
-    rows = [[entry["id"], *(entry[key] for key in keys)] for entry in codebook[section]]
+    rows = [[entry["id"], *(entry.get(key) for key in keys)] for entry in codebook.get(section, [])]
     return pd.DataFrame(rows, columns=[id_column, *keys])
 
 
 def theme_table(codebook: Mapping[str, Any] | None = None) -> pd.DataFrame:
-    """Return one row per theme, in the published order.
+    """Return one row per theme, in the codebook's order.
 
     Parameters
     ----------
@@ -343,7 +374,7 @@ def theme_table(codebook: Mapping[str, Any] | None = None) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``theme``, ``label``, ``valence`` (our grouping), ``difficulty``
-        and ``definition``.
+        and ``definition`` (``None`` where a theme leaves an optional field out).
 
     Examples
     --------
@@ -356,7 +387,7 @@ def theme_table(codebook: Mapping[str, Any] | None = None) -> pd.DataFrame:
 
 
 def theme_labels(codebook: Mapping[str, Any] | None = None) -> dict[str, str]:
-    """Map each theme id to its published label.
+    """Map each theme id to its label.
 
     Examples
     --------
@@ -416,7 +447,7 @@ def facet_parent_themes(codebook: Mapping[str, Any] | None = None) -> pd.DataFra
     codebook = load_codebook() if codebook is None else codebook
     rows = [
         [facet["id"], facet["group"], facet["informant"], valence, theme]
-        for facet in codebook["facets"]
+        for facet in codebook.get("facets", [])
         for valence, parents in facet["parent_themes"].items()
         for theme in parents
     ]

@@ -28,6 +28,8 @@ note: no datapackage.json: hashes not checked (see schema.write_datapackage)
 from __future__ import annotations
 
 import csv
+import dataclasses
+import functools
 import io
 import json
 import os
@@ -40,22 +42,18 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from alliance.data.codebook import (
-    INFORMANTS,
-    THEMES,
-    CodebookError,
-    facet_parent_themes,
-    load_codebook,
-)
+from alliance.data.codebook import CodebookError, facet_parent_themes, load_codebook
+from alliance.data.design import VERSION_1, Design, DesignError, read_design
 from alliance.data.paths import data_dir
+from alliance.data.published import DOI
 from alliance.data.schema import (
     CODEBOOK_FILE,
     DATAPACKAGE_FILE,
-    OPTIONAL_COLUMNS,
     SYNTHETIC_KEY,
     TABLES,
     file_sha256,
     foreign_keys,
+    optional_columns,
     table_schema,
 )
 
@@ -79,6 +77,12 @@ DATAPACKAGE_LIMIT = 4 * 1024 * 1024
 _INTEGER = r"0|-?[1-9][0-9]{0,17}"
 """Whole numbers as written canonically: no sign on zero, no leading zeros, no spaces."""
 
+_NUMBER = r"-?(0|[1-9][0-9]{0,17})(\.[0-9]{1,17})?"
+"""Numbers as written plainly: a point for decimals, no exponent, no thousands separator."""
+
+DELIMITERS: dict[str, str] = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+"""Separators a spreadsheet may save "CSV" with; a file using one is named, not read."""
+
 
 def printable(value: object) -> str:
     r"""Return ``str(value)`` with every non-printable character shown as an escape.
@@ -101,8 +105,66 @@ def printable(value: object) -> str:
     return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
+FIRST_PLACES = 3
+"""How many places a grouped problem names before ``...``."""
+
+
+def _where(problem: Any) -> str:
+    """Name one problem's place: file, line, column and value, as far as it has them."""
+    where = [problem.file]
+    if not pd.isna(problem.row):
+        where.append(f"line {problem.row}")
+    if problem.column:
+        where.append(f"column {problem.column}")
+    if problem.value:
+        where.append(f"value {problem.value!r}")
+    return ", ".join(where)
+
+
+def _place(problem: Any) -> str:
+    """Name one place of a grouped problem: its line and value."""
+    parts = [] if pd.isna(problem.row) else [f"line {problem.row}"]
+    if problem.value:
+        parts.append(repr(problem.value))
+    return " ".join(parts) or "the whole file"
+
+
+def problem_groups(problems: pd.DataFrame) -> pd.DataFrame:
+    """Group problems by root cause: one group per file, column and rule.
+
+    Parameters
+    ----------
+    problems : pandas.DataFrame
+        As in :attr:`StudyValidationError.problems`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per cause, in the order the causes first appear: ``file``,
+        ``column``, ``rule``, ``count`` and ``cause`` (the rule's name, before
+        its colon).
+
+    Examples
+    --------
+    >>> problems = pd.DataFrame(
+    ...     [{"file": "ratings.csv", "row": r, "column": "theme", "value": "aff",
+    ...       "rule": "unknown-theme: codebook.yaml defines no such theme"} for r in (2, 3)])
+    >>> problem_groups(problems)[["file", "column", "count", "cause"]].values.tolist()
+    [['ratings.csv', 'theme', 2, 'unknown-theme']]
+    """
+    keys = ["file", "column", "rule"]
+    groups = problems.groupby(keys, sort=False, dropna=False).size().rename("count")
+    groups = groups.reset_index()
+    groups["cause"] = groups["rule"].str.split(":").str[0]
+    return groups
+
+
 def format_problems(folder: Path, problems: pd.DataFrame) -> str:
-    """Describe problems as text, one line each: file, line, column, value, rule.
+    """Describe problems as text, grouped by cause, with a count and the first few places.
+
+    A cause met once is one line naming its file, line, column and value. A
+    cause met more often is one line naming the file and column, how many rows
+    (or places) break the rule, and the first :data:`FIRST_PLACES` of them.
 
     Parameters
     ----------
@@ -114,7 +176,8 @@ def format_problems(folder: Path, problems: pd.DataFrame) -> str:
     Returns
     -------
     str
-        A heading with the number of problems, then one indented line per problem.
+        A heading with the number of problems (and causes), then one indented
+        line per cause.
 
     Examples
     --------
@@ -124,19 +187,130 @@ def format_problems(folder: Path, problems: pd.DataFrame) -> str:
     >>> print(format_problems(Path("data"), problems))
     1 problem in study folder data:
       ratings.csv, line 7, column present, value '2': enum: must be one of 0, 1
+    >>> rule = "unknown-theme: codebook.yaml defines no such theme"
+    >>> many = pd.DataFrame([{"file": "ratings.csv", "row": r, "column": "theme",
+    ...                       "value": "aff", "rule": rule} for r in range(2, 242)])
+    >>> print(format_problems(Path("mine"), pd.concat([many, problems])))  # doctest: +ELLIPSIS
+    241 problems in study folder mine, from 2 causes:
+      ratings.csv, column theme: 240 rows: unknown-theme: ... (first: line 2 'aff', line 3 ...)
+      ratings.csv, line 7, column present, value '2': enum: must be one of 0, 1
     """
     count = len(problems)
-    lines = [f"{count} problem{'' if count == 1 else 's'} in study folder {printable(folder)}:"]
-    for problem in problems.itertuples(index=False):
-        where = [problem.file]
-        if not pd.isna(problem.row):
-            where.append(f"line {problem.row}")
-        if problem.column:
-            where.append(f"column {problem.column}")
-        if problem.value:
-            where.append(f"value {problem.value!r}")
-        lines.append(f"  {printable(', '.join(where))}: {printable(problem.rule)}")
+    groups = problem_groups(problems)
+    causes = "" if len(groups) == count else f", from {len(groups)} causes"
+    heading = f"{count} problem{'' if count == 1 else 's'} in study folder {printable(folder)}"
+    lines = [f"{heading}{causes}:"]
+    members = problems.groupby(["file", "column", "rule"], sort=False, dropna=False)
+    for group in groups.itertuples(index=False):
+        rows = members.get_group((group.file, group.column, group.rule))
+        if group.count == 1:
+            where = _where(next(rows.itertuples(index=False)))
+            lines.append(f"  {printable(where)}: {printable(group.rule)}")
+            continue
+        kind = "rows" if rows["row"].notna().all() else "problems"
+        places = ", ".join(_place(row) for row in rows.head(FIRST_PLACES).itertuples())
+        more = ", ..." if group.count > FIRST_PLACES else ""
+        where = group.file + (f", column {group.column}" if group.column else "")
+        text = f"{where}: {group.count} {kind}: {group.rule} (first: {places}{more})"
+        lines.append(f"  {printable(text)}")
     return "\n".join(lines)
+
+
+_FIXES: dict[str, str] = {
+    "delimiter": "{file} is not comma-separated: open it in your spreadsheet and save it as "
+    "CSV UTF-8 with commas (LibreOffice: Save As, Text CSV, field delimiter ','; Excel: "
+    "CSV UTF-8 (Comma delimited)).",
+    "unknown-theme": "The theme ids in {file} must be ids of codebook.yaml, exactly: add each "
+    "missing theme to codebook.yaml (an id and a label), or change the ids in {file} to the "
+    "codebook's.",
+    "missing-rows ratings.csv": "A rater who coded an interview needs a row for every theme of "
+    "the codebook in ratings.csv: add the missing rows, with present left empty where the "
+    "rater gave no code (an explicit missing rating). A rater who did not code an interview "
+    "has no rows for it at all.",
+    "missing-rows consensus.csv": "consensus.csv holds the final coding: add a row with "
+    "present 0 or 1 for every session x informant x theme listed.",
+    "enum": "Write the values in {file} exactly as listed (case and spaces count); to allow "
+    "other groups or settings, declare them in the alliance:study record of datapackage.json.",
+    "hash": "If the files were edited on purpose, rewrite datapackage.json so that it records "
+    'their new hashes: python -c "from alliance.data.schema import refresh_datapackage; '
+    'refresh_datapackage({folder})"',
+    "required": "Fill in the empty cells of {file} (only optional columns may stay empty).",
+    "type": "Write numbers in {file} plainly: digits, no spaces or thousands separators, a "
+    "point for decimals.",
+    "pattern": "Ids in {file} may hold only letters, digits, _ . and -, starting with a "
+    "letter or digit.",
+    "foreign-key": "Every id in {file} must match a row of the file it refers to (spelling and "
+    "case count): add the missing rows there, or correct the ids.",
+    "no-session": "Every person in {file} needs a session in sessions.csv: add the session or "
+    "remove the row.",
+    "missing-column": "Add the missing columns to the header of {file} (templates/study shows "
+    "every header).",
+    "missing-file": "Copy the missing files from templates/study and fill them in.",
+    "raters": "Reliability needs at least two raters: add the other raters' codes to "
+    "ratings.csv (the rater column says who coded each row).",
+    "rater-spelling": "Spell each rater's name one way in every row of ratings.csv.",
+    "duplicate-key": "Each key may appear once in {file}: remove the repeated rows or correct "
+    "their keys.",
+    "duplicate-row": "Remove the repeated rows of {file}.",
+    "row-length": "Every row of {file} needs as many fields as its header; a text holding a "
+    "comma must be in double quotes.",
+    "minimum": "Correct the values in {file}, or the declared range in the alliance:study "
+    "record of datapackage.json.",
+    "maximum": "Correct the values in {file}, or the declared range in the alliance:study "
+    "record of datapackage.json.",
+    "design": "Correct the alliance:study record of datapackage.json as described (see "
+    "alliance.data.design for its fields).",
+    "codebook": "Correct codebook.yaml as described: every theme needs an id and a label.",
+    "encoding": "Save {file} as UTF-8 (in a spreadsheet: CSV UTF-8).",
+    "no-rows": "Fill in the rows of {file}.",
+    "theme-absent": "Excerpts and facets belong under a theme coded present (1) in "
+    "consensus.csv: correct the theme or the consensus code.",
+}
+"""The likely fix for each cause (rule name; ``missing-rows`` per file)."""
+
+SUGGESTIONS = 5
+"""How many causes ``validate --fix-suggestions`` suggests a fix for (the most common)."""
+
+
+def fix_suggestions(folder: Path, problems: pd.DataFrame, limit: int = SUGGESTIONS) -> list[str]:
+    """Return the likely fix for the ``limit`` most common causes of the problems.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The study folder (named in commands the user can run).
+    problems : pandas.DataFrame
+        As in :attr:`StudyValidationError.problems`.
+    limit : int
+        How many causes to suggest a fix for.
+
+    Returns
+    -------
+    list of str
+        One line per cause, most common first: the file, the cause, how many
+        problems it explains, and what to do.
+
+    Examples
+    --------
+    >>> problems = pd.DataFrame([{"file": "clinics.csv", "row": 1, "column": "",
+    ...     "value": "", "rule": "delimiter: this file is separated by ';'"}])
+    >>> print(fix_suggestions(Path("mine"), problems)[0])  # doctest: +ELLIPSIS
+    clinics.csv, delimiter (1 problem): clinics.csv is not comma-separated: open it ...
+    """
+    groups = problem_groups(problems)
+    groups["key"] = groups["cause"].where(
+        groups["cause"] != "missing-rows", groups["cause"] + " " + groups["file"]
+    )
+    groups = groups[groups["key"].isin(list(_FIXES))]
+    causes = groups.groupby(["file", "key"], sort=False)["count"].sum().reset_index()
+    causes = causes.sort_values("count", ascending=False, kind="stable").head(limit)
+    lines = []
+    for cause in causes.itertuples(index=False):
+        fix = _FIXES[cause.key].format(file=cause.file, folder=repr(str(folder)))
+        plural = "" if cause.count == 1 else "s"
+        name = cause.key.split(" ")[0]
+        lines.append(printable(f"{cause.file}, {name} ({cause.count} problem{plural}): {fix}"))
+    return lines
 
 
 class StudyValidationError(ValueError):
@@ -199,10 +373,28 @@ class _Table:
     frame: pd.DataFrame
     unusable: pd.DataFrame
     missing_columns: frozenset[str]
+    fields: list[dict[str, Any]] = field(default_factory=list)
+    ragged: dict[int, list[str]] = field(default_factory=dict)
 
     @property
     def file(self) -> str:
         return f"{self.name}.csv"
+
+    def claimed(self, columns: Sequence[str]) -> set[tuple[str, ...]]:
+        """Values of ``columns`` in rows that were rejected (a bad cell in them, or a ragged row).
+
+        A problem elsewhere that only these rows could have prevented (a rating of
+        a session whose row was rejected) is a consequence, and says so.
+        """
+        columns = [column for column in columns if column in self.frame.columns]
+        blocked = ~self.usable(columns)
+        claims = set(self.frame.loc[blocked, columns].itertuples(index=False, name=None))
+        header = list(self.frame.columns)
+        for fields in self.ragged.values():
+            positions = [header.index(column) for column in columns]
+            if max(positions, default=-1) < len(fields):
+                claims.add(tuple(fields[position] for position in positions))
+        return claims
 
     def usable(self, columns: Sequence[str]) -> pd.Series:
         """Rows whose ``columns`` exist, are filled in and passed the field checks."""
@@ -311,7 +503,16 @@ def _read_records(path: Path, file: str, problems: _Problems) -> list[tuple[int,
     return records
 
 
-def _read_table(folder: Path, name: str, problems: _Problems) -> _Table | None:
+def _delimiter(header: list[str]) -> str | None:
+    """Return the separator of a file whose header reads as one column but holds one."""
+    if len(header) != 1:
+        return None
+    return next((mark for mark in DELIMITERS if mark in header[0]), None)
+
+
+def _read_table(
+    folder: Path, name: str, problems: _Problems, design: Design | None = None
+) -> _Table | None:
     """Read one table as text and check its header and the length of every row."""
     file = f"{name}.csv"
     path = _study_file(folder, file, problems)
@@ -321,6 +522,15 @@ def _read_table(folder: Path, name: str, problems: _Problems) -> _Table | None:
     if not records:
         return None
     header_line, header = records[0]
+    mark = _delimiter(header)
+    if mark is not None:
+        shown = repr(mark)[1:-1]
+        rule = (
+            f"delimiter: this file is separated by '{shown}' ({DELIMITERS[mark]}, as some "
+            "spreadsheets save CSV in some locales); save it as comma-separated CSV (UTF-8)"
+        )
+        problems.add(file, rule, row=header_line)
+        return None
     duplicated = sorted({column for column in header if header.count(column) > 1})
     for position, column in enumerate(header, start=1):
         if not column:
@@ -329,28 +539,42 @@ def _read_table(folder: Path, name: str, problems: _Problems) -> _Table | None:
         problems.add(file, "header: the column name appears twice", row=header_line, column=column)
     if "" in header or duplicated:
         return None
-    lines, rows = [], []
+    lines, rows, ragged = [], [], {}
     for line, fields in records[1:]:
         if len(fields) == len(header):
             lines.append(line)
             rows.append(fields)
         else:
-            rule = f"row-length: the row has {len(fields)} fields, the header {len(header)}"
-            problems.add(file, rule, row=line)
+            rule = f"row-length: the header has {len(header)} fields, this row another number"
+            problems.add(file, rule, row=line, value=f"{len(fields)} fields")
+            ragged[line] = fields
     if len(records) == 1 and name not in OPTIONAL_ROWS:
         problems.add(file, "no-rows: the table has a header but no data rows")
-    columns = [spec["name"] for spec in table_schema(name)["fields"]]
+    specs = table_schema(name, design)["fields"]
+    columns = [spec["name"] for spec in specs]
     absent = [column for column in columns if column not in header]
-    missing = [column for column in absent if column not in OPTIONAL_COLUMNS.get(name, ())]
+    missing = [column for column in absent if column not in optional_columns(name, design)]
     for column in missing:
         rule = "missing-column: a required column is not in the header"
         problems.add(file, rule, row=header_line, column=column)
     frame = pd.DataFrame(rows, columns=header, index=pd.Index(lines, name="line"), dtype=str)
     frame = frame.assign(**dict.fromkeys(absent, ""))
-    return _Table(name, frame, frame[columns] == "", frozenset(missing))
+    return _Table(name, frame, frame[columns] == "", frozenset(missing), specs, ragged)
 
 
 # -- one table at a time ---------------------------------------------------------------------
+
+
+def _enum_problem(value: str, spec: Mapping[str, Any]) -> str:
+    """Say why a value is not in a field's code list (a theme, or a spelling to correct)."""
+    options = [str(option) for option in spec["constraints"]["enum"]]
+    if spec["name"] == "theme":
+        return "unknown-theme: codebook.yaml defines no such theme (its themes: " + (
+            ", ".join(options) + ")"
+        )
+    near = [option for option in options if option.casefold() == value.strip().casefold()]
+    hint = f" (did you mean {near[0]!r}? codes are exact: case and spaces count)" if near else ""
+    return "enum: must be one of " + ", ".join(options) + hint
 
 
 def _cell_problem(value: str, spec: Mapping[str, Any]) -> str | None:
@@ -358,13 +582,17 @@ def _cell_problem(value: str, spec: Mapping[str, Any]) -> str | None:
     rules = spec.get("constraints", {})
     if value == "":
         return "required: the cell is empty" if rules.get("required") else None
-    typed: str | int = value
+    typed: str | int | float = value
     if spec["type"] == "integer":
         if not re.fullmatch(_INTEGER, value):
             return "type: must be a whole number written plainly, such as 0, 1 or 42"
         typed = int(value)
+    elif spec["type"] == "number":
+        if not re.fullmatch(_NUMBER, value):
+            return "type: must be a number written plainly, such as 3 or 2.5"
+        typed = float(value)
     if "enum" in rules and typed not in rules["enum"]:
-        return "enum: must be one of " + ", ".join(str(option) for option in rules["enum"])
+        return _enum_problem(value, spec)
     if "pattern" in rules and not re.fullmatch(rules["pattern"], value):
         return f"pattern: must match the regular expression {rules['pattern']}"
     if "minimum" in rules and typed < rules["minimum"]:
@@ -387,14 +615,15 @@ def _check_field(table: _Table, spec: Mapping[str, Any], problems: _Problems) ->
         first: dict[str, int] = {}
         for line, value in values[~table.unusable[column]].items():
             if value in first:
-                rule = f"unique: the same value is on line {first[value]}"
-                problems.add(table.file, rule, row=int(line), column=column, value=value)
+                rule = "unique: the value must not repeat"
+                shown = f"{value} (also on line {first[value]})"
+                problems.add(table.file, rule, row=int(line), column=column, value=shown)
             first.setdefault(value, int(line))
 
 
 def _check_primary_key(table: _Table, problems: _Problems) -> None:
     """Report exact duplicate rows and rows repeating a primary key with other values."""
-    key = table_schema(table.name)["primaryKey"]
+    key = table_schema(table.name, None)["primaryKey"]
     frame = table.frame[table.usable(key)]
     repeated = frame.index[frame.duplicated(subset=key)]
     first: dict[tuple[str, ...], int] = {}
@@ -406,12 +635,16 @@ def _check_primary_key(table: _Table, problems: _Problems) -> None:
         differs = [c for c in frame.columns if frame.at[line, c] != frame.at[original, c]]
         if differs:
             values = "/".join(frame.at[line, c] for c in differs)
-            rule = f"duplicate-key: same {named} as line {original} but different values"
+            rule = f"duplicate-key: an earlier line has the same {named} but different values"
+            before = "/".join(frame.at[original, c] for c in differs)
+            values = f"{values} (line {original}: {before})"
             problems.add(table.file, rule, row=int(line), column=", ".join(differs), value=values)
         else:
             values = "/".join(frame.at[line, c] for c in key)
-            rule = f"duplicate-row: exact copy of line {original}"
-            problems.add(table.file, rule, row=int(line), column=named, value=values)
+            rule = "duplicate-row: an exact copy of an earlier line"
+            problems.add(
+                table.file, rule, row=int(line), column=named, value=f"{values} (line {original})"
+            )
 
 
 # -- across tables ---------------------------------------------------------------------------
@@ -425,11 +658,14 @@ def _check_foreign_key(
     if reference is None:
         return
     known = set(reference.keys(key["reference"]["fields"]).itertuples(index=False, name=None))
+    claimed = reference.claimed(key["reference"]["fields"])
     names = ", ".join(key["fields"])
     rule = f"foreign-key: no row of {reference.file} has this {names}"
+    consequence = f"{rule} (consequence of its rejected row in {reference.file}, reported above)"
     for line, *values in table.keys(key["fields"]).itertuples(name=None):
         if tuple(values) not in known:
-            problems.add(table.file, rule, row=int(line), column=names, value="/".join(values))
+            because = consequence if tuple(values) in claimed else rule
+            problems.add(table.file, because, row=int(line), column=names, value="/".join(values))
 
 
 def _check_has_session(
@@ -440,8 +676,11 @@ def _check_has_session(
         return
     ids = table.keys([column])[column]
     unused = ids[~ids.isin(sessions.keys([column])[column])]
+    claimed = {value for (value,) in sessions.claimed([column])}
     rule = "no-session: no row of sessions.csv refers to it"
-    problems.add_cells(table.file, unused, column, rule)
+    consequence = f"{rule} (consequence of its rejected row in sessions.csv, reported above)"
+    problems.add_cells(table.file, unused[~unused.isin(claimed)], column, rule)
+    problems.add_cells(table.file, unused[unused.isin(claimed)], column, consequence)
 
 
 def _check_coded_present(table: _Table, consensus: _Table | None, problems: _Problems) -> None:
@@ -456,20 +695,47 @@ def _check_coded_present(table: _Table, consensus: _Table | None, problems: _Pro
     problems.add_cells(table.file, absent.set_index("line")["theme"], "theme", rule)
 
 
+def _covered(table: _Table, columns: Sequence[str]) -> set[tuple[str, ...]]:
+    """Key prefixes under which a row was rejected: its missing rows are not reported again.
+
+    A row whose first ``k`` key cells are usable but whose next one is not (an
+    unknown theme, say) may be the very row that looks missing, so nothing is
+    reported missing under those ``k`` values. A rejected first key cell covers
+    nothing (it would hide every gap of the file).
+    """
+    usable = ~table.unusable[list(columns)]
+    rejected = table.frame.loc[~usable.all(axis=1), list(columns)]
+    covered = set()
+    for line, *values in rejected.itertuples(name=None):
+        depth = 0
+        while depth < len(columns) and usable.at[line, columns[depth]]:
+            depth += 1
+        if depth > 0:
+            covered.add(tuple(values[:depth]))
+    return covered
+
+
+def _is_covered(key: tuple[str, ...], covered: set[tuple[str, ...]]) -> bool:
+    """Whether a rejected row may explain a gap at ``key`` (see :func:`_covered`)."""
+    return any(key[:depth] in covered for depth in range(1, len(key) + 1))
+
+
 def _check_complete(
-    table: _Table, levels: Sequence[tuple[str, Sequence[str]]], problems: _Problems
+    table: _Table, levels: Sequence[tuple[str, Sequence[str]]], rule: str, problems: _Problems
 ) -> None:
     """Report every missing combination of ``levels``, at the coarsest level it is missing.
 
-    A session without any row gives one problem, a rater missing from one session
-    gives one problem, a single missing theme gives one problem.
+    A session without any row gives one problem, an informant missing from one
+    session gives one problem, a single missing theme gives one problem. The
+    missing combination is the problem's ``value`` (``S1/client/trust``); gaps a
+    rejected row may explain are left out (see :func:`_covered`).
     """
     columns = [column for column, _ in levels]
     rows = table.keys(columns).itertuples(index=False, name=None)
     prefixes = set()
     for row in rows:
         prefixes.update(row[:depth] for depth in range(1, len(row) + 1))
-    grid = " x ".join(column.removesuffix("_id") for column in columns)
+    covered = _covered(table, columns)
 
     def walk(prefix: tuple[str, ...]) -> None:
         column, values = levels[len(prefix)]
@@ -478,40 +744,61 @@ def _check_complete(
             if here in prefixes:
                 if len(here) < len(levels):
                     walk(here)
-                continue
-            context = ", ".join(f"{c} {v}" for c, v in zip(columns, here, strict=False))
-            rule = f"missing-rows: no row for {context} (one row per {grid} is needed)"
-            problems.add(table.file, rule, column=column, value=value)
+            elif not _is_covered(here, covered):
+                problems.add(table.file, rule, column=column, value="/".join(here))
 
     walk(())
 
 
-def _rater_order(rater: str) -> int:
-    """Sort key for rater codes: R2 before R10."""
-    return int(rater[1:])
+def _check_raters(ratings: _Table, problems: _Problems) -> None:
+    """At least two raters (counted over every row), and one spelling per rater."""
+    named = sorted(set(ratings.frame["rater"]) - {""})
+    if len(named) < 2 and len(ratings.frame):
+        rule = "raters: reliability needs at least two raters; ratings.csv names fewer"
+        problems.add(ratings.file, rule, column="rater", value=", ".join(named))
+    spellings: dict[str, list[str]] = {}
+    for name in named:
+        spellings.setdefault(name.casefold(), []).append(name)
+    for same in spellings.values():
+        if len(same) > 1:
+            rule = "rater-spelling: these names differ only in case; spell each rater one way"
+            problems.add(ratings.file, rule, column="rater", value=" / ".join(same))
 
 
-def _check_coding_complete(tables: Mapping[str, _Table | None], problems: _Problems) -> None:
-    """Check that ratings.csv and consensus.csv cover every session, informant and theme."""
+def _check_coding_complete(
+    tables: Mapping[str, _Table | None], design: Design, problems: _Problems
+) -> None:
+    """Check the coding design of ratings.csv and the completeness of consensus.csv.
+
+    A rater has rows only for the interviews they coded, but for every theme of
+    each of them (``present`` may be empty: an explicit missing rating). The
+    consensus has a row for every session x informant x theme of the design.
+    """
     sessions, ratings, consensus = tables["sessions"], tables["ratings"], tables["consensus"]
-    if sessions is None:
+    if ratings is not None and not ratings.missing_columns:
+        _check_raters(ratings, problems)
+        columns = ["session_id", "informant", "rater", "theme"]
+        covered = _covered(ratings, columns)
+        coded = ratings.keys(columns).groupby(columns[:3], sort=False)["theme"].agg(set)
+        rule = (
+            "missing-rows: a rater who coded an interview needs a row for every theme "
+            "(leave present empty for a missing rating)"
+        )
+        for interview, themes in coded.items():
+            for theme in design.themes:
+                if theme not in themes and not _is_covered(interview, covered):
+                    value = "/".join((*interview, theme))
+                    problems.add(ratings.file, rule, column="theme", value=value)
+    if sessions is None or consensus is None or consensus.missing_columns:
         return
     session_ids = sorted(sessions.keys(["session_id"])["session_id"].unique())
-    if ratings is not None and not ratings.missing_columns:
-        raters = sorted(ratings.keys(["rater"])["rater"].unique(), key=_rater_order)
-        if len(raters) < 2 and len(ratings.frame):
-            rule = "raters: agreement needs at least two raters (R1, R2, ...)"
-            problems.add(ratings.file, rule, column="rater", value=", ".join(raters))
-        levels = [
-            ("session_id", session_ids),
-            ("rater", raters),
-            ("informant", INFORMANTS),
-            ("theme", THEMES),
-        ]
-        _check_complete(ratings, levels, problems)
-    if consensus is not None and not consensus.missing_columns:
-        levels = [("session_id", session_ids), ("informant", INFORMANTS), ("theme", THEMES)]
-        _check_complete(consensus, levels, problems)
+    levels = [
+        ("session_id", session_ids),
+        ("informant", design.informants),
+        ("theme", design.themes),
+    ]
+    rule = "missing-rows: consensus.csv needs one row per session x informant x theme"
+    _check_complete(consensus, levels, rule, problems)
 
 
 # -- codebook.yaml and datapackage.json ------------------------------------------------------
@@ -566,7 +853,7 @@ def _check_facets_allowed(facets: _Table, codebook: Mapping[str, Any], problems:
 
 
 def _read_datapackage(folder: Path, problems: _Problems) -> dict[str, Any] | None:
-    """Parse datapackage.json (optional) and compare its sha256 hashes with the files."""
+    """Parse datapackage.json (optional); :func:`_check_hashes` compares it with the files."""
     path = _study_file(folder, DATAPACKAGE_FILE, problems, required=False)
     raw = None if path is None else _read_bytes(path, DATAPACKAGE_FILE, problems, DATAPACKAGE_LIMIT)
     if raw is None:
@@ -591,6 +878,12 @@ def _read_datapackage(folder: Path, problems: _Problems) -> dict[str, Any] | Non
     if not isinstance(package.get(SYNTHETIC_KEY, {}), dict):
         rule = "datapackage: must be an object (seed, scale, generator) when present"
         problems.add(DATAPACKAGE_FILE, rule, column=SYNTHETIC_KEY)
+    return package
+
+
+def _check_hashes(folder: Path, package: Mapping[str, Any], problems: _Problems) -> None:
+    """Compare the sha256 hashes datapackage.json records with the files."""
+    resources = package["resources"]
     hashed = {}
     for index, resource in enumerate(resources):
         if isinstance(resource, dict) and isinstance(resource.get("path"), str):
@@ -623,27 +916,45 @@ def _read_datapackage(folder: Path, problems: _Problems) -> dict[str, Any] | Non
                 continue
             if recorded != actual:
                 rule = (
-                    f"hash: the file's content does not match {recorded} recorded in "
-                    "datapackage.json (edited after it was written?)"
+                    "hash: the file's content does not match its hash in datapackage.json "
+                    "(edited after it was written?)"
                 )
-                problems.add(file, rule, value=actual)
-    return package
+                problems.add(file, rule)
 
 
 # -- the loaded study ------------------------------------------------------------------------
 
 
+def _read_design(
+    package: Mapping[str, Any] | None, codebook: Mapping[str, Any] | None, problems: _Problems
+) -> Design | None:
+    """Read the study's design; a malformed ``alliance:study`` record is one problem per fault."""
+    try:
+        return read_design(package, codebook or {})
+    except DesignError as error:
+        for where, rule in error.problems:
+            problems.add(DATAPACKAGE_FILE, f"design: {rule}", column=where)
+    return None
+
+
 def _typed_frame(table: _Table) -> pd.DataFrame:
-    """Convert a checked table to its schema types; extra columns stay text."""
+    """Convert a checked table to its schema types; extra columns stay text.
+
+    Optional integers become nullable ``Int64``, except ``present``: ``int64``
+    when every rating is given, ``Int64`` only when some rating is missing.
+    """
     frame = table.frame.reset_index(drop=True)
     columns = {}
-    for spec in table_schema(table.name)["fields"]:
+    for spec in table.fields:
         values = frame[spec["name"]]
         required = spec.get("constraints", {}).get("required", False)
         if not required:
             values = values.mask(values == "")
         if spec["type"] == "integer":
-            values = values.astype("int64" if required else "Int64")
+            whole = required or (spec["name"] == "present" and values.notna().all())
+            values = values.astype("int64" if whole else "Int64")
+        elif spec["type"] == "number":
+            values = values.astype("float64")
         columns[spec["name"]] = values
     extras = {column: frame[column] for column in frame.columns if column not in columns}
     return pd.DataFrame({**columns, **extras})
@@ -670,6 +981,11 @@ class Study:
         The ``"alliance:synthetic"`` property of ``datapackage.json`` (seed,
         scale, generator) for generated data; ``None`` when the folder does not declare
         its provenance (real data, or data made by another program).
+    design : alliance.data.design.Design
+        The study's design (themes and labels from its codebook, informants,
+        groups, settings, ranges, what it reconstructs). A ``Study`` built in
+        memory without one is the compendium's reconstructed study
+        (:func:`article_design`).
 
     Examples
     --------
@@ -690,26 +1006,34 @@ class Study:
     codebook: dict[str, Any]
     path: Path
     synthetic: dict[str, Any] | None = None
+    design: Design = field(default_factory=lambda: article_design())
 
     @property
     def dyads(self) -> pd.DataFrame:
-        """One row per session: who met whom, where, and whether they share an ethnicity.
+        """One row per session: who met whom, where, and which group the session is in.
 
         Returns
         -------
         pandas.DataFrame
             Columns ``session_id``, ``client_id``, ``therapist_id``, ``clinic_id``,
-            ``client_ethnicity``, ``therapist_ethnicity`` and ``dyad_type``
-            (``concordant`` when client and therapist ethnicity are equal, else
-            ``discordant``), sorted by ``session_id``.
+            ``client_ethnicity``, ``therapist_ethnicity`` and ``dyad_type``, sorted
+            by ``session_id``. The two ``*_ethnicity`` columns hold the values of
+            the design's grouping variable (``ethnicity`` in schema 1; missing for
+            a therapist without the column). ``dyad_type`` is the session's group
+            (:attr:`alliance.data.design.Grouping.labels`): with the ``match``
+            rule ``same`` (``concordant``) when both values are equal, else
+            ``different`` (``discordant``); with the ``client`` rule the client's value.
 
         Examples
         --------
         >>> load_study().dyads["dyad_type"].value_counts().sort_index().to_dict()
         {'concordant': 26, 'discordant': 29}
         """
-        clients = self.clients[["client_id", "ethnicity"]]
-        therapists = self.therapists[["therapist_id", "clinic_id", "ethnicity"]]
+        grouping = self.design.grouping
+        variable = grouping.variable
+        clients = self.clients[["client_id", variable]].rename(columns={variable: "ethnicity"})
+        therapists = self.therapists.reindex(columns=["therapist_id", "clinic_id", variable])
+        therapists = therapists.rename(columns={variable: "ethnicity"})
         dyads = (
             self.sessions[["session_id", "client_id", "therapist_id"]]
             .merge(
@@ -726,9 +1050,12 @@ class Study:
             )
         )
         ethnicities = dyads[["client_ethnicity", "therapist_ethnicity"]]
-        same = ethnicities["client_ethnicity"] == ethnicities["therapist_ethnicity"]
-        dyad_type = same.map({True: "concordant", False: "discordant"})
-        dyads["dyad_type"] = dyad_type.where(ethnicities.notna().all(axis=1))
+        if grouping.rule == "match":
+            same = ethnicities["client_ethnicity"] == ethnicities["therapist_ethnicity"]
+            dyad_type = same.map({True: grouping.same, False: grouping.different})
+            dyads["dyad_type"] = dyad_type.where(ethnicities.notna().all(axis=1))
+        else:
+            dyads["dyad_type"] = ethnicities["client_ethnicity"]
         columns = [
             "session_id",
             "client_id",
@@ -741,6 +1068,19 @@ class Study:
         return dyads[columns].sort_values("session_id", ignore_index=True)
 
 
+@functools.cache
+def article_design() -> Design:
+    """Return the design of the compendium's reconstructed study (schema 1, the article's).
+
+    Examples
+    --------
+    >>> design = article_design()
+    >>> design.schema_version, len(design.themes), design.reconstructs_article
+    (1, 8, True)
+    """
+    return dataclasses.replace(read_design({}, load_codebook()), reconstructs=DOI)
+
+
 @dataclass
 class _Inspection:
     """Everything read from a study folder, with the problems found."""
@@ -750,19 +1090,26 @@ class _Inspection:
     codebook: dict[str, Any] | None
     package: dict[str, Any] | None
     problems: pd.DataFrame
+    design: Design | None = None
 
     def study(self) -> Study:
         """Return the typed study (only call when there are no problems)."""
         frames = {name: _typed_frame(table) for name, table in self.tables.items() if table}
         synthetic = None if self.package is None else self.package.get(SYNTHETIC_KEY)
-        return Study(**frames, codebook=self.codebook or {}, path=self.folder, synthetic=synthetic)
+        return Study(
+            **frames,
+            codebook=self.codebook or {},
+            path=self.folder,
+            synthetic=synthetic,
+            design=self.design or VERSION_1,
+        )
 
     def extra_columns(self) -> dict[str, list[str]]:
         """Columns beyond the schema, per file (kept as text, not checked)."""
         extras = {}
-        for name, table in self.tables.items():
+        for table in self.tables.values():
             if table is not None:
-                known = {spec["name"] for spec in table_schema(name)["fields"]}
+                known = {spec["name"] for spec in table.fields}
                 extra = [column for column in table.frame.columns if column not in known]
                 if extra:
                     extras[table.file] = extra
@@ -778,28 +1125,37 @@ def _inspect(folder: Path) -> _Inspection:
     if not os.access(folder, os.R_OK | os.X_OK):
         problems.add(str(folder), "unreadable: permission denied for the study folder")
         return _Inspection(folder, {}, None, None, problems.frame())
-    tables = {name: _read_table(folder, name, problems) for name in TABLES}
+    codebook = _read_codebook(folder, problems)
+    package = _read_datapackage(folder, problems)
+    design = _read_design(package, codebook, problems)
+    if design is None:
+        return _Inspection(folder, {}, codebook, package, problems.frame())
+    tables = {name: _read_table(folder, name, problems, design) for name in TABLES}
     present = {name: table for name, table in tables.items() if table is not None}
-    for name, table in present.items():
-        for spec in table_schema(name)["fields"]:
-            if spec["name"] not in table.missing_columns:
-                _check_field(table, spec, problems)
+    for table in present.values():
+        for spec in table.fields:
+            if spec["name"] in table.missing_columns:
+                continue
+            if spec["name"] == "theme" and codebook is None:
+                spec = {**spec, "constraints": {"required": True}}  # themes unknown: see codebook
+            _check_field(table, spec, problems)
     for name, table in present.items():
         _check_primary_key(table, problems)
-        for key in foreign_keys(name):
+        for key in foreign_keys(name, design):
             _check_foreign_key(table, key, tables, problems)
     for name, column in (("therapists", "therapist_id"), ("clients", "client_id")):
         if tables[name] is not None:
             _check_has_session(tables[name], column, tables["sessions"], problems)
-    _check_coding_complete(tables, problems)
+    if codebook is not None:
+        _check_coding_complete(tables, design, problems)
     for name in ("facets", "excerpts"):
         if tables[name] is not None:
             _check_coded_present(tables[name], tables["consensus"], problems)
-    codebook = _read_codebook(folder, problems)
     if codebook is not None and tables["facets"] is not None:
         _check_facets_allowed(tables["facets"], codebook, problems)
-    package = _read_datapackage(folder, problems)
-    return _Inspection(folder, tables, codebook, package, problems.frame())
+    if package is not None:
+        _check_hashes(folder, package, problems)
+    return _Inspection(folder, tables, codebook, package, problems.frame(), design)
 
 
 def load_study(path: str | Path | None = None) -> Study:
@@ -836,17 +1192,83 @@ def load_study(path: str | Path | None = None) -> Study:
     return inspection.study()
 
 
-def validation_report(path: str | Path | None = None) -> int:
+def coding_coverage(study: Study) -> pd.DataFrame:
+    """Count, per informant, the interviews coded by two or more raters, by one, or by none.
+
+    An interview counts as coded by a rater when the rater gave at least one
+    code (``present`` 0 or 1) in it; reliability can only use the double-coded ones.
+
+    Parameters
+    ----------
+    study : Study
+        A loaded study.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per informant of the design: ``informant``, ``interviews``,
+        ``double_coded``, ``single_coded`` and ``not_coded`` (not coded
+        independently; only the consensus codes it).
+
+    Examples
+    --------
+    >>> coding_coverage(load_study()).to_dict("records")[0]
+    {'informant': 'client', 'interviews': 55, 'double_coded': 55, 'single_coded': 0, 'not_coded': 0}
+    """
+    given = study.ratings[study.ratings["present"].notna()]
+    raters = given.groupby(["session_id", "informant"])["rater"].nunique()
+    rows = []
+    for informant in study.design.informants:
+        counts = raters.xs(informant, level="informant") if len(raters) else raters
+        counts = counts.reindex(study.sessions["session_id"], fill_value=0)
+        rows.append(
+            {
+                "informant": informant,
+                "interviews": len(counts),
+                "double_coded": int((counts >= 2).sum()),
+                "single_coded": int((counts == 1).sum()),
+                "not_coded": int((counts == 0).sum()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _coverage_lines(study: Study) -> list[str]:
+    """Say how the interviews were coded, when not every interview was coded by every rater."""
+    coverage = coding_coverage(study)
+    raters = study.ratings["rater"].nunique()
+    crossed = len(study.ratings) == raters * coverage["interviews"].sum() * len(study.design.themes)
+    if crossed:
+        return []
+    parts = [
+        f"{row.informant} interviews: {row.double_coded} double-coded, "
+        f"{row.single_coded} single-coded, {row.not_coded} not independently coded"
+        for row in coverage.itertuples()
+    ]
+    lines = ["Coding design: " + "; ".join(parts) + "."]
+    if coverage["double_coded"].sum() == 0:
+        lines.append(
+            "note: no interview was coded by two raters, so inter-rater reliability cannot be "
+            "computed; the other analyses use the consensus coding."
+        )
+    return lines
+
+
+def validation_report(path: str | Path | None = None, suggest_fixes: bool = False) -> int:
     """Print the validation report of a study folder; return the exit code.
 
-    This is ``python -m alliance validate DIR``. It prints every problem (the
-    same text as :class:`StudyValidationError`) or a summary of the valid study,
-    plus any extra columns (kept, not checked).
+    This is ``python -m alliance validate DIR``. It prints the problems grouped
+    by cause (:func:`format_problems`; with ``suggest_fixes``, then the likely
+    fix of the most common causes) or a summary of the valid study (how its
+    interviews were coded when not every rater coded every interview), plus any
+    extra columns (kept, not checked).
 
     Parameters
     ----------
     path : str or pathlib.Path, optional
         The study folder; defaults as in :func:`load_study`.
+    suggest_fixes : bool
+        Also print the likely fix for the :data:`SUGGESTIONS` most common causes.
 
     Returns
     -------
@@ -869,6 +1291,12 @@ def validation_report(path: str | Path | None = None) -> int:
         print(f"note: no {DATAPACKAGE_FILE}: hashes not checked (see schema.write_datapackage)")
     if len(inspection.problems):
         print(format_problems(folder, inspection.problems))
+        if inspection.problems["rule"].str.startswith("design:").any():
+            print("note: the tables were not checked: correct the alliance:study record first.")
+        if suggest_fixes:
+            print("Likely fixes, most common cause first:")
+            for line in fix_suggestions(folder, inspection.problems):
+                print(f"  - {line}")
         return 1
     study = inspection.study()
     raters = study.ratings["rater"].nunique()
@@ -885,4 +1313,6 @@ def validation_report(path: str | Path | None = None) -> int:
     else:
         made = ", ".join(f"{key} {value}" for key, value in sorted(study.synthetic.items()))
         print(f"SYNTHETIC data, generated ({made}).")
+    for line in _coverage_lines(study):
+        print(line)
     return 0

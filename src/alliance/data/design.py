@@ -57,6 +57,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from alliance.data.codebook import ID_PATTERN
 from alliance.data.published import DOI
 
 __all__ = [
@@ -68,6 +69,7 @@ __all__ = [
     "Design",
     "DesignError",
     "Grouping",
+    "design_record",
     "read_design",
 ]
 
@@ -86,10 +88,13 @@ ARTICLE_GENERATOR = "alliance.article.reconstruction.write_study"
 INFORMANTS: tuple[str, ...] = ("client", "therapist")
 """Whose post-intake interviews a study may code, in this order."""
 
+RANGE_TABLES: tuple[str, ...] = ("clinics", "therapists", "clients")
+"""Tables whose columns may carry a declared range (``"clients.age"``)."""
+
 RULES: tuple[str, ...] = ("match", "client")
 """How sessions fall into groups: client and therapist match or not; the client's own group."""
 
-ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
+ID_RE = re.compile(ID_PATTERN + r"\Z")
 """Safe identifiers (raters, group names): letters, digits, ``_ . -``, no leading sign."""
 
 
@@ -299,8 +304,14 @@ def _ranges(value: object, problems: list[tuple[str, str]]) -> dict[str, tuple[A
         numbers = ok and all(
             b is None or (isinstance(b, int | float) and not isinstance(b, bool)) for b in bounds
         )
-        if not numbers or "." not in str(column):
+        if not numbers:
             problems.append((f"{where}.{column}", "must be [minimum, maximum] (null: open)"))
+            continue
+        table, _, name = str(column).partition(".")
+        if table not in RANGE_TABLES or not ID_RE.match(name):
+            tables = ", ".join(RANGE_TABLES)
+            rule = f'must name "<table>.<column>" of a table among {tables}'
+            problems.append((f"{where}.{column}", rule))
             continue
         low, high = bounds
         if low is not None and high is not None and low > high:
@@ -378,3 +389,35 @@ reads schema versions 1 to 2 (got 3)
     if problems:
         raise DesignError(problems)
     return design
+
+
+def design_record(design: Design) -> dict[str, Any]:
+    """Return the ``"alliance:study"`` record of a design (what :func:`read_design` reads).
+
+    Themes are not part of it: they are the codebook's.
+
+    Examples
+    --------
+    >>> design = Design(schema_version=2, informants=("client",), settings=None, ranges={})
+    >>> record = design_record(design)
+    >>> record["informants"], record["groups"]["rule"]
+    (['client'], 'match')
+    >>> read_design({STUDY_KEY: record}, {"themes": []}) == design
+    True
+    """
+    grouping = design.grouping
+    groups: dict[str, Any] = {
+        "rule": grouping.rule,
+        "variable": grouping.variable,
+        "values": list(grouping.values),
+    }
+    if grouping.rule == "match":
+        groups.update(same=grouping.same, different=grouping.different)
+    return {
+        "schema_version": max(design.schema_version, 2),
+        "informants": list(design.informants),
+        "groups": groups,
+        "settings": None if design.settings is None else list(design.settings),
+        "ranges": {column: list(bounds) for column, bounds in design.ranges.items()},
+        "reconstructs": design.reconstructs,
+    }

@@ -5,7 +5,14 @@ The study folder holds eight UTF-8 CSV tables, a ``codebook.yaml`` and a
 :func:`write_datapackage`). This module is the single definition of what each table
 must look like: column names, types, code lists, ranges, which values are
 required, primary keys and foreign keys, and a plain-language description of
-every column. The same definitions are
+every column.
+
+The schema follows the study's design (:class:`alliance.data.design.Design`):
+``table_schema(table, design)`` takes the theme ids from the study's codebook,
+the informants, the grouping variable and its values, the allowed settings and
+the declared ranges from the design. Without a design (or with a schema-1
+design) the tables are those of schema version 1, the synthetic study's. The
+same definitions are
 
 * written into ``datapackage.json`` as `Frictionless Table Schemas
   <https://specs.frictionlessdata.io/table-schema/>`_ by :func:`write_datapackage`,
@@ -20,6 +27,13 @@ Examples
 ('clinics', 'therapists', 'clients')
 >>> table_schema("sessions")["primaryKey"]
 ['session_id']
+>>> from alliance.data.design import Design, Grouping
+>>> design = Design(schema_version=2, themes=("heard", "doubt"), informants=("client",),
+...                 grouping=Grouping(rule="client", variable="arm", values=("a", "b", "c")))
+>>> [f["name"] for f in table_schema("clients", design)["fields"]]
+['client_id', 'arm', 'gender', 'age', 'education_years']
+>>> table_schema("consensus", design)["fields"][2]["constraints"]["enum"]
+['heard', 'doubt']
 """
 
 from __future__ import annotations
@@ -33,7 +47,8 @@ from typing import Any
 
 import pandas as pd
 
-from alliance.data.codebook import INFORMANTS, THEMES, VALENCES
+from alliance.data.codebook import ID_PATTERN, INFORMANTS, THEMES, VALENCES, load_codebook
+from alliance.data.design import STUDY_KEY, SYNTHETIC_KEY, Design, design_record, read_design
 
 SETTINGS: tuple[str, ...] = ("community", "hospital outpatient")
 """Kinds of mental health clinic in the study."""
@@ -41,11 +56,8 @@ SETTINGS: tuple[str, ...] = ("community", "hospital outpatient")
 ETHNICITIES: tuple[str, ...] = ("Ashkenazi", "Mizrahi")
 """Ethnic groups recorded for clients and therapists (the two groups of this study)."""
 
-ID_PATTERN = "[A-Za-z0-9][A-Za-z0-9_.-]*"
-"""Identifiers: letters, digits, ``_``, ``.`` and ``-``, starting with a letter or digit."""
-
 RATER_PATTERN = "R[1-9][0-9]*"
-"""Rater codes R1, R2, ... (any number of raters, at least two)."""
+"""Rater codes of schema version 1: R1, R2, ... (schema 2 names raters freely: ID_PATTERN)."""
 
 MISSING_VALUES: list[str] = [""]
 """Only an empty cell counts as missing; ``NA`` or ``-`` are ordinary text."""
@@ -70,8 +82,6 @@ LICENSE: dict[str, str] = {
     "path": "https://creativecommons.org/licenses/by/4.0/",
     "title": "Creative Commons Attribution 4.0 International",
 }
-SYNTHETIC_KEY = "alliance:synthetic"
-"""Custom ``datapackage.json`` property marking generated (not real) data."""
 
 
 def _field(
@@ -305,13 +315,159 @@ rows with an empty cell (an excerpt without a facet would fail).
 """
 
 
-def table_schema(table: str) -> dict[str, Any]:
+_DEMOGRAPHICS: dict[str, list[str]] = {
+    "clinics": ["setting"],
+    "therapists": ["gender", "profession", "years_experience"],
+    "clients": ["gender", "age", "education_years"],
+}
+"""The optional descriptive columns of schema 2 (all but keys and the grouping variable)."""
+
+
+def _fields(table: str) -> dict[str, dict[str, Any]]:
+    """Return copies of the schema-1 fields of a table, by name."""
+    return {spec["name"]: copy.deepcopy(spec) for spec in _RESOURCES[table]["fields"]}
+
+
+def _optional(spec: dict[str, Any], **constraints: Any) -> dict[str, Any]:
+    """Make a field optional with only ``constraints`` (no range, no code list otherwise)."""
+    spec["constraints"] = dict(constraints)
+    if not spec["constraints"]:
+        del spec["constraints"]
+    return spec
+
+
+def _grouping_field(table: str, design: Design) -> dict[str, Any]:
+    """Return the column carrying the study's grouping variable (clients, therapists)."""
+    grouping = design.grouping
+    who = "Client" if table == "clients" else "Therapist"
+    return _field(
+        grouping.variable,
+        "string",
+        f"{who}'s {grouping.variable}, declared in datapackage.json as the study's grouping "
+        f"variable: {grouping.describe()}.",
+        enum=list(grouping.values),
+    )
+
+
+def _people_fields(table: str, design: Design) -> list[dict[str, Any]]:
+    """Fields of clinics, therapists or clients under a schema-2 design."""
+    old = _fields(table)
+    keys = [spec for name, spec in old.items() if name not in _DEMOGRAPHICS[table]]
+    keys = [spec for spec in keys if spec["name"] != "ethnicity"]
+    grouped = table == "clients" or (table == "therapists" and design.grouping.rule == "match")
+    variable = [_grouping_field(table, design)] if grouped else []
+    rest = []
+    for name in _DEMOGRAPHICS[table]:
+        if variable and name == design.grouping.variable:
+            continue
+        spec = old[name]
+        if name == "setting" and design.settings is not None:
+            rest.append(_optional(spec, enum=list(design.settings)))
+        else:
+            rest.append(_optional(spec))
+    return [*keys, *variable, *rest]
+
+
+def _apply_ranges(table: str, fields: list[dict[str, Any]], design: Design) -> None:
+    """Add the ranges ``design.ranges`` declares for ``table`` (a new column: optional number)."""
+    by_name = {spec["name"]: spec for spec in fields}
+    for where, (low, high) in design.ranges.items():
+        name, column = where.split(".", 1)
+        if name != table:
+            continue
+        if column not in by_name:
+            by_name[column] = _field(
+                column,
+                "number",
+                f"{column}, a number with a range declared by the study.",
+                required=False,
+            )
+            fields.append(by_name[column])
+        spec = by_name[column]
+        if spec["type"] not in ("integer", "number"):
+            spec["type"] = "number"
+        rules = spec.setdefault("constraints", {})
+        rules.pop("enum", None)
+        if low is not None:
+            rules["minimum"] = low
+        if high is not None:
+            rules["maximum"] = high
+
+
+def _design_fields(table: str, design: Design) -> list[dict[str, Any]]:
+    """Fields of a table under a schema-2 design."""
+    if table in _DEMOGRAPHICS:
+        fields = _people_fields(table, design)
+        _apply_ranges(table, fields, design)
+        return fields
+    fields = list(_fields(table).values())
+    for spec in fields:
+        rules = spec.get("constraints", {})
+        if spec["name"] == "informant":
+            rules["enum"] = list(design.informants)
+            spec["description"] = (
+                "Whose post-intake interview was coded: " + " or ".join(design.informants) + "."
+            )
+        elif spec["name"] == "theme":
+            rules["enum"] = list(design.themes)
+            if table in ("ratings", "consensus"):
+                spec["description"] = "Theme id from codebook.yaml."
+        elif spec["name"] == "rater":
+            rules["pattern"] = ID_PATTERN
+            spec["description"] = (
+                "Rater who coded the interview, any name of letters, digits, _ . -; a rater "
+                "has rows only for the interviews they coded."
+            )
+        elif spec["name"] == "present" and table == "ratings":
+            del rules["required"]
+            spec["description"] = (
+                _PRESENT + " (this rater's code); empty: an explicit missing rating."
+            )
+    return fields
+
+
+def optional_columns(table: str, design: Design | None = None) -> tuple[str, ...]:
+    """Return the columns a study file may leave out of its header.
+
+    An absent column reads as empty cells. Schema 1 allows only
+    :data:`OPTIONAL_COLUMNS`; schema 2 also every descriptive column of clinics,
+    therapists and clients (settings, gender, age, ...), grouping variable aside.
+
+    Examples
+    --------
+    >>> optional_columns("clients")
+    ()
+    >>> optional_columns("clients", Design(schema_version=2))
+    ('gender', 'age', 'education_years')
+    """
+    columns = OPTIONAL_COLUMNS.get(table, ())
+    if design is None or design.schema_version < 2 or table not in _DEMOGRAPHICS:
+        return columns
+    required = {
+        spec["name"]
+        for spec in table_schema(table, design)["fields"]
+        if spec.get("constraints", {}).get("required")
+    }
+    return tuple(
+        spec["name"]
+        for spec in table_schema(table, design)["fields"]
+        if spec["name"] not in required
+    )
+
+
+def table_schema(table: str, design: Design | None = None) -> dict[str, Any]:
     """Return the Frictionless Table Schema of one study table.
 
     Parameters
     ----------
     table : str
         One of :data:`TABLES`.
+    design : Design, optional
+        The study's design. ``None``: schema version 1 as written for the
+        synthetic study (its eight themes, raters R1, R2, ...). A schema-1
+        design keeps those rules with the codebook's themes; a schema-2 design
+        gives the study's themes, informants, rater names, grouping variable,
+        settings and ranges (see the module's description).
 
     Returns
     -------
@@ -337,16 +493,26 @@ def table_schema(table: str) -> dict[str, Any]:
     resource = _RESOURCES[table]
     schema = {key: copy.deepcopy(value) for key, value in resource.items() if key != "description"}
     schema["missingValues"] = list(MISSING_VALUES)
+    if design is None:
+        return schema
+    if design.schema_version < 2:
+        for spec in schema["fields"]:
+            if spec["name"] == "theme":
+                spec["constraints"]["enum"] = list(design.themes)
+        return schema
+    schema["fields"] = _design_fields(table, design)
     return schema
 
 
-def foreign_keys(table: str) -> list[dict[str, Any]]:
+def foreign_keys(table: str, design: Design | None = None) -> list[dict[str, Any]]:
     """Return every foreign key of a table, including :data:`OPTIONAL_FOREIGN_KEYS`.
 
     Parameters
     ----------
     table : str
         One of :data:`TABLES`.
+    design : Design, optional
+        The study's design (the keys are the same in every schema version).
 
     Returns
     -------
@@ -359,7 +525,8 @@ def foreign_keys(table: str) -> list[dict[str, Any]]:
     >>> [key["reference"]["resource"] for key in foreign_keys("excerpts")]
     ['consensus', 'facets']
     """
-    keys = [*table_schema(table).get("foreignKeys", []), *OPTIONAL_FOREIGN_KEYS.get(table, [])]
+    declared = table_schema(table, design).get("foreignKeys", [])
+    keys = [*declared, *OPTIONAL_FOREIGN_KEYS.get(table, [])]
     return copy.deepcopy(keys)
 
 
@@ -503,7 +670,9 @@ def _resource(folder: Path, name: str, path: str, **properties: Any) -> dict[str
     }
 
 
-def datapackage(folder: Path, synthetic: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def datapackage(
+    folder: Path, synthetic: Mapping[str, Any] | None = None, design: Design | None = None
+) -> dict[str, Any]:
     """Return the Data Package descriptor of a study folder (without writing it).
 
     Parameters
@@ -515,6 +684,10 @@ def datapackage(folder: Path, synthetic: Mapping[str, Any] | None = None) -> dic
         For generated data only: how it was made (e.g. ``seed``, ``scale``,
         ``generator``). Stored as the ``"alliance:synthetic"`` property; real
         data leave it out.
+    design : Design, optional
+        The study's design. A schema-2 design is stored as the
+        ``"alliance:study"`` record and its Table Schemas describe the tables;
+        ``None`` (or schema 1) writes the schema-1 package.
 
     Returns
     -------
@@ -543,7 +716,7 @@ def datapackage(folder: Path, synthetic: Mapping[str, Any] | None = None) -> dic
             format="csv",
             mediatype="text/csv",
             encoding="utf-8",
-            schema=table_schema(table),
+            schema=table_schema(table, design),
         )
         for table in TABLES
     ]
@@ -583,6 +756,16 @@ def datapackage(folder: Path, synthetic: Mapping[str, Any] | None = None) -> dic
     }
     if synthetic is not None:
         package[SYNTHETIC_KEY] = dict(synthetic)
+    if design is not None and design.schema_version >= 2:
+        package.update(
+            title="Coded post-intake interviews of a study of the working alliance",
+            description=(
+                "Coded post-intake interviews: themes of the study's own codebook coded by "
+                "independent raters, their consensus, facets and excerpts. The study's design "
+                "is in the alliance:study property."
+            ),
+        )
+        package[STUDY_KEY] = design_record(design)
     return package
 
 
@@ -603,7 +786,9 @@ def dumps_json(document: Mapping[str, Any]) -> str:
     return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
-def write_datapackage(out_dir: Path, synthetic: Mapping[str, Any] | None = None) -> Path:
+def write_datapackage(
+    out_dir: Path, synthetic: Mapping[str, Any] | None = None, design: Design | None = None
+) -> Path:
     r"""Write ``datapackage.json`` for the study files already in ``out_dir``.
 
     Write it last: it records the hash of every other file, so any later edit
@@ -615,6 +800,8 @@ def write_datapackage(out_dir: Path, synthetic: Mapping[str, Any] | None = None)
         Study folder; see :func:`datapackage`.
     synthetic : mapping, optional
         Provenance of generated data, stored as ``"alliance:synthetic"``.
+    design : Design, optional
+        A schema-2 design, stored as ``"alliance:study"`` (see :func:`datapackage`).
 
     Returns
     -------
@@ -637,6 +824,47 @@ def write_datapackage(out_dir: Path, synthetic: Mapping[str, Any] | None = None)
     'sha256:'
     """
     path = Path(out_dir) / DATAPACKAGE_FILE
-    text = dumps_json(datapackage(Path(out_dir), synthetic))
+    text = dumps_json(datapackage(Path(out_dir), synthetic, design))
     path.write_text(text, encoding="utf-8", newline="\n")
     return path
+
+
+def refresh_datapackage(folder: str | Path) -> Path:
+    r"""Rewrite a study folder's ``datapackage.json`` after its files were edited on purpose.
+
+    The hashes and sizes are recomputed; the study's design (``"alliance:study"``,
+    read with its ``codebook.yaml``) and provenance (``"alliance:synthetic"``)
+    are kept as they are. A folder without ``datapackage.json`` gets one
+    (schema 1, provenance not declared).
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        The study folder.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    alliance.data.codebook.CodebookError, alliance.data.design.DesignError
+        If the codebook or the design record cannot be read (nothing is written).
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> from alliance.data.examples import write_example_study
+    >>> folder = write_example_study(Path(tempfile.mkdtemp()) / "study")
+    >>> before = json.loads((folder / DATAPACKAGE_FILE).read_text())
+    >>> _ = (folder / "clinics.csv").write_text("clinic_id,setting\nC1,community\n")
+    >>> after = json.loads(refresh_datapackage(folder).read_text())
+    >>> after[STUDY_KEY] == before[STUDY_KEY], after["resources"][0]["bytes"]
+    (True, 31)
+    """
+    folder = Path(folder)
+    path = folder / DATAPACKAGE_FILE
+    package = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    design = read_design(package, load_codebook(folder / CODEBOOK_FILE))
+    return write_datapackage(folder, package.get(SYNTHETIC_KEY), design)

@@ -213,11 +213,11 @@ def minimum_detectable_difference(
 
     Raises
     ------
+    InsufficientData
+        (A ``ValueError``.) If no prevalence in [0, 1] reaches the required
+        power in that direction (the study is too small); one line.
     ValueError
         On invalid arguments.
-    InsufficientData
-        (a ``ValueError``) If no prevalence in [0, 1] reaches the required
-        power in that direction (the study is too small).
 
     Examples
     --------
@@ -344,8 +344,10 @@ def exact_minimum_detectable_difference(
 
     Raises
     ------
+    InsufficientData
+        (A ``ValueError``.) If no prevalence in that direction reaches the power.
     ValueError
-        If no prevalence in that direction reaches the power, or on invalid arguments.
+        On invalid arguments.
 
     Examples
     --------
@@ -372,7 +374,7 @@ def exact_minimum_detectable_difference(
     powers = np.array([_exact_power(reject, p1, p2) for p2 in grid])
     short = np.flatnonzero(powers < power)
     if len(short) == len(grid) or short[-1] == len(grid) - 1:
-        raise ValueError(
+        raise InsufficientData(
             f"no prevalence {direction} than p1={p1} reaches power {power} with Fisher's "
             f"exact test at n1={n1}, n2={n2}: even {limit:g} gives power {powers[-1]:.3f}"
         )
@@ -416,8 +418,10 @@ def sessions_needed(
 
     Raises
     ------
+    InsufficientData
+        (A ``ValueError``.) If ``p1 == p2``: no difference can be powered.
     ValueError
-        If ``p1 == p2`` (no difference can be powered) or on invalid arguments.
+        On invalid arguments.
 
     Examples
     --------
@@ -430,7 +434,7 @@ def sessions_needed(
     p1 = _check_proportion("p1", p1)
     p2 = _check_proportion("p2", p2)
     if p1 == p2:
-        raise ValueError("p1 and p2 are equal: there is no difference to detect")
+        raise InsufficientData("p1 and p2 are equal: there is no difference to detect")
     ratio = _check_positive("ratio", ratio)
     power = _check_proportion("power", power, open_interval=True)
     alpha = _check_proportion("alpha", alpha, open_interval=True)

@@ -43,11 +43,13 @@ from alliance.stats.checks import (
     require_values,
 )
 from alliance.study.reliability import _sort_rows, binary_agreement
-from alliance.study.sampling import DYAD_TYPES, attach_dyads
+from alliance.study.sampling import attach_dyads, group_labels
 from alliance.study.thematic import CODED_COLUMNS, select_excerpts
 
 __all__ = [
     "compare_dyad_types",
+    "compare_groups",
+    "comparison_groups",
     "facet_excerpts",
     "facet_indicators",
     "format_dyad_comparison",
@@ -60,38 +62,61 @@ def _coded_with_dyad_type(
     dyads: pd.DataFrame,
     by: Sequence[str],
     dyad_columns: Sequence[str] = (),
-) -> pd.DataFrame:
+    groups: Sequence[str] | None = None,
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """Check 0/1 codes (one row per session and ``by`` group) and attach each dyad type.
 
     ``dyads`` needs ``session_id``, ``dyad_type`` and ``dyad_columns``; every
-    session of ``coded`` must be one of its sessions.
+    session of ``coded`` must be one of its sessions. Returns the joined table
+    and the groups (:func:`alliance.study.sampling.group_labels`).
     """
     require_columns(coded, ["session_id", *by, "present"], "coded")
     require_columns(dyads, ["session_id", *dyad_columns, "dyad_type"], "dyads")
     require_binary(coded, "present", "coded")
-    require_values(dyads, "dyad_type", DYAD_TYPES, "dyads")
+    groups = group_labels(dyads["dyad_type"], groups)
+    require_values(dyads, "dyad_type", groups, "dyads")
     joined = attach_dyads(coded, dyads, columns=["dyad_type"])
     require_unique(joined, ["session_id", *by], "coded")
-    return joined
+    return joined, groups
 
 
-def _counts_by_dyad(coded: pd.DataFrame, dyads: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
+def _two_groups(groups: Sequence[str], analysis: str) -> tuple[str, str]:
+    """Return the two groups, or raise :class:`InsufficientData` saying the analysis needs two."""
+    if len(groups) != 2:
+        raise InsufficientData(
+            f"{analysis} compares two groups, and this study has {len(groups)} "
+            f"({', '.join(map(str, groups))})"
+        )
+    return groups[0], groups[1]
+
+
+def _counts_by_dyad(
+    coded: pd.DataFrame, dyads: pd.DataFrame, by: Sequence[str], groups: Sequence[str] | None
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """Count present codes and sessions per ``by`` group and dyad type (zero cells kept)."""
-    joined = _coded_with_dyad_type(coded, dyads, by)
+    joined, groups = _coded_with_dyad_type(coded, dyads, by, groups=groups)
     counts = joined.groupby([*by, "dyad_type"], sort=False)["present"].agg(
         n_present="sum", n_sessions="size"
     )
-    groups = joined[list(by)].drop_duplicates()
-    full = pd.MultiIndex.from_frame(
-        groups.merge(pd.DataFrame({"dyad_type": DYAD_TYPES}), how="cross")
-    )
+    codes = joined[list(by)].drop_duplicates()
+    full = pd.MultiIndex.from_frame(codes.merge(pd.DataFrame({"dyad_type": groups}), how="cross"))
     counts = counts.reindex(full, fill_value=0).reset_index()
-    return counts.astype({"n_present": int, "n_sessions": int})
+    return counts.astype({"n_present": int, "n_sessions": int}), groups
 
 
-def _require_both_types(table: pd.DataFrame, by: Sequence[str]) -> None:
-    """Raise :class:`InsufficientData` in one line when a code lacks a dyad type."""
-    for dyad_type in DYAD_TYPES:
+def _wide_counts(counts: pd.DataFrame, by: Sequence[str], groups: Sequence[str]) -> pd.DataFrame:
+    """One row per code: ``present_<group>`` and ``n_<group>`` for each group, in order."""
+    wide = counts.pivot(index=list(by), columns="dyad_type", values=["n_present", "n_sessions"])
+    columns = {}
+    for group in groups:
+        columns[f"present_{group}"] = wide[("n_present", group)]
+        columns[f"n_{group}"] = wide[("n_sessions", group)]
+    return pd.DataFrame(columns).reset_index()
+
+
+def _require_both_types(table: pd.DataFrame, by: Sequence[str], groups: Sequence[str]) -> None:
+    """Raise :class:`InsufficientData` in one line when a code lacks a group."""
+    for dyad_type in groups:
         empty = table[f"n_{dyad_type}"] == 0
         if empty.all():
             raise InsufficientData(
@@ -110,11 +135,14 @@ def compare_dyad_types(
     dyads: pd.DataFrame,
     by: Sequence[str] = ("informant", "theme"),
     confidence: float = 0.95,
+    groups: Sequence[str] | None = None,
+    themes: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Compare each code's prevalence in discordant and concordant dyads.
+    """Compare each code's prevalence in discordant and concordant dyads (or any two groups).
 
     For each code the function reports the risk difference (discordant minus
-    concordant) with Newcombe's hybrid score interval (Newcombe 1998, method 10;
+    concordant: the second group minus the first) with Newcombe's hybrid
+    score interval (Newcombe 1998, method 10;
     :func:`statsmodels.stats.proportion.confint_proportions_2indep` with
     ``method="newcomb"``), the two-sided Fisher exact test
     (:func:`scipy.stats.fisher_exact`) and Holm's step-down adjustment over all
@@ -133,23 +161,32 @@ def compare_dyad_types(
     confidence : float, default 0.95
         Confidence level of the risk-difference interval (use 0.90 for an
         equivalence check with two one-sided 5% tests).
+    groups : sequence of str, optional
+        The two groups, reference first: ``study.design.grouping.labels``
+        (default: :func:`alliance.study.sampling.group_labels` of ``dyads``,
+        ``("concordant", "discordant")`` for the book's data).
+    themes : sequence of str, optional
+        Theme order of the rows, ``study.design.themes`` (default:
+        :func:`alliance.study.thematic.theme_order` of ``coded``).
 
     Returns
     -------
     pandas.DataFrame
-        One row per code: the ``by`` columns, ``present_concordant``,
-        ``n_concordant``, ``present_discordant``, ``n_discordant``,
-        ``prevalence_concordant``, ``prevalence_discordant``,
+        One row per code: the ``by`` columns, ``present_<first>``,
+        ``n_<first>``, ``present_<second>``, ``n_<second>`` (e.g.
+        ``present_concordant``), ``prevalence_<first>``, ``prevalence_<second>``,
         ``risk_difference``, ``ci_low``, ``ci_high``, ``p_fisher`` and ``p_holm``,
-        sorted by ``by`` (themes in the published order).
+        sorted by ``by`` (themes in codebook order).
 
     Raises
     ------
     ValueError
         If a column is missing, ``present`` is not 0/1, a session is not in
-        ``dyads``, or a session is coded twice for the same code.
+        ``dyads`` or in no group, or a session is coded twice for the same code.
     InsufficientData
-        (A ``ValueError``.) If a code has no session of one dyad type; one line.
+        (A ``ValueError``.) If there are not exactly two groups (use
+        :func:`compare_groups` for three or more), or a code has no session of
+        one group; one line.
 
     Examples
     --------
@@ -163,21 +200,14 @@ def compare_dyad_types(
     >>> round(float(row["risk_difference"]), 3), round(float(row["p_fisher"]), 3)
     (0.5, 0.182)
     """
-    counts = _counts_by_dyad(coded, dyads, by)
-    wide = counts.pivot(index=list(by), columns="dyad_type", values=["n_present", "n_sessions"])
-    table = pd.DataFrame(
-        {
-            "present_concordant": wide[("n_present", "concordant")],
-            "n_concordant": wide[("n_sessions", "concordant")],
-            "present_discordant": wide[("n_present", "discordant")],
-            "n_discordant": wide[("n_sessions", "discordant")],
-        }
-    ).reset_index()
-    _require_both_types(table, by)
-    x1, n1 = table["present_discordant"].to_numpy(), table["n_discordant"].to_numpy()
-    x0, n0 = table["present_concordant"].to_numpy(), table["n_concordant"].to_numpy()
-    table["prevalence_concordant"] = x0 / n0
-    table["prevalence_discordant"] = x1 / n1
+    counts, groups = _counts_by_dyad(coded, dyads, by, groups)
+    first, second = _two_groups(groups, "the comparison of prevalences")
+    table = _wide_counts(counts, by, groups)
+    _require_both_types(table, by, groups)
+    x1, n1 = table[f"present_{second}"].to_numpy(), table[f"n_{second}"].to_numpy()
+    x0, n0 = table[f"present_{first}"].to_numpy(), table[f"n_{first}"].to_numpy()
+    table[f"prevalence_{first}"] = x0 / n0
+    table[f"prevalence_{second}"] = x1 / n1
     table["risk_difference"] = x1 / n1 - x0 / n0
     low, high = confint_proportions_2indep(
         x1, n1, x0, n0, method="newcomb", compare="diff", alpha=1 - confidence
@@ -188,7 +218,131 @@ def compare_dyad_types(
         for a, m, b, k in zip(x1, n1, x0, n0, strict=True)
     ]
     table["p_holm"] = multipletests(table["p_fisher"], method="holm")[1]
-    return _sort_rows(table, by)
+    return _sort_rows(table, by, themes=themes)
+
+
+def compare_groups(
+    coded: pd.DataFrame,
+    dyads: pd.DataFrame,
+    by: Sequence[str] = ("informant", "theme"),
+    groups: Sequence[str] | None = None,
+    themes: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Compare each code's prevalence across any number of groups (chi-square test).
+
+    For two groups :func:`compare_dyad_types` gives a risk difference, its
+    interval and Fisher's exact test; with three or more there is no single
+    difference, and this function tests the 2 x k table of each code (present
+    or absent x group) with Pearson's chi-square test of independence, without
+    continuity correction (:func:`scipy.stats.chi2_contingency`). An exact
+    test of a 2 x k table (Fisher-Freeman-Halton) is not in SciPy; the
+    chi-square approximation is poor when expected counts are small, so
+    ``min_expected`` is reported beside every test. A code whose prevalence
+    does not vary (present in every session, or in none) gets chi-square 0 and
+    p = 1, as Fisher's exact test would give. Holm's adjustment runs over all
+    the codes in the table.
+
+    Parameters
+    ----------
+    coded, dyads, by
+        As in :func:`compare_dyad_types`.
+    groups : sequence of str, optional
+        The groups in display order: ``study.design.grouping.labels``
+        (default: :func:`alliance.study.sampling.group_labels` of ``dyads``).
+    themes : sequence of str, optional
+        Theme order of the rows, ``study.design.themes``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per code: the ``by`` columns, ``present_<group>`` and
+        ``n_<group>`` for each group, then ``prevalence_<group>`` for each
+        group, ``chi2``, ``dof``, ``p_chi2``, ``min_expected`` and ``p_holm``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`compare_dyad_types`.
+    InsufficientData
+        (A ``ValueError``.) If there are fewer than two groups, or a group has
+        no session; one line.
+
+    Examples
+    --------
+    >>> dyads = pd.DataFrame({"session_id": [f"S{i}" for i in range(9)],
+    ...                       "dyad_type": ["A"] * 3 + ["B"] * 3 + ["C"] * 3})
+    >>> coded = dyads[["session_id"]].assign(informant="client", theme="voice",
+    ...                                      present=[1, 1, 1, 0, 0, 1, 0, 0, 0])
+    >>> row = compare_groups(coded, dyads).iloc[0]
+    >>> [round(float(row[f"prevalence_{g}"]), 3) for g in "ABC"], int(row["dof"])
+    ([1.0, 0.333, 0.0], 2)
+    >>> round(float(row["chi2"]), 3), round(float(row["p_chi2"]), 4)
+    (6.3, 0.0429)
+    """
+    counts, groups = _counts_by_dyad(coded, dyads, by, groups)
+    if len(groups) < 2:
+        _two_groups(groups, "a comparison of groups")
+    table = _wide_counts(counts, by, groups)
+    _require_both_types(table, by, groups)
+    present = table[[f"present_{g}" for g in groups]].to_numpy()
+    sessions = table[[f"n_{g}" for g in groups]].to_numpy()
+    for g in groups:
+        table[f"prevalence_{g}"] = table[f"present_{g}"] / table[f"n_{g}"]
+    tests = []
+    for yes, n in zip(present, sessions, strict=True):
+        observed = np.array([yes, n - yes])
+        if observed.sum(axis=1).min() == 0:
+            expected = observed.sum(axis=1).min()
+            tests.append((0.0, len(groups) - 1, 1.0, float(expected)))
+            continue
+        result = stats.chi2_contingency(observed, correction=False)
+        tests.append(
+            (
+                float(result.statistic),
+                int(result.dof),
+                float(result.pvalue),
+                float(result.expected_freq.min()),
+            )
+        )
+    table["chi2"], table["dof"], table["p_chi2"], table["min_expected"] = zip(*tests, strict=True)
+    table["dof"] = table["dof"].astype(int)
+    table["p_holm"] = multipletests(table["p_chi2"], method="holm")[1]
+    return _sort_rows(table, by, themes=themes)
+
+
+def comparison_groups(comparison: pd.DataFrame) -> tuple[str, ...]:
+    """Return the groups of a comparison table, in its column order.
+
+    Parameters
+    ----------
+    comparison : pandas.DataFrame
+        :func:`compare_dyad_types` or :func:`compare_groups`: a
+        ``prevalence_<group>`` column per group.
+
+    Returns
+    -------
+    tuple of str
+
+    Raises
+    ------
+    ValueError
+        If the table has no ``prevalence_<group>`` column.
+
+    Examples
+    --------
+    >>> comparison_groups(pd.DataFrame(columns=["theme", "prevalence_A", "prevalence_B"]))
+    ('A', 'B')
+    """
+    groups = tuple(
+        str(column).removeprefix("prevalence_")
+        for column in comparison.columns
+        if str(column).startswith("prevalence_")
+    )
+    if not groups:
+        raise ValueError(
+            f"comparison has no prevalence_<group> column; it has {list(comparison.columns)}"
+        )
+    return groups
 
 
 def format_dyad_comparison(comparison: pd.DataFrame) -> pd.DataFrame:
@@ -202,9 +356,10 @@ def format_dyad_comparison(comparison: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``comparison`` with ``concordant`` and ``discordant`` (prevalences as
-        whole percentages) and ``difference`` (the signed risk difference with
-        its interval, e.g. ``"+12% (-8% to +31%)"``) added as text.
+        ``comparison`` with one column per group named after it (``concordant``
+        and ``discordant``: prevalences as whole percentages, groups found by
+        :func:`comparison_groups`) and ``difference`` (the signed risk
+        difference with its interval, e.g. ``"+12% (-8% to +31%)"``) added as text.
 
     Raises
     ------
@@ -220,14 +375,10 @@ def format_dyad_comparison(comparison: pd.DataFrame) -> pd.DataFrame:
       concordant discordant          difference
     0        50%        62%  +12% (-8% to +31%)
     """
-    require_columns(
-        comparison,
-        ["prevalence_concordant", "prevalence_discordant", "risk_difference", "ci_low", "ci_high"],
-        "comparison",
-    )
+    require_columns(comparison, ["risk_difference", "ci_low", "ci_high"], "comparison")
+    groups = comparison_groups(comparison)
     return comparison.assign(
-        concordant=comparison["prevalence_concordant"].map("{:.0%}".format),
-        discordant=comparison["prevalence_discordant"].map("{:.0%}".format),
+        **{group: comparison[f"prevalence_{group}"].map("{:.0%}".format) for group in groups},
         difference=[
             f"{row.risk_difference:+.0%} ({row.ci_low:+.0%} to {row.ci_high:+.0%})"
             for row in comparison.itertuples()
@@ -336,6 +487,8 @@ NO_INTERVAL = "no interval: a cell of the 2 x 2 table is empty"
 def informant_congruence(
     consensus: pd.DataFrame,
     dyads: pd.DataFrame | None = None,
+    groups: Sequence[str] | None = None,
+    themes: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Tell, theme by theme, whether client and therapist describe the same intake alike.
 
@@ -355,6 +508,10 @@ def informant_congruence(
     dyads : pandas.DataFrame, optional
         ``Study.dyads``. When given, the table is computed separately for each
         dyad type (and a ``dyad_type`` column is added).
+    groups : sequence of str, optional
+        Order of the dyad types, ``study.design.grouping.labels``.
+    themes : sequence of str, optional
+        Theme order of the rows, ``study.design.themes``.
 
     Returns
     -------
@@ -373,6 +530,9 @@ def informant_congruence(
     ValueError
         If a column is missing, ``present`` is not 0/1, or a session lacks the
         client's or the therapist's code for a theme.
+    InsufficientData
+        (A ``ValueError``.) If the study interviewed only clients or only
+        therapists; one line.
 
     Examples
     --------
@@ -396,7 +556,10 @@ def informant_congruence(
     wide = consensus.pivot_table(index=keys, columns="informant", values="present", aggfunc="first")
     for informant in ("client", "therapist"):
         if informant not in wide.columns:
-            raise ValueError(f"consensus has no {informant} rows; congruence needs both informants")
+            raise InsufficientData(
+                f"the coding has no {informant} interviews, and congruence compares the "
+                "client's and the therapist's account of each session"
+            )
     missing = wide[["client", "therapist"]].isna().any(axis=1)
     if missing.any():
         where = wide.index[missing][:5].tolist()
@@ -404,15 +567,15 @@ def informant_congruence(
             f"consensus: {int(missing.sum())} session x theme unit(s) lack a client or a "
             f"therapist code, e.g. {where}"
         )
-    groups = [key for key in keys if key != "session_id"]
+    levels = [key for key in keys if key != "session_id"]
     rows = []
-    for group, table in wide.groupby(level=groups, sort=False):
+    for group, table in wide.groupby(level=levels, sort=False):
         client = table["client"].to_numpy(dtype=int)
         therapist = table["therapist"].to_numpy(dtype=int)
         long = consensus.merge(table.index.to_frame(index=False), on=keys)
         kappa = binary_agreement(long, "session_id", raters="informant", methods="cohen_kappa")
         rows.append(
-            dict(zip(groups, group if isinstance(group, tuple) else (group,), strict=True))
+            dict(zip(levels, group if isinstance(group, tuple) else (group,), strict=True))
             | {
                 "n_sessions": len(client),
                 "both": int(np.sum((client == 1) & (therapist == 1))),
@@ -429,7 +592,7 @@ def informant_congruence(
     empty_cell = table[["both", "client_only", "therapist_only", "neither"]].min(axis=1) == 0
     table.loc[empty_cell, ["ci_low", "ci_high"]] = np.nan
     table["ci_note"] = np.where(empty_cell, NO_INTERVAL, "")
-    return _sort_rows(table, groups)
+    return _sort_rows(table, levels, themes=themes, groups=groups)
 
 
 def facet_excerpts(

@@ -32,11 +32,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from alliance.data.codebook import THEMES
 from alliance.data.published import figure, round_half_up
 from alliance.stats.agreement import AgreementWarning, agreement
 from alliance.stats.checks import require_binary, require_columns, require_unique
-from alliance.study.sampling import DYAD_TYPES
+from alliance.study.sampling import group_labels
+from alliance.study.thematic import theme_order
 
 __all__ = [
     "KAPPA_VARIANTS",
@@ -68,9 +68,22 @@ KAPPA_VARIANTS: dict[str, str] = {
 _UNDEFINED = "undefined: every rating in one category"
 
 
-def _sort_rows(table: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
-    """Sort by ``by``, themes in the published order and dyad types concordant first."""
-    orders = {"theme": list(THEMES), "dyad_type": list(DYAD_TYPES)}
+def _sort_rows(
+    table: pd.DataFrame,
+    by: Sequence[str],
+    themes: Sequence[str] | None = None,
+    groups: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Sort by ``by``: themes in ``themes`` order, groups in ``groups`` order.
+
+    By default themes follow :func:`alliance.study.thematic.theme_order` and
+    groups :func:`alliance.study.sampling.group_labels` of the table itself.
+    """
+    orders = {}
+    if "theme" in by:
+        orders["theme"] = list(theme_order(table["theme"], themes))
+    if "dyad_type" in by:
+        orders["dyad_type"] = list(group_labels(table["dyad_type"], groups))
 
     def key(column: pd.Series) -> pd.Series:
         order = orders.get(str(column.name))

@@ -44,15 +44,16 @@ from scipy import stats
 from statsmodels.stats.contingency_tables import StratifiedTable
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
-from alliance.stats.checks import require_columns
+from alliance.stats.checks import InsufficientData, require_columns
 from alliance.stats.planning import (
     exact_minimum_detectable_difference,
     minimum_detectable_difference,
     prevalence_power,
     simulate_prevalence_power,
 )
-from alliance.study.dyads import _coded_with_dyad_type
+from alliance.study.dyads import _coded_with_dyad_type, _two_groups, comparison_groups
 from alliance.study.reliability import _sort_rows
+from alliance.study.sampling import DYAD_TYPES
 
 __all__ = [
     "cmh_by_therapist",
@@ -74,15 +75,28 @@ class _Design:
 
     codes: pd.DataFrame  # one row per code: the ``by`` columns
     outcomes: np.ndarray  # sessions x codes, 0/1
-    discordant: np.ndarray  # sessions, bool
+    discordant: np.ndarray  # sessions, bool: in the second group (discordant dyads)
     therapist: np.ndarray  # sessions, therapist id
 
 
-def _design(coded: pd.DataFrame, dyads: pd.DataFrame, by: Sequence[str]) -> _Design:
-    """Reshape tidy codes into a complete sessions x codes matrix, checking everything."""
+def _design(
+    coded: pd.DataFrame,
+    dyads: pd.DataFrame,
+    by: Sequence[str],
+    groups: Sequence[str] | None = None,
+    themes: Sequence[str] | None = None,
+    analysis: str = "a therapist-aware comparison",
+) -> _Design:
+    """Reshape tidy codes into a complete sessions x codes matrix, checking everything.
+
+    The second of the two groups plays the part of discordant dyads.
+    """
     by = list(by)
-    _coded_with_dyad_type(coded, dyads, by, dyad_columns=["therapist_id"])
-    codes = _sort_rows(coded[by].drop_duplicates(), by)
+    _, groups = _coded_with_dyad_type(
+        coded, dyads, by, dyad_columns=["therapist_id"], groups=groups
+    )
+    second = _two_groups(groups, analysis)[1]
+    codes = _sort_rows(coded[by].drop_duplicates(), by, themes=themes)
     wide = coded.pivot(index="session_id", columns=by, values="present")
     wide = wide.reindex(columns=pd.MultiIndex.from_frame(codes) if len(by) > 1 else codes[by[0]])
     wide = wide.reindex(index=dyads["session_id"])
@@ -96,7 +110,7 @@ def _design(coded: pd.DataFrame, dyads: pd.DataFrame, by: Sequence[str]) -> _Des
     return _Design(
         codes=codes,
         outcomes=wide.to_numpy(dtype=float),
-        discordant=(dyads["dyad_type"] == "discordant").to_numpy(),
+        discordant=(dyads["dyad_type"].astype(str) == second).to_numpy(),
         therapist=dyads["therapist_id"].to_numpy(),
     )
 
@@ -113,6 +127,8 @@ def cmh_by_therapist(
     dyads: pd.DataFrame,
     by: Sequence[str] = ("informant", "theme"),
     correction: bool = False,
+    groups: Sequence[str] | None = None,
+    themes: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Cochran-Mantel-Haenszel test of each code against dyad type, stratified by therapist.
 
@@ -134,6 +150,12 @@ def cmh_by_therapist(
     correction : bool, default False
         Continuity correction of the CMH statistic (R's ``mantelhaen.test``
         default is ``True``).
+    groups : sequence of str, optional
+        The two groups, reference first (``study.design.grouping.labels``;
+        default :func:`alliance.study.sampling.group_labels` of ``dyads``): the
+        second plays the part of discordant dyads.
+    themes : sequence of str, optional
+        Theme order of the rows, ``study.design.themes``.
 
     Returns
     -------
@@ -150,8 +172,10 @@ def cmh_by_therapist(
     ------
     ValueError
         On missing columns, codes other than 0/1, unknown sessions or dyad
-        types, duplicated or missing session x code rows, or when no therapist
-        saw both dyad types.
+        types, duplicated or missing session x code rows.
+    InsufficientData
+        (A ``ValueError``.) When the study does not have exactly two groups, or
+        no therapist saw both; one line.
 
     Examples
     --------
@@ -168,10 +192,10 @@ def cmh_by_therapist(
     >>> round(float(result["mh_odds_ratio"]), 4), round(float(result["p_value"]), 3)
     (7.0, 0.047)
     """
-    design = _design(coded, dyads, by)
+    design = _design(coded, dyads, by, groups, themes, "the stratified (CMH) test")
     mixed = np.isin(design.therapist, _mixed_therapists(design))
     if not mixed.any():
-        raise ValueError(
+        raise InsufficientData(
             "no therapist saw clients of both dyad types; a within-therapist comparison "
             "is impossible"
         )
@@ -217,6 +241,8 @@ def gee_by_therapist(
     cov_struct: str = "exchangeable",
     cov_type: str = "bias_reduced",
     confidence: float = 0.95,
+    groups: Sequence[str] | None = None,
+    themes: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Risk difference between dyad types from a GEE clustered by therapist.
 
@@ -232,7 +258,7 @@ def gee_by_therapist(
 
     Parameters
     ----------
-    coded, dyads, by
+    coded, dyads, by, groups, themes
         As in :func:`cmh_by_therapist`.
     cov_struct : {"exchangeable", "independence"}, default "exchangeable"
         Working correlation of sessions within a therapist.
@@ -246,9 +272,11 @@ def gee_by_therapist(
     pandas.DataFrame
         One row per code: the ``by`` columns, ``risk_difference``, ``se``,
         ``ci_low``, ``ci_high``, ``p_value`` (Wald z), ``within_therapist_corr``
-        (the estimated exchangeable correlation; 0 for independence) and
-        ``n_clusters``. A code that never varies gets a risk difference of 0 and
-        NaN for the rest.
+        (the estimated exchangeable correlation; 0 for independence),
+        ``n_clusters`` and ``note``. A code that never varies gets a risk
+        difference of 0 and NaN for the rest; a fit that does not converge, or
+        whose design is singular (small studies), gets NaN throughout and a
+        ``note`` saying so.
 
     Raises
     ------
@@ -275,27 +303,32 @@ def gee_by_therapist(
     }
     if cov_struct not in structures:
         raise ValueError(f"cov_struct must be one of {sorted(structures)}; got {cov_struct!r}")
-    design = _design(coded, dyads, by)
+    design = _design(coded, dyads, by, groups, themes, "the GEE by therapist")
     exog = np.column_stack([np.ones(len(design.discordant)), design.discordant.astype(float)])
-    groups = pd.factorize(design.therapist)[0]
+    clusters = pd.factorize(design.therapist)[0]
     z = stats.norm.isf((1 - confidence) / 2)
     rows = []
     for j in range(design.outcomes.shape[1]):
         y = design.outcomes[:, j]
-        row = {"n_clusters": int(groups.max() + 1)}
+        row = {"n_clusters": int(clusters.max() + 1), "note": ""}
         if np.ptp(y) == 0:
             rows.append(row | {"risk_difference": 0.0})
             continue
         model = sm.GEE(
             y,
             exog,
-            groups=groups,
+            groups=clusters,
             family=sm.families.Gaussian(),
             cov_struct=structures[cov_struct](),
         )
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", ConvergenceWarning)
-            fit = model.fit(cov_type=cov_type)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", ConvergenceWarning)
+                fit = model.fit(cov_type=cov_type)
+        except (ConvergenceWarning, np.linalg.LinAlgError) as problem:
+            reason = "did not converge" if isinstance(problem, ConvergenceWarning) else "singular"
+            rows.append(row | {"note": f"no estimate: the GEE fit is {reason}"})
+            continue
         estimate, se = float(fit.params[1]), float(fit.bse[1])
         dep = model.cov_struct.dep_params if cov_struct == "exchangeable" else 0.0
         rows.append(
@@ -317,6 +350,7 @@ def gee_by_therapist(
         "p_value",
         "within_therapist_corr",
         "n_clusters",
+        "note",
     ]
     table = pd.DataFrame(rows).reindex(columns=columns)
     return pd.concat([design.codes.reset_index(drop=True), table], axis=1)
@@ -341,6 +375,8 @@ def permutation_within_therapist(
     by: Sequence[str] = ("informant", "theme"),
     n_perm: int = 10_000,
     seed: int = 0,
+    groups: Sequence[str] | None = None,
+    themes: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Permutation test of the risk difference that shuffles dyad labels within therapist.
 
@@ -354,7 +390,7 @@ def permutation_within_therapist(
 
     Parameters
     ----------
-    coded, dyads, by
+    coded, dyads, by, groups, themes
         As in :func:`cmh_by_therapist`.
     n_perm : int, default 10000
         Random permutations; the p-value's resolution is ``1 / (n_perm + 1)``.
@@ -388,7 +424,7 @@ def permutation_within_therapist(
     """
     if int(n_perm) != n_perm or n_perm < 1:
         raise ValueError(f"n_perm must be a positive whole number; got {n_perm!r}")
-    design = _design(coded, dyads, by)
+    design = _design(coded, dyads, by, groups, themes, "the within-therapist permutation test")
     order = np.argsort(design.therapist, kind="stable")
     stratum = pd.factorize(design.therapist[order], sort=True)[0]
     y = design.outcomes[order]
@@ -396,7 +432,7 @@ def permutation_within_therapist(
     n1 = labels.sum()
     n0 = len(labels) - n1
     if n1 == 0 or n0 == 0:
-        raise ValueError("every session has the same dyad type; there is nothing to compare")
+        raise InsufficientData("every session has the same dyad type; there is nothing to compare")
 
     def risk_difference(label_rows: np.ndarray) -> np.ndarray:
         return label_rows @ y / n1 - (1.0 - label_rows) @ y / n0
@@ -499,6 +535,7 @@ def detectable_differences(
     cluster_size: float = 1.0,
     icc: float = 0.0,
     test: str = "normal",
+    groups: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Smallest prevalence differences the study could detect, code by code.
 
@@ -526,16 +563,22 @@ def detectable_differences(
         it treats sessions as independent, so ``icc`` must be 0. Use it for
         small groups and prevalences near 0 or 1, where the approximation is
         too optimistic.
+    groups : sequence of str, optional
+        The two groups, reference first (default: ``("concordant",
+        "discordant")`` when ``comparison`` has ``n_concordant`` and
+        ``n_discordant``, else :func:`alliance.study.dyads.comparison_groups`).
 
     Returns
     -------
     pandas.DataFrame
-        The ``by`` columns, ``prevalence_concordant``, ``risk_difference``
-        (observed, for reference), ``mdd_lower`` and ``mdd_higher`` (negative
-        and positive differences; NaN when even a prevalence of 0 or 1 would not
-        reach the power). These describe the design, not the result: an
-        observed difference smaller than the detectable one is not evidence
-        that there is no difference.
+        The ``by`` columns, ``prevalence_<first group>`` (``prevalence_concordant``;
+        groups found by :func:`alliance.study.dyads.comparison_groups`),
+        ``risk_difference`` (observed, for reference), ``mdd_lower`` and
+        ``mdd_higher`` (negative and positive differences; NaN when no
+        difference in that direction reaches the power, not even a prevalence
+        of 0 or 1: the search has no solution, as in a small study). These
+        describe the design, not the result: an observed difference smaller
+        than the detectable one is not evidence that there is no difference.
 
     Examples
     --------
@@ -551,7 +594,12 @@ def detectable_differences(
        mdd_lower  mdd_higher
     0     -0.362       0.362
     """
-    columns = [*by, "prevalence_concordant", "risk_difference", "n_concordant", "n_discordant"]
+    if groups is None:
+        v1 = {f"n_{group}" for group in DYAD_TYPES} <= set(comparison.columns)
+        groups = DYAD_TYPES if v1 else comparison_groups(comparison)
+    first, second = _two_groups(groups, "a detectable difference")
+    reference = f"prevalence_{first}"
+    columns = [*by, reference, "risk_difference", f"n_{first}", f"n_{second}"]
     require_columns(comparison, columns, "comparison")
     if test not in ("normal", "fisher"):
         raise ValueError(f"test must be 'normal' or 'fisher'; got {test!r}")
@@ -565,21 +613,15 @@ def detectable_differences(
         "fisher": exact_minimum_detectable_difference,
     }[test]
     rows = []
-    for row in comparison.itertuples(index=False):
+    for baseline, n1, n2 in comparison[[reference, f"n_{first}", f"n_{second}"]].to_numpy():
         limits = {}
         for direction in ("lower", "higher"):
             try:
-                limits[direction] = detect(
-                    row.prevalence_concordant,
-                    row.n_concordant,
-                    row.n_discordant,
-                    direction=direction,
-                    **options,
-                )
-            except ValueError:
+                limits[direction] = detect(baseline, n1, n2, direction=direction, **options)
+            except InsufficientData:
                 limits[direction] = np.nan
         rows.append({"mdd_lower": limits["lower"], "mdd_higher": limits["higher"]})
-    table = comparison[[*by, "prevalence_concordant", "risk_difference"]].reset_index(drop=True)
+    table = comparison[[*by, reference, "risk_difference"]].reset_index(drop=True)
     return pd.concat([table, pd.DataFrame(rows)], axis=1)
 
 

@@ -23,7 +23,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
 
@@ -38,6 +38,7 @@ __all__ = [
     "attach_dyads",
     "caseload_summary",
     "dyad_composition",
+    "group_labels",
     "participant_characteristics",
     "sample_counts",
     "table_one",
@@ -45,7 +46,10 @@ __all__ = [
 ]
 
 DYAD_TYPES: tuple[str, ...] = ("concordant", "discordant")
-"""Dyad types: the client shares the therapist's ethnic group (concordant) or not."""
+"""Dyad types of schema-1 studies: the client shares the therapist's ethnic group or not.
+
+A study's own groups are ``study.design.grouping.labels``; see :func:`group_labels`.
+"""
 
 PARENT_STUDY_INTAKES = 122
 """Audiotaped intakes in the parent study (4 clinics in Israel, October 2012 to April 2013).
@@ -105,6 +109,59 @@ def _require_known(
         raise ValueError(f"{name}: {column} not found in {reference}: {rows}")
 
 
+def group_labels(
+    values: Iterable[object] | pd.Series, groups: Sequence[str] | None = None
+) -> tuple[str, ...]:
+    """Return the groups a comparison reports, in display order.
+
+    Every helper of the study layer that takes ``groups`` resolves it here.
+
+    Parameters
+    ----------
+    values : iterable or pandas.Series
+        The group of each session (``study.dyads["dyad_type"]``).
+    groups : sequence of str, optional
+        The study's groups in display order, ``study.design.grouping.labels``:
+        pass it, so tables follow the study's metadata and keep empty groups.
+        ``None``: the categories of a categorical ``values``; else
+        :data:`DYAD_TYPES` when every value is one of them (schema 1); else the
+        distinct values, sorted.
+
+    Returns
+    -------
+    tuple of str
+
+    Raises
+    ------
+    ValueError
+        If ``groups`` is given and a value is not one of them, or a value is empty.
+
+    Examples
+    --------
+    >>> group_labels(["discordant", "concordant", "discordant"])
+    ('concordant', 'discordant')
+    >>> group_labels(["B", "A", "C"])
+    ('A', 'B', 'C')
+    >>> group_labels(["B", "A"], groups=["B", "A", "C"])
+    ('B', 'A', 'C')
+    """
+    series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
+    if series.isna().any():
+        raise ValueError(
+            f"dyad_type is empty in row {series.index[series.isna().to_numpy()][0]}; "
+            "every session needs its group"
+        )
+    if groups is not None:
+        unknown = sorted(set(map(str, series)) - set(groups))
+        if unknown:
+            raise ValueError(f"dyad_type has value(s) {unknown} outside the groups {list(groups)}")
+        return tuple(groups)
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return tuple(map(str, series.cat.categories))
+    seen = set(map(str, series))
+    return DYAD_TYPES if seen <= set(DYAD_TYPES) else tuple(sorted(seen))
+
+
 def attach_dyads(
     table: pd.DataFrame,
     dyads: pd.DataFrame,
@@ -161,6 +218,8 @@ def sample_counts(
     therapists: pd.DataFrame,
     clients: pd.DataFrame,
     dyads: pd.DataFrame,
+    groups: Sequence[str] | None = None,
+    variable: str = "ethnicity",
 ) -> pd.DataFrame:
     """Count the units of the sample: clinics, therapists, clients by group, dyads by type.
 
@@ -170,14 +229,19 @@ def sample_counts(
         The study tables of the same names.
     dyads : pandas.DataFrame
         ``Study.dyads``.
+    groups : sequence of str, optional
+        The dyad types (groups) in display order, ``study.design.grouping.labels``
+        (default: :func:`group_labels` of ``dyads``).
+    variable : str, default "ethnicity"
+        The clients' column counted by value: ``study.design.grouping.variable``.
 
     Returns
     -------
     pandas.DataFrame
         Columns ``quantity``, ``label`` and ``n``. Quantities: ``n_clinics``,
-        ``n_therapists``, ``n_clients``, ``n_clients_<ethnicity>`` for each client
-        ethnicity (lower case, sorted), ``n_dyads`` and ``n_<dyad type>`` for each
-        dyad type. Where a quantity is also published, it has the key of
+        ``n_therapists``, ``n_clients``, ``n_clients_<value>`` for each value of
+        ``variable`` (lower case, sorted), ``n_dyads`` and ``n_<group>`` for each
+        group (zero counts kept). Where a quantity is also published, it has the key of
         :mod:`alliance.data.published`.
 
     Examples
@@ -198,20 +262,21 @@ def sample_counts(
            n_concordant        Concordant dyads  1
            n_discordant        Discordant dyads  1
     """
-    require_columns(clients, ["client_id", "ethnicity"], "clients")
+    require_columns(clients, ["client_id", variable], "clients")
     require_columns(dyads, ["session_id", "dyad_type"], "dyads")
+    groups = group_labels(dyads["dyad_type"], groups)
     rows = [
         ("n_clinics", "Clinics", len(clinics)),
         ("n_therapists", "Therapists", len(therapists)),
         ("n_clients", "Clients", len(clients)),
     ]
-    by_ethnicity = clients["ethnicity"].value_counts().sort_index()
+    by_value = clients[variable].value_counts().sort_index()
     rows += [
-        (f"n_clients_{group.lower()}", f"Clients, {group}", int(n))
-        for group, n in by_ethnicity.items()
+        (f"n_clients_{str(value).lower()}", f"Clients, {value}", int(n))
+        for value, n in by_value.items()
     ]
     rows.append(("n_dyads", "Dyads (intake sessions)", len(dyads)))
-    by_type = dyads["dyad_type"].value_counts().reindex(DYAD_TYPES, fill_value=0)
+    by_type = dyads["dyad_type"].value_counts().reindex(groups, fill_value=0)
     rows += [
         (f"n_{dyad_type}", f"{dyad_type.capitalize()} dyads", int(n))
         for dyad_type, n in by_type.items()
@@ -224,14 +289,17 @@ def _describe(
     role: str,
     variables: Mapping[str, str],
     levels: Mapping[str, list[str]],
+    by: str,
 ) -> list[dict[str, object]]:
-    """Summarise ``variables`` for each ethnic group of one role (Table 1 rows).
+    """Summarise ``variables`` for each group (column ``by``) of one role (Table 1 rows).
 
-    Categorical variables report every level in ``levels[variable]``, zero counts included.
+    Categorical variables report every level in ``levels[variable]``, zero counts
+    included. People without a ``by`` column form one group, ``all``.
     """
     rows: list[dict[str, object]] = []
-    for ethnicity, group in people.groupby("ethnicity", sort=True):
-        base = {"role": role, "ethnicity": ethnicity, "group_n": len(group)}
+    people = people if by in people.columns else people.assign(**{by: "all"})
+    for value, group in people.groupby(by, sort=True):
+        base = {"role": role, by: value, "group_n": len(group)}
         for variable, kind in variables.items():
             values = group[variable]
             observed = values.dropna()
@@ -275,8 +343,9 @@ def participant_characteristics(
     therapists: pd.DataFrame,
     client_variables: Mapping[str, str] = CLIENT_VARIABLES,
     therapist_variables: Mapping[str, str] = THERAPIST_VARIABLES,
+    by: str = "ethnicity",
 ) -> pd.DataFrame:
-    """Describe therapists and clients by role and ethnic group, in long (tidy) form.
+    """Describe therapists and clients by role and group, in long (tidy) form.
 
     Categorical variables give a count and a percentage of the non-missing
     values for every level seen in either table (zero counts included, so groups
@@ -289,20 +358,25 @@ def participant_characteristics(
         The study tables; each needs ``ethnicity`` and the variables named below.
     client_variables, therapist_variables : mapping of str to {"numeric", "categorical"}
         Which columns to describe, and how.
+    by : str, default "ethnicity"
+        The column that splits people into groups: the study's
+        ``design.grouping.variable``. Clients need it; therapists without it
+        (a study whose groups are the clients' own) are described as one group, ``all``.
 
     Returns
     -------
     pandas.DataFrame
-        One row per role x ethnicity x variable (x level), with the columns of
-        :data:`CHARACTERISTIC_COLUMNS`: ``group_n`` is the size of the group,
-        ``n`` the number of people counted in the row (for a numeric variable,
-        those with a value), ``n_missing`` those without a value. Therapists come
-        first, then clients; groups and levels are sorted.
+        One row per role x group x variable (x level), with the columns of
+        :data:`CHARACTERISTIC_COLUMNS` (``ethnicity`` named ``by``): ``group_n``
+        is the size of the group, ``n`` the number of people counted in the row
+        (for a numeric variable, those with a value), ``n_missing`` those
+        without a value. Therapists come first, then clients; groups and levels
+        are sorted.
 
     Raises
     ------
     ValueError
-        If a table lacks ``ethnicity`` or a requested variable.
+        If ``clients`` lacks ``by``, or a table lacks a requested variable.
 
     Examples
     --------
@@ -317,17 +391,18 @@ def participant_characteristics(
     1     client  Ashkenazi      age         0      NaN   NaN          1
     2     client    Mizrahi      age         2      NaN  35.0          0
     """
-    require_columns(therapists, ["ethnicity", *therapist_variables], "therapists")
-    require_columns(clients, ["ethnicity", *client_variables], "clients")
+    require_columns(therapists, list(therapist_variables), "therapists")
+    require_columns(clients, [by, *client_variables], "clients")
     levels: dict[str, list[str]] = {}
     for people, variables in ((therapists, therapist_variables), (clients, client_variables)):
         for variable, kind in variables.items():
             if kind == "categorical":
                 observed = set(people[variable].dropna().astype(str))
                 levels[variable] = sorted(observed.union(levels.get(variable, [])))
-    rows = _describe(therapists, "therapist", therapist_variables, levels)
-    rows += _describe(clients, "client", client_variables, levels)
-    table = pd.DataFrame(rows, columns=list(CHARACTERISTIC_COLUMNS))
+    rows = _describe(therapists, "therapist", therapist_variables, levels, by)
+    rows += _describe(clients, "client", client_variables, levels, by)
+    columns = [by if column == "ethnicity" else column for column in CHARACTERISTIC_COLUMNS]
+    table = pd.DataFrame(rows, columns=columns)
     return table.astype({"group_n": int, "n": int, "n_missing": int})
 
 
@@ -335,6 +410,7 @@ def table_one(
     characteristics: pd.DataFrame,
     decimals: int = 1,
     labels: Mapping[str, str] | None = None,
+    by: str = "ethnicity",
 ) -> pd.DataFrame:
     """Lay out :func:`participant_characteristics` as a printable "Table 1".
 
@@ -347,11 +423,13 @@ def table_one(
     labels : mapping of str to str, optional
         Display name of each variable (default: the column name itself);
         :data:`VARIABLE_LABELS` names the schema's columns.
+    by : str, default "ethnicity"
+        The group column, as given to :func:`participant_characteristics`.
 
     Returns
     -------
     pandas.DataFrame
-        Text cells: one column per role and ethnic group (headed with its size),
+        Text cells: one column per role and group (headed with its size),
         one row per characteristic; ``n (%)`` for levels of categorical variables
         (percent of those with a value), ``mean (SD)`` for numeric ones, a
         ``<variable>: missing`` row counting people without a value where there are
@@ -372,13 +450,14 @@ def table_one(
     age, mean (SD)                                         35.0 (7.1)
     age: missing                                                    1
     """
-    require_columns(characteristics, CHARACTERISTIC_COLUMNS, "characteristics")
+    columns = [by if column == "ethnicity" else column for column in CHARACTERISTIC_COLUMNS]
+    require_columns(characteristics, columns, "characteristics")
     cells: dict[str, dict[str, str]] = {}
     variable_of: dict[str, str] = {}
-    groups = characteristics.groupby(["role", "ethnicity", "variable"], sort=False)
-    for (role, ethnicity, column_name), rows in groups:
+    groups = characteristics.groupby(["role", by, "variable"], sort=False)
+    for (role, group, column_name), rows in groups:
         variable = (labels or {}).get(column_name, column_name)
-        column = f"{role.capitalize()}s, {ethnicity} (n={rows['group_n'].iloc[0]})"
+        column = f"{role.capitalize()}s, {group} (n={rows['group_n'].iloc[0]})"
         cell = cells.setdefault(column, {})
         for row in rows.itertuples(index=False):
             if row.level == "":
@@ -405,7 +484,9 @@ def table_one(
     return pd.DataFrame(cells).reindex(row_labels).fillna("")
 
 
-def therapist_caseloads(therapists: pd.DataFrame, dyads: pd.DataFrame) -> pd.DataFrame:
+def therapist_caseloads(
+    therapists: pd.DataFrame, dyads: pd.DataFrame, groups: Sequence[str] | None = None
+) -> pd.DataFrame:
     """Count each therapist's intakes, by dyad type.
 
     Parameters
@@ -415,19 +496,22 @@ def therapist_caseloads(therapists: pd.DataFrame, dyads: pd.DataFrame) -> pd.Dat
         any intake are kept, with zero counts.
     dyads : pandas.DataFrame
         ``Study.dyads`` (``therapist_id``, ``dyad_type``).
+    groups : sequence of str, optional
+        The dyad types (groups) in display order, ``study.design.grouping.labels``
+        (default: :func:`group_labels` of ``dyads``).
 
     Returns
     -------
     pandas.DataFrame
         One row per therapist, sorted by clinic and therapist: ``therapist_id``,
-        ``clinic_id``, one count column per dyad type (:data:`DYAD_TYPES`) and
+        ``clinic_id``, one count column per group (in ``groups`` order) and
         ``total``.
 
     Raises
     ------
     ValueError
-        If a dyad names a therapist missing from ``therapists`` or has an unknown
-        dyad type.
+        If a dyad names a therapist missing from ``therapists`` or a group
+        outside ``groups``.
 
     Examples
     --------
@@ -442,31 +526,35 @@ def therapist_caseloads(therapists: pd.DataFrame, dyads: pd.DataFrame) -> pd.Dat
     require_columns(therapists, ["therapist_id", "clinic_id"], "therapists")
     require_columns(dyads, ["therapist_id", "dyad_type"], "dyads")
     _require_known(dyads, "therapist_id", therapists["therapist_id"], "dyads", "therapists")
-    _require_known(dyads, "dyad_type", pd.Series(DYAD_TYPES), "dyads", "DYAD_TYPES")
-    counts = pd.crosstab(dyads["therapist_id"], dyads["dyad_type"])
-    counts = counts.reindex(index=therapists["therapist_id"], columns=list(DYAD_TYPES))
+    groups = group_labels(dyads["dyad_type"], groups)
+    counts = pd.crosstab(dyads["therapist_id"], dyads["dyad_type"].astype(str))
+    counts = counts.reindex(index=therapists["therapist_id"], columns=list(groups))
     counts = counts.fillna(0).astype(int)
     counts.columns.name = None
     table = therapists[["therapist_id", "clinic_id"]].set_index("therapist_id").join(counts)
-    table["total"] = table[list(DYAD_TYPES)].sum(axis=1)
+    table["total"] = table[list(groups)].sum(axis=1)
     return table.reset_index().sort_values(["clinic_id", "therapist_id"], ignore_index=True)
 
 
-def caseload_summary(caseloads: pd.DataFrame) -> pd.DataFrame:
+def caseload_summary(caseloads: pd.DataFrame, groups: Sequence[str] | None = None) -> pd.DataFrame:
     """Summarise how many intakes each therapist contributed.
 
     Parameters
     ----------
     caseloads : pandas.DataFrame
         The output of :func:`therapist_caseloads`.
+    groups : sequence of str, optional
+        Its group columns (default: every column but ``therapist_id``,
+        ``clinic_id`` and ``total``).
 
     Returns
     -------
     pandas.DataFrame
         One row: ``n_therapists``, ``mean``, ``sd`` (``ddof=1``), ``median``,
         ``min`` and ``max`` of the caseload, ``n_single`` (therapists with exactly
-        one intake) and ``n_both_types`` (therapists with at least one concordant
-        and one discordant dyad, who make within-therapist comparisons possible).
+        one intake) and ``n_both_types`` (therapists with sessions in more than
+        one group, e.g. a concordant and a discordant dyad, who make
+        within-therapist comparisons possible).
 
     Examples
     --------
@@ -476,9 +564,11 @@ def caseload_summary(caseloads: pd.DataFrame) -> pd.DataFrame:
        n_therapists      mean  n_single  n_both_types
     0             3  1.666667         1             1
     """
-    require_columns(caseloads, [*DYAD_TYPES, "total"], "caseloads")
+    if groups is None:
+        groups = [c for c in caseloads.columns if c not in ("therapist_id", "clinic_id", "total")]
+    require_columns(caseloads, [*groups, "total"], "caseloads")
     total = caseloads["total"]
-    both = (caseloads[list(DYAD_TYPES)] > 0).all(axis=1)
+    both = (caseloads[list(groups)] > 0).sum(axis=1) > 1
     return pd.DataFrame(
         {
             "n_therapists": [len(caseloads)],
@@ -494,7 +584,10 @@ def caseload_summary(caseloads: pd.DataFrame) -> pd.DataFrame:
 
 
 def dyad_composition(
-    clinics: pd.DataFrame, therapists: pd.DataFrame, dyads: pd.DataFrame
+    clinics: pd.DataFrame,
+    therapists: pd.DataFrame,
+    dyads: pd.DataFrame,
+    groups: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Describe each clinic: its setting, therapists and dyads by type.
 
@@ -506,13 +599,17 @@ def dyad_composition(
         The therapists table (``therapist_id``, ``clinic_id``).
     dyads : pandas.DataFrame
         ``Study.dyads`` (``clinic_id``, ``dyad_type``).
+    groups : sequence of str, optional
+        The dyad types (groups) in display order, ``study.design.grouping.labels``
+        (default: :func:`group_labels` of ``dyads``).
 
     Returns
     -------
     pandas.DataFrame
         One row per clinic (clinics without dyads kept), sorted by ``clinic_id``:
-        ``clinic_id``, ``setting``, ``n_therapists``, one count column per dyad
-        type, ``n_dyads`` and ``percent_discordant`` (NaN for a clinic without dyads).
+        ``clinic_id``, ``setting``, ``n_therapists``, one count column per group,
+        ``n_dyads`` and ``percent_<group>`` for every group but the first
+        (``percent_discordant`` for dyad types; NaN for a clinic without dyads).
 
     Raises
     ------
@@ -534,15 +631,16 @@ def dyad_composition(
     require_columns(dyads, ["clinic_id", "dyad_type"], "dyads")
     _require_known(therapists, "clinic_id", clinics["clinic_id"], "therapists", "clinics")
     _require_known(dyads, "clinic_id", clinics["clinic_id"], "dyads", "clinics")
-    _require_known(dyads, "dyad_type", pd.Series(DYAD_TYPES), "dyads", "DYAD_TYPES")
+    groups = group_labels(dyads["dyad_type"], groups)
     table = clinics[["clinic_id", "setting"]].set_index("clinic_id")
     table["n_therapists"] = therapists["clinic_id"].value_counts().reindex(table.index).fillna(0)
-    counts = pd.crosstab(dyads["clinic_id"], dyads["dyad_type"])
-    counts = counts.reindex(index=table.index, columns=list(DYAD_TYPES)).fillna(0)
+    counts = pd.crosstab(dyads["clinic_id"], dyads["dyad_type"].astype(str))
+    counts = counts.reindex(index=table.index, columns=list(groups)).fillna(0)
     table = table.join(counts)
-    table["n_dyads"] = table[list(DYAD_TYPES)].sum(axis=1)
-    table = table.astype({"n_therapists": int, **dict.fromkeys(DYAD_TYPES, int), "n_dyads": int})
+    table["n_dyads"] = table[list(groups)].sum(axis=1)
+    table = table.astype({"n_therapists": int, **dict.fromkeys(groups, int), "n_dyads": int})
     with_dyads = table["n_dyads"].where(table["n_dyads"] > 0)
-    table["percent_discordant"] = 100 * table["discordant"] / with_dyads
+    for group in groups[1:]:
+        table[f"percent_{group}"] = 100 * table[group] / with_dyads
     table.columns.name = None
     return table.reset_index().sort_values("clinic_id", ignore_index=True)

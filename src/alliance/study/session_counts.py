@@ -27,7 +27,7 @@ from fractions import Fraction
 
 import numpy as np
 import pandas as pd
-import pingouin as pg
+from scipy import stats
 
 from alliance.data.codebook import THEMES
 from alliance.stats.checks import (
@@ -36,6 +36,11 @@ from alliance.stats.checks import (
     require_complete,
     require_unique,
     require_values,
+)
+from alliance.stats.effect_sizes import (
+    cohen_d_average,
+    matched_pairs_rank_biserial,
+    rank_biserial,
 )
 from alliance.study.thematic import coding_matrix
 
@@ -52,7 +57,7 @@ INFORMANT_PAIR: tuple[str, str] = ("client", "therapist")
 """The two interviews of a session, compared as ``client`` minus ``therapist``."""
 
 
-def themes_per_session(coded: pd.DataFrame, themes: Sequence[str] = THEMES) -> pd.DataFrame:
+def themes_per_session(coded: pd.DataFrame, themes: Sequence[str] | None = None) -> pd.DataFrame:
     """Count the themes coded present in each interview.
 
     Parameters
@@ -60,8 +65,9 @@ def themes_per_session(coded: pd.DataFrame, themes: Sequence[str] = THEMES) -> p
     coded : pandas.DataFrame
         Complete tidy coding (``session_id``, ``informant``, ``theme``,
         ``present``), e.g. ``Study.consensus``: every interview has one row per theme.
-    themes : sequence of str
-        The theme ids that count (default: all eight).
+    themes : sequence of str, optional
+        The theme ids that count: ``study.design.themes`` (default: every theme
+        in ``coded``, see :func:`alliance.study.thematic.theme_order`).
 
     Returns
     -------
@@ -256,6 +262,14 @@ def _paired_wide(counts: pd.DataFrame) -> pd.DataFrame:
     require_complete(counts, ["session_id", "informant", "n_themes"], "counts")
     require_unique(counts, ["session_id", "informant"], "counts")
     require_values(counts, "informant", INFORMANT_PAIR, "counts")
+    absent = [
+        informant for informant in INFORMANT_PAIR if not counts["informant"].eq(informant).any()
+    ]
+    if absent:
+        raise InsufficientData(
+            f"the counts have no {absent[0]} interviews, and a paired comparison needs the "
+            "client's and the therapist's interview of each session"
+        )
     wide = counts.pivot(index="session_id", columns="informant", values="n_themes")
     wide = wide.reindex(columns=list(INFORMANT_PAIR))
     unpaired = wide.isna().any(axis=1)
@@ -270,11 +284,12 @@ def _paired_wide(counts: pd.DataFrame) -> pd.DataFrame:
 def paired_comparison(counts: pd.DataFrame) -> pd.DataFrame:
     """Compare the client's and the therapist's number of themes within each session.
 
-    Runs pingouin's Wilcoxon signed-rank test (:func:`pingouin.wilcoxon`, with its
-    default continuity correction; sessions where both counts are equal drop
-    out of the ranking, and ``n_tied`` says how many) and the paired t-test
-    (:func:`pingouin.ttest` with ``paired=True``). Differences are client minus
-    therapist.
+    Runs the Wilcoxon signed-rank test (:func:`scipy.stats.wilcoxon`, with the
+    continuity correction; sessions where both counts are equal drop out of the
+    ranking, and ``n_tied`` says how many) and the paired t-test
+    (:func:`scipy.stats.ttest_rel`). Differences are client minus therapist.
+    The effect sizes come from :mod:`alliance.stats.effect_sizes` (the same
+    values as pingouin's ``wilcoxon`` and ``ttest(paired=True)``).
 
     Parameters
     ----------
@@ -287,7 +302,7 @@ def paired_comparison(counts: pd.DataFrame) -> pd.DataFrame:
         Two rows, ``test`` = ``wilcoxon`` and ``paired t``, each with ``n_pairs``,
         ``n_tied``, ``mean_client``, ``mean_therapist``, ``mean_difference``,
         ``statistic`` (W or T), ``p_value``, ``effect_size`` and ``effect_name``
-        (matched-pairs rank-biserial correlation, or pingouin's Cohen's d, the mean
+        (matched-pairs rank-biserial correlation, or Cohen's d with the mean
         difference over the average of the two SDs); both are positive when
         clients describe more themes.
 
@@ -295,6 +310,9 @@ def paired_comparison(counts: pd.DataFrame) -> pd.DataFrame:
     ------
     ValueError
         If a session lacks one of the two interviews, or a row is repeated.
+    InsufficientData
+        (A ``ValueError``.) If the study interviewed only clients or only
+        therapists; one line.
 
     Examples
     --------
@@ -309,8 +327,8 @@ def paired_comparison(counts: pd.DataFrame) -> pd.DataFrame:
     """
     wide = _paired_wide(counts)
     client, therapist = wide["client"].to_numpy(), wide["therapist"].to_numpy()
-    wilcoxon = pg.wilcoxon(client, therapist).iloc[0]
-    ttest = pg.ttest(client, therapist, paired=True).iloc[0]
+    wilcoxon = stats.wilcoxon(client, therapist, correction=True)
+    ttest = stats.ttest_rel(client, therapist)
     common = {
         "n_pairs": len(wide),
         "n_tied": int(np.sum(client == therapist)),
@@ -322,18 +340,17 @@ def paired_comparison(counts: pd.DataFrame) -> pd.DataFrame:
         {"test": "wilcoxon"}
         | common
         | {
-            "statistic": float(wilcoxon["W_val"]),
-            "p_value": float(wilcoxon["p_val"]),
-            "effect_size": float(wilcoxon["RBC"]),
+            "statistic": float(wilcoxon.statistic),
+            "p_value": float(wilcoxon.pvalue),
+            "effect_size": matched_pairs_rank_biserial(client, therapist),
             "effect_name": "rank-biserial r",
         },
         {"test": "paired t"}
         | common
         | {
-            "statistic": float(ttest["T"]),
-            "p_value": float(ttest["p_val"]),
-            # pingouin reports |d|; give it the sign of the mean difference
-            "effect_size": float(np.copysign(ttest["cohen_d"], common["mean_difference"])),
+            "statistic": float(ttest.statistic),
+            "p_value": float(ttest.pvalue),
+            "effect_size": cohen_d_average(client, therapist),
             "effect_name": "Cohen's d",
         },
     ]
@@ -344,6 +361,7 @@ def compare_counts_between(
     counts: pd.DataFrame,
     between: str = "dyad_type",
     by: Sequence[str] = ("informant",),
+    groups: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Compare the number of themes between two groups of sessions (Mann-Whitney U).
 
@@ -353,18 +371,22 @@ def compare_counts_between(
         The output of :func:`themes_per_session` with the ``between`` column added
         (e.g. by :func:`alliance.study.sampling.attach_dyads`).
     between : str, default "dyad_type"
-        Column with exactly two groups; they are compared in sorted order, first
-        minus second (``concordant`` minus ``discordant`` for dyad types).
+        Column with exactly two groups; they are compared first minus second
+        (``concordant`` minus ``discordant`` for dyad types).
     by : sequence of str, default ("informant",)
         Run one test per group of these columns.
+    groups : sequence of str, optional
+        The two groups in order, ``study.design.grouping.labels`` (default:
+        the values of ``between``, sorted).
 
     Returns
     -------
     pandas.DataFrame
         One row per ``by`` group: ``group_1``, ``group_2``, ``n_1``, ``n_2``,
-        ``mean_1``, ``mean_2``, ``U`` and ``p_value`` (:func:`pingouin.mwu`,
-        two-sided) and ``rank_biserial`` (pingouin's rank-biserial correlation,
-        ``2U / (n_1 n_2) - 1``: positive when the first group tends to describe more themes).
+        ``mean_1``, ``mean_2``, ``U`` and ``p_value`` (:func:`scipy.stats.mannwhitneyu`,
+        two-sided, with the continuity correction) and ``rank_biserial``
+        (:func:`alliance.stats.effect_sizes.rank_biserial`, ``2U / (n_1 n_2) - 1``:
+        positive when the first group tends to describe more themes).
 
     Raises
     ------
@@ -385,7 +407,7 @@ def compare_counts_between(
     """
     by = list(by)
     require_complete(counts, [*by, between, "n_themes"], "counts")
-    groups = sorted(counts[between].unique())
+    groups = sorted(counts[between].unique()) if groups is None else list(groups)
     if len(groups) != 2:
         raise InsufficientData(
             f"counts: column {between} must have exactly two groups to compare, has {groups}"
@@ -397,7 +419,7 @@ def compare_counts_between(
         if len(first) == 0 or len(second) == 0:
             where = dict(zip(by, key, strict=True))
             raise InsufficientData(f"counts: group {where} lacks a {between}; cannot compare")
-        test = pg.mwu(first, second).iloc[0]
+        test = stats.mannwhitneyu(first, second, alternative="two-sided")
         rows.append(
             dict(zip(by, key, strict=True))
             | {
@@ -407,9 +429,9 @@ def compare_counts_between(
                 "n_2": len(second),
                 "mean_1": first.mean(),
                 "mean_2": second.mean(),
-                "U": float(test["U_val"]),
-                "p_value": float(test["p_val"]),
-                "rank_biserial": float(test["RBC"]),
+                "U": float(test.statistic),
+                "p_value": float(test.pvalue),
+                "rank_biserial": rank_biserial(test.statistic, len(first), len(second)),
             }
         )
     return pd.DataFrame(rows)

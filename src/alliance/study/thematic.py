@@ -18,13 +18,14 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
 from alliance.data.codebook import THEMES
+from alliance.data.design import Design
 from alliance.stats.checks import (
     require_binary,
     require_columns,
@@ -35,9 +36,11 @@ from alliance.stats.checks import (
 
 __all__ = [
     "coding_matrix",
+    "label_themes",
     "select_excerpts",
     "theme_cooccurrence",
     "theme_extremes",
+    "theme_order",
     "theme_prevalence",
     "valence_counts",
     "valence_mix",
@@ -47,19 +50,115 @@ CODED_COLUMNS: tuple[str, ...] = ("session_id", "informant", "theme", "present")
 """Columns every coded table (``consensus.csv``, ``ratings.csv`` per rater) has."""
 
 
-def _check_coded(coded: pd.DataFrame, by: Sequence[str], themes: Sequence[str]) -> None:
-    """Raise ``ValueError`` naming rows that would make counts wrong."""
+def theme_order(observed: Iterable[str], themes: Sequence[str] | None = None) -> tuple[str, ...]:
+    """Return the themes an analysis reports, in display order.
+
+    Every helper of the study layer that takes ``themes`` resolves it here, so
+    one rule decides the order of every table.
+
+    Parameters
+    ----------
+    observed : iterable of str
+        The theme ids found in the data (e.g. a ``theme`` column).
+    themes : sequence of str, optional
+        The study's themes in codebook order, ``study.design.themes``: pass it,
+        so a table follows the study's own codebook and keeps themes nobody coded.
+        ``None``: the themes found in the data, the book's eight
+        (:data:`alliance.data.codebook.THEMES`) in their published order, any
+        others after them in order of first appearance.
+
+    Returns
+    -------
+    tuple of str
+        ``themes`` itself when given, else the observed themes ordered as said.
+
+    Examples
+    --------
+    >>> theme_order(["anger", "trust", "anger"])
+    ('trust', 'anger')
+    >>> theme_order(["b_theme", "trust", "a_theme"])
+    ('trust', 'b_theme', 'a_theme')
+    >>> theme_order(["trust"], themes=["voice", "trust"])
+    ('voice', 'trust')
+    """
+    if themes is not None:
+        return tuple(themes)
+    seen = list(dict.fromkeys(observed))
+    rank = {theme: position for position, theme in enumerate(THEMES)}
+    return tuple(sorted(seen, key=lambda theme: (rank.get(theme, len(THEMES)), seen.index(theme))))
+
+
+def label_themes(
+    table: pd.DataFrame,
+    labels: Design | Mapping[str, str],
+    columns: Sequence[str] = ("theme",),
+) -> pd.DataFrame:
+    """Add the codebook's label beside each theme-id column, for tables readers see.
+
+    Results keep theme ids (stable keys for code); this is the one helper that
+    puts the study's own labels next to them.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Any table with theme ids in ``columns``.
+    labels : Design or mapping of str to str
+        ``study.design`` (its :meth:`~alliance.data.design.Design.label`), or a
+        mapping from theme id to label such as
+        :func:`alliance.data.codebook.theme_labels`. An id without a label
+        keeps its id, as :meth:`~alliance.data.design.Design.label` does.
+    columns : sequence of str, default ("theme",)
+        Columns holding theme ids. The label of ``theme`` goes in ``label``; of
+        ``theme_a`` in ``label_a``; of any other column ``<column>_label``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``table`` with each label column inserted right after its
+        theme column (plain text; rows and index unchanged).
+
+    Raises
+    ------
+    ValueError
+        If a column is missing, or a label column already exists.
+
+    Examples
+    --------
+    >>> pairs = pd.DataFrame({"theme_a": ["trust"], "theme_b": ["anger"], "n_both": [3]})
+    >>> label_themes(pairs, {"trust": "trust", "anger": "anger and hostility"},
+    ...              columns=["theme_a", "theme_b"])
+      theme_a label_a theme_b              label_b  n_both
+    0   trust   trust   anger  anger and hostility       3
+    """
+    require_columns(table, list(columns), "table")
+    lookup = labels.label if isinstance(labels, Design) else lambda t: labels.get(t, t)
+    labelled = table.copy()
+    for column in columns:
+        name = column.replace("theme", "label") if "theme" in column else f"{column}_label"
+        if name in labelled.columns:
+            raise ValueError(f"table already has a column {name!r}")
+        values = [lookup(str(theme)) for theme in labelled[column]]
+        labelled.insert(labelled.columns.get_loc(column) + 1, name, values)
+    return labelled
+
+
+def _check_coded(
+    coded: pd.DataFrame, by: Sequence[str], themes: Sequence[str] | None
+) -> tuple[str, ...]:
+    """Raise ``ValueError`` naming rows that would make counts wrong; return the themes."""
     require_columns(coded, list(dict.fromkeys((*CODED_COLUMNS, *by))), "coded table")
+    themes = theme_order(coded["theme"], themes)
     require_binary(coded, "present", "coded table")
     require_values(coded, "theme", themes, "coded table")
     require_complete(coded, by, "coded table")
     require_unique(coded, ["session_id", "informant", "theme"], "coded table")
+    return themes
 
 
 def theme_prevalence(
     coded: pd.DataFrame,
     by: Sequence[str] = ("informant",),
-    themes: Sequence[str] = THEMES,
+    themes: Sequence[str] | None = None,
     confidence: float = 0.95,
 ) -> pd.DataFrame:
     """Share of interviews in which each theme was coded present, with Wilson intervals.
@@ -71,8 +170,9 @@ def theme_prevalence(
         and the grouping columns in ``by``; one row per session x informant x theme.
     by : sequence of str, default ("informant",)
         Columns to split the interviews by, e.g. ``["informant", "dyad_type"]``.
-    themes : sequence of str
-        The theme ids, in display order (default: the published order).
+    themes : sequence of str, optional
+        The theme ids, in display order: ``study.design.themes``. Default: the
+        themes in ``coded``, ordered by :func:`theme_order`.
     confidence : float, default 0.95
         Coverage of the Wilson score interval.
 
@@ -100,7 +200,7 @@ def theme_prevalence(
     1  therapist  trust             2          1         0.5   0.095    0.905
     """
     by = list(by)
-    _check_coded(coded, by, themes)
+    themes = _check_coded(coded, by, themes)
     grouped = coded.groupby([*by, "theme"], observed=True, sort=False)["present"]
     table = grouped.agg(n_interviews="size", n_present="sum").reset_index()
     table["theme"] = pd.Categorical(table["theme"], categories=list(themes), ordered=True)
@@ -117,15 +217,15 @@ def theme_prevalence(
     return table
 
 
-def coding_matrix(coded: pd.DataFrame, themes: Sequence[str] = THEMES) -> pd.DataFrame:
+def coding_matrix(coded: pd.DataFrame, themes: Sequence[str] | None = None) -> pd.DataFrame:
     """Reshape tidy coding into one row per interview and one 0/1 column per theme.
 
     Parameters
     ----------
     coded : pandas.DataFrame
         Tidy coding as in :func:`theme_prevalence`.
-    themes : sequence of str
-        Theme ids, in column order.
+    themes : sequence of str, optional
+        Theme ids, in column order (default: :func:`theme_order` of ``coded``).
 
     Returns
     -------
@@ -145,7 +245,7 @@ def coding_matrix(coded: pd.DataFrame, themes: Sequence[str] = THEMES) -> pd.Dat
     >>> matrix.index.tolist(), matrix.columns.tolist(), matrix.to_numpy().tolist()
     ([('S1', 'client')], ['trust', 'anger'], [[1, 0]])
     """
-    _check_coded(coded, [], themes)
+    themes = _check_coded(coded, [], themes)
     matrix = coded.pivot(index=["session_id", "informant"], columns="theme", values="present")
     matrix = matrix.reindex(columns=list(themes)).sort_index()
     matrix.columns.name = None
@@ -163,7 +263,7 @@ def coding_matrix(coded: pd.DataFrame, themes: Sequence[str] = THEMES) -> pd.Dat
 def theme_cooccurrence(
     coded: pd.DataFrame,
     by: Sequence[str] = ("informant",),
-    themes: Sequence[str] = THEMES,
+    themes: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Count how often two themes were coded in the same interview.
 
@@ -174,8 +274,8 @@ def theme_cooccurrence(
         a code for every theme).
     by : sequence of str, default ("informant",)
         Columns to split the interviews by; each must be constant within an interview.
-    themes : sequence of str
-        Theme ids, in display order.
+    themes : sequence of str, optional
+        Theme ids, in display order (default: :func:`theme_order` of ``coded``).
 
     Returns
     -------
@@ -199,7 +299,7 @@ def theme_cooccurrence(
     3    client   anger   anger             2       1         1      1.0
     """
     by = list(by)
-    _check_coded(coded, by, themes)
+    themes = _check_coded(coded, by, themes)
     interview = ["session_id", "informant"]
     groups = coded[list(dict.fromkeys([*interview, *by]))].drop_duplicates()
     varying = groups.duplicated(interview)
@@ -242,7 +342,7 @@ def select_excerpts(
     excerpts: pd.DataFrame,
     per_group: int = 1,
     by: Sequence[str] = ("theme", "informant"),
-    themes: Sequence[str] = THEMES,
+    themes: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Pick illustrative excerpts deterministically: the first ``per_group`` by id.
 
@@ -259,8 +359,8 @@ def select_excerpts(
         How many excerpts to keep per group.
     by : sequence of str, default ("theme", "informant")
         The grouping.
-    themes : sequence of str
-        Theme ids, for the display order.
+    themes : sequence of str, optional
+        Theme ids, for the display order (default: :func:`theme_order` of ``excerpts``).
 
     Returns
     -------
@@ -287,6 +387,7 @@ def select_excerpts(
     require_columns(excerpts, list(dict.fromkeys(required)), "excerpts")
     if per_group < 1:
         raise ValueError(f"per_group must be at least 1, got {per_group}")
+    themes = theme_order(excerpts["theme"], themes)
     require_values(excerpts, "theme", themes, "excerpts")
     by = list(by)
     ranked = excerpts.assign(
@@ -305,7 +406,7 @@ def select_excerpts(
 def valence_counts(
     coded: pd.DataFrame,
     valence: Mapping[str, str],
-    themes: Sequence[str] = THEMES,
+    themes: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Count the positive and the negative themes coded in each interview.
 
@@ -317,8 +418,8 @@ def valence_counts(
         The valence (``positive`` / ``negative``) of every theme in ``themes``,
         e.g. ``dict(zip(table["theme"], table["valence"]))`` from
         :func:`alliance.data.codebook.theme_table`.
-    themes : sequence of str
-        Theme ids.
+    themes : sequence of str, optional
+        Theme ids (default: :func:`theme_order` of ``coded``).
 
     Returns
     -------
@@ -340,6 +441,8 @@ def valence_counts(
       session_id informant  positive  negative
     0         S1    client         1         1
     """
+    require_columns(coded, CODED_COLUMNS, "coded table")
+    themes = theme_order(coded["theme"], themes)
     missing = [theme for theme in themes if theme not in valence]
     if missing:
         raise ValueError(f"valence: no valence given for theme(s) {missing}")
@@ -358,7 +461,7 @@ def theme_extremes(prevalence: pd.DataFrame, by: str = "informant") -> pd.DataFr
     """Find the most and the least often coded theme in each group.
 
     Themes are ranked by ``n_present``; ties keep the order of ``prevalence``
-    (the published theme order), so the first of tied themes counts as the
+    (the codebook order), so the first of tied themes counts as the
     most common and the last as the rarest.
 
     Parameters
