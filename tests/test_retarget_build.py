@@ -139,8 +139,8 @@ def _text(page: Path) -> str:
 
 def _captions(page: Path) -> list[str]:
     """The texts of the page's figure and table captions."""
-    found = re.findall(r"(?s)<(figcaption|caption)\b.*?</\1>", page.read_text(encoding="utf-8"))
-    return [html.unescape(re.sub(r"<[^>]+>", " ", caption)) for caption in found]
+    found = re.finditer(r"(?s)<(figcaption|caption)\b.*?</\1>", page.read_text(encoding="utf-8"))
+    return [html.unescape(re.sub(r"<[^>]+>", " ", caption[0])) for caption in found]
 
 
 def _chapter_pages(site: Path) -> dict[str, Path]:
