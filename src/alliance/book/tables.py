@@ -10,7 +10,9 @@ Examples
 --------
 >>> import pandas as pd
 >>> frame = pd.DataFrame({"theme": ["trust", "anger"], "kappa": [0.7213, 0.6]})
->>> table = show_table(frame, "Fleiss' kappa per theme", formats={"kappa": ".2f"})
+>>> table = show_table(
+...     frame, "Fleiss' kappa per theme", formats={"kappa": ".2f"}, synthetic=False
+... )
 >>> print(repr(table))
 Fleiss' kappa per theme
 theme kappa
@@ -101,8 +103,8 @@ def show_table(
     frame: pd.DataFrame,
     caption: str,
     *,
+    synthetic: object,
     formats: Mapping[str, str] | None = None,
-    synthetic: object = None,
     index: bool = False,
     headers: Mapping[str, str] | None = None,
 ) -> Table:
@@ -117,9 +119,12 @@ def show_table(
     formats : mapping of str to str, optional
         Format specification per column (``".2f"``, ``".0%"``, ``"d"``); other columns are
         shown with ``str``. Missing values show as empty cells.
-    synthetic : object, optional
-        Truthy when the table shows the synthetic reconstruction (pass the study's
-        ``synthetic`` property, or a bool); the caption then says so.
+    synthetic : object
+        Truthy when the table shows generated data: pass the study's ``synthetic``
+        (a dict for generated data, ``None`` for real data), or ``False`` for a
+        table that shows no study's data (a simulation, a prior, a codebook). The
+        caption then says "synthetic data" exactly when it applies. Required, so
+        that no table of a study forgets to say it.
     index : bool, default False
         Whether to show the frame's index (for pivot tables whose index is a label).
     headers : mapping of str to str, optional
@@ -145,7 +150,7 @@ def show_table(
      dyad_type share
     concordant   50%
     >>> print(repr(show_table(frame, "Share", formats={"share": ".0%"},
-    ...                       headers={"dyad_type": "dyad"})))
+    ...                       synthetic=None, headers={"dyad_type": "dyad"})))
     Share
           dyad share
     concordant   50%
