@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 import numpy as np
@@ -127,3 +128,15 @@ def test_html_headings_show_spaces_for_underscores_text_keeps_names():
     assert "percent_agreement" in repr(table)
     clash = show_table(frame, "b", synthetic=False)._repr_html_()
     assert ">percent_agreement</th>" in clash and ">percent agreement</th>" in clash
+
+
+def test_long_labels_may_wrap_and_numbers_may_not():
+    frame = pd.DataFrame({"theme": ["frustration and disappointment"], "kappa": [0.5]})
+    table = show_table(frame, "k", formats={"kappa": ".2f"}, synthetic=False, wrap=["theme"])
+    html = table._repr_html_()
+    rule = re.search(r"([^{}]*)\{\s*white-space: normal", html)
+    assert rule is not None and "td.col0" in rule[1] and "col1" not in rule[1]
+    assert "white-space" not in show_table(frame, "k", synthetic=False)._repr_html_()
+    assert repr(table) == repr(show_table(frame, "k", formats={"kappa": ".2f"}, synthetic=False))
+    with pytest.raises(KeyError, match="wrap names columns the table lacks"):
+        show_table(frame, "k", synthetic=False, wrap=["label"])

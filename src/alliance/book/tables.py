@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,12 +60,16 @@ class Table:
         Whether the frame's index is part of the table.
     numeric : tuple of int
         Positions of the columns that hold numbers; the HTML aligns them right.
+    wrap : tuple of int
+        Positions of the text columns whose cells may wrap at spaces in the HTML
+        (long labels), so a table keeps to the content column.
     """
 
     cells: pd.DataFrame
     caption: str
     index: bool = field(default=False)
     numeric: tuple[int, ...] = field(default=())
+    wrap: tuple[int, ...] = field(default=())
 
     def __repr__(self) -> str:
         """Caption, then every row and column as text (what strict nbval compares)."""
@@ -88,9 +92,15 @@ class Table:
         if not self.index:
             styler = styler.hide(axis="index")
         styler = styler.set_table_attributes('class="dataframe alliance-table"')
+        styles = []
         if self.numeric:
             cells = ", ".join(f"td.col{i}, th.col{i}" for i in self.numeric)
-            styler = styler.set_table_styles([{"selector": cells, "props": "text-align: right;"}])
+            styles.append({"selector": cells, "props": "text-align: right;"})
+        if self.wrap:
+            cells = ", ".join(f"td.col{i}" for i in self.wrap)
+            styles.append({"selector": cells, "props": "white-space: normal; min-width: 7em;"})
+        if styles:
+            styler = styler.set_table_styles(styles)
         # A focusable, labelled region, so keyboard users can scroll a wide table.
         label = html.escape(self.caption, quote=True)
         return (
@@ -107,6 +117,7 @@ def show_table(
     formats: Mapping[str, str] | None = None,
     index: bool = False,
     headers: Mapping[str, str] | None = None,
+    wrap: Sequence[str] = (),
 ) -> Table:
     """Return a table for display: formatted cells and a caption, escaped.
 
@@ -130,6 +141,9 @@ def show_table(
     headers : mapping of str to str, optional
         Column headings to show instead of the column names (short headings keep a
         table inside the content column); ``formats`` still names the columns.
+    wrap : sequence of str, default ()
+        Text columns whose cells may wrap at spaces in the HTML (long labels);
+        other cells stay on one line. The text rendering is unchanged.
 
     Returns
     -------
@@ -139,7 +153,7 @@ def show_table(
     Raises
     ------
     KeyError
-        If ``formats`` or ``headers`` names a column the frame lacks.
+        If ``formats``, ``headers`` or ``wrap`` names a column the frame lacks.
 
     Examples
     --------
@@ -157,7 +171,7 @@ def show_table(
     """
     formats = dict(formats or {})
     headers = dict(headers or {})
-    for name, given in (("formats", formats), ("headers", headers)):
+    for name, given in (("formats", formats), ("headers", headers), ("wrap", wrap)):
         unknown = sorted(set(given) - set(map(str, frame.columns)))
         if unknown:
             raise KeyError(f"{name} names columns the table lacks: {unknown}")
@@ -177,4 +191,5 @@ def show_table(
         if pd.api.types.is_numeric_dtype(frame[column])
         and not pd.api.types.is_bool_dtype(frame[column])
     )
-    return Table(cells=cells, caption=caption, index=index, numeric=numeric)
+    wrapped = tuple(position for position, column in enumerate(frame) if column in set(wrap))
+    return Table(cells=cells, caption=caption, index=index, numeric=numeric, wrap=wrapped)
