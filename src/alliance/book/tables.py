@@ -32,7 +32,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["SYNTHETIC_NOTE", "Table", "show_table"]
+__all__ = ["SYNTHETIC_NOTE", "Table", "present_of_n", "show_table"]
 
 SYNTHETIC_NOTE = "synthetic data"
 """What a caption adds when the table shows the synthetic reconstruction."""
@@ -98,7 +98,7 @@ class Table:
             styles.append({"selector": cells, "props": "text-align: right;"})
         if self.wrap:
             cells = ", ".join(f"td.col{i}" for i in self.wrap)
-            styles.append({"selector": cells, "props": "white-space: normal; min-width: 7em;"})
+            styles.append({"selector": cells, "props": "white-space: normal; min-width: 6em;"})
         if styles:
             styler = styler.set_table_styles(styles)
         # A focusable, labelled region, so keyboard users can scroll a wide table.
@@ -193,3 +193,37 @@ def show_table(
     )
     wrapped = tuple(position for position, column in enumerate(frame) if column in set(wrap))
     return Table(cells=cells, caption=caption, index=index, numeric=numeric, wrap=wrapped)
+
+
+def present_of_n(comparison: pd.DataFrame, groups: Sequence[str]) -> pd.DataFrame:
+    """Return ``comparison`` with one ``present/n`` text column per group, for narrow tables.
+
+    Parameters
+    ----------
+    comparison : pandas.DataFrame
+        A comparison of groups with ``present_<group>`` and ``n_<group>`` columns
+        (:func:`alliance.study.dyads.compare_dyad_types`).
+    groups : sequence of str
+        The groups, in display order; each becomes a column named after it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with the new columns (an existing column of a group's name is replaced).
+
+    Raises
+    ------
+    KeyError
+        If a group's ``present_`` or ``n_`` column is missing.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"present_A": [2], "n_A": [26], "present_B": [8], "n_B": [29]})
+    >>> present_of_n(frame, ["A", "B"])[["A", "B"]].to_dict("records")
+    [{'A': '2/26', 'B': '8/29'}]
+    """
+    shown = comparison.copy()
+    for group in groups:
+        present, n = comparison[f"present_{group}"], comparison[f"n_{group}"]
+        shown[group] = present.astype(str) + "/" + n.astype(str)
+    return shown
