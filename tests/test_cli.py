@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -11,8 +12,10 @@ import pandas as pd
 import pytest
 
 from alliance.__main__ import main
-from alliance.data.codebook import codebook_text
-from alliance.data.schema import TABLES, table_schema
+from alliance.data.codebook import load_codebook
+from alliance.data.design import read_design
+from alliance.data.examples import write_example_study
+from alliance.data.schema import TABLES, refresh_datapackage, table_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "templates" / "study"
@@ -89,10 +92,13 @@ def test_a_missing_folder_and_an_unknown_command_are_errors(tmp_path):
 
 
 def test_the_template_has_every_table_with_its_schema_header():
+    package = json.loads((TEMPLATE / "datapackage.json").read_text(encoding="utf-8"))
+    design = read_design(package, load_codebook(TEMPLATE / "codebook.yaml"))
+    assert design.schema_version == 2 and design.grouping.variable == "group"
     for table in TABLES:
         header = (TEMPLATE / f"{table}.csv").read_text(encoding="utf-8")
-        assert header == ",".join(f["name"] for f in table_schema(table)["fields"]) + "\n"
-    assert (TEMPLATE / "codebook.yaml").read_text(encoding="utf-8") == codebook_text()
+        expected = [f["name"] for f in table_schema(table, design)["fields"]]
+        assert header == ",".join(expected) + "\n"
     readme = (TEMPLATE / "README.md").read_text(encoding="utf-8")
     for command in ("python -m alliance validate", "python -m alliance report", "ALLIANCE_DATA"):
         assert command in readme
@@ -110,11 +116,19 @@ def test_an_unfilled_template_fails_only_for_its_empty_required_tables(tmp_path,
 
 def test_a_filled_template_validates(tmp_path, capsys):
     copy = shutil.copytree(TEMPLATE, tmp_path / "mystudy")
-    for table in TABLES:
-        shutil.copyfile(ROOT / "data" / f"{table}.csv", copy / f"{table}.csv")
+    filled = write_example_study(tmp_path / "filled", variable="group", invented=False)
+    for name in [*(f"{table}.csv" for table in TABLES), "codebook.yaml"]:
+        shutil.copyfile(filled / name, copy / name)
     assert main(["validate", str(copy)]) == 0
     out = capsys.readouterr().out
-    assert "is a valid study" in out and "provenance not declared" in out
+    assert "is a valid study" in out and "lists no files yet" in out
+    refresh_datapackage(copy)
+    assert main(["validate", str(copy)]) == 0
+    out = capsys.readouterr().out
+    assert "lists no files yet" not in out and "provenance not declared" in out
+    (copy / "clinics.csv").write_text("clinic_id,setting\nC1,x\nC2,y\n", encoding="utf-8")
+    assert main(["validate", str(copy), "--fix-suggestions"]) == 1
+    assert "refresh_datapackage(" in capsys.readouterr().out
 
 
 # -- refusals are one line with exit code 2, never a traceback (issue #15) -------------------

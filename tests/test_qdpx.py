@@ -40,6 +40,8 @@ SHARED_XSD = ROOT.parent / "shared" / "refi-qda" / "Project.xsd"
 if not SHARED_XSD.is_file():
     SHARED_XSD = Path("/work/shared/refi-qda/Project.xsd")
 LABELS = {theme["id"]: theme["label"] for theme in load_codebook()["themes"]}
+# The ids another program's codes get: their names, lower case, other characters as "_".
+THEME_IDS = {t: re.sub(r"[^0-9a-z]+", "_", LABELS[t].title().lower()).strip("_") for t in THEMES}
 
 
 @pytest.fixture(scope="module")
@@ -354,7 +356,7 @@ def _expected_ratings(codings, raters: dict[str, str]) -> pd.DataFrame:
                         d == f"{dyad} {informant}" and u == user and t == theme
                         for d, u, t, _, _ in codings
                     )
-                    rows.append((dyad, informant, rater, theme, int(coded)))
+                    rows.append((dyad, informant, rater, THEME_IDS[theme], int(coded)))
     return pd.DataFrame(rows, columns=["session_id", "informant", "rater", "theme", "present"])
 
 
@@ -375,20 +377,25 @@ def test_projects_shaped_as_other_programs_write_them_import(tmp_path, style):
     assert len(project.segments) == len(codings)
     draft = yaml.safe_load(draft_mapping(project))
     assert draft["consensus"] == "Final" and draft["users"] == {
-        "Maya": "R1",
-        "Daniel": "R2",
+        "Maya": "Maya",
+        "Daniel": "Daniel",
         "Final": None,
     }
-    assert {v for k, v in draft["codes"].items() if k.endswith("Other")} == {None}
-    assert sorted(v for v in draft["codes"].values() if v) == sorted(THEMES)
+    codes = {k.rpartition(" > ")[2]: v for k, v in draft["codes"].items() if k != "Alliance"}
+    assert codes == {LABELS[t].title(): THEME_IDS[t] for t in THEMES} | {"Other": "other"}
     assert draft["documents"]["Dyad01 client.txt"] == {"session": "Dyad01", "informant": "client"}
     assert draft["sessions"]["Dyad03"] == {"client": "Dyad03_C", "therapist": "Dyad03_T"}
     assert draft["clients"]["Dyad01_C"]["ethnicity"] == "Mizrahi"
     assert draft["clinics"] == {"C1": {"setting": "community"}}
-    (tmp_path / "map.yaml").write_text(_edit(draft_mapping(project), design="full"))
+    groups = {"rule": "match", "variable": "ethnicity", "values": ["Ashkenazi", "Mizrahi"]}
+    assert draft["study"]["groups"] == groups  # both roles carry it: same or different
+    draft["codes"] = {k: None if k.endswith("Other") else v for k, v in draft["codes"].items()}
+    (tmp_path / "map.yaml").write_text(yaml.safe_dump(draft | {"design": "full"}))
     result = import_qdpx(path, tmp_path / "map.yaml", tmp_path / "study", segments=True)
     study = load_study(tmp_path / "study")
-    expected = _expected_ratings(codings, {"Maya": "R1", "Daniel": "R2"})
+    assert [t["label"] for t in study.codebook["themes"]] == [LABELS[t].title() for t in THEMES]
+    assert study.design.grouping.labels == ("concordant", "discordant")
+    expected = _expected_ratings(codings, {"Maya": "Maya", "Daniel": "Daniel"})
     got = study.ratings.sort_values(
         ["session_id", "informant", "rater", "theme"], ignore_index=True
     )
@@ -398,16 +405,15 @@ def test_projects_shaped_as_other_programs_write_them_import(tmp_path, style):
     pd.testing.assert_frame_equal(got, expected, check_dtype=False)
     report = "\n".join(result.report)
     assert re.search(r"left out \(mapped to null\): [12] codes with \d+ codings: .*'Other'", report)
-    assert "compendium's eight-theme codebook" in report
     assert study.synthetic is None
-    assert set(result.segments["rater_a"]) == {"R1"}
+    assert set(result.segments["rater_a"]) == {"Daniel"}
 
 
 def test_case_variables_the_schema_cannot_hold_are_named_in_the_draft(tmp_path):
     documents = _documents(DYADS)
     xml = _project_xml("maxqda", _codings(DYADS, 1), documents)
     draft = draft_mapping(read_qdpx(_write_qdpx(tmp_path / "t.qdpx", xml, documents)))
-    assert "cannot hold (not carried): favourite_colour" in draft
+    assert "case variables the study folder does not carry: favourite_colour" in draft
 
 
 def _student(tmp_path: Path, codings, *, cases: bool = True, **changes) -> tuple[Path, Path]:
@@ -420,28 +426,44 @@ def _student(tmp_path: Path, codings, *, cases: bool = True, **changes) -> tuple
     return path, tmp_path / "map.yaml"
 
 
-def test_a_double_coded_subsample_is_reported_not_filled_in(tmp_path):
+def test_a_double_coded_subsample_gets_ratings_only_where_coded_never_filled_in(tmp_path):
     codings = [c for c in _codings(DYADS, 5) if c[1] != "Daniel" or c[0].startswith("Dyad01")]
     path, mapping = _student(tmp_path, codings)
-    assert "design: null" in mapping.read_text()
+    assert "design: subsample" in mapping.read_text()
+    mapping.write_text(mapping.read_text().replace('"Other": "other"', '"Other": null'))
+    result = import_qdpx(path, mapping, tmp_path / "out", segments=True)
+    # Segment agreement compares the two coders on the documents both coded (Dyad01's two).
+    cells = result.segments[["chars_both", "chars_a_only", "chars_b_only", "chars_neither"]]
+    both = sum(len(f"Interview Dyad01 with the {i}. ") * 4 for i in ("client", "therapist"))
+    assert set(cells.sum(axis=1)) == {both}
+    ratings = load_study(tmp_path / "out").ratings
+    expected = _expected_ratings(codings, {"Maya": "Maya", "Daniel": "Daniel"})
+    expected = expected[(expected["rater"] == "Maya") | (expected["session_id"] == "Dyad01")]
+    key = ["session_id", "informant", "rater", "theme"]
+    pd.testing.assert_frame_equal(
+        ratings.sort_values(key, ignore_index=True),
+        expected.sort_values(key, ignore_index=True),
+        check_dtype=False,
+    )
+    report = "\n".join(result.report)
+    assert "6 interview(s) coded by 1 rater(s), 2 interview(s) coded by 2 rater(s)" in report
+    assert "Daniel coded 2 of 8 interviews" in report
+    mapping.write_text(_edit(mapping.read_text(), design="neither"))
     with pytest.raises(QdpxError, match="design must be 'full' or 'subsample'"):
-        import_qdpx(path, mapping, tmp_path / "out")
-    mapping.write_text(_edit(mapping.read_text(), design="subsample"))
-    with pytest.raises(QdpxError, match=r"double-coded subsample.*R2 coded none of 6 interviews"):
-        import_qdpx(path, mapping, tmp_path / "out")
-    assert not (tmp_path / "out").exists()
+        import_qdpx(path, mapping, tmp_path / "again")
+    assert not (tmp_path / "again").exists()
 
 
 def test_a_theme_without_a_code_and_mapping_typos_are_listed_together(tmp_path):
     path, mapping = _student(tmp_path, _codings(DYADS, 2), design="full")
     edited = yaml.safe_load(mapping.read_text())
-    edited["codes"]["Trust"] = None
+    edited["codes"]["Trust"] = "-trust"
     edited["users"]["Mayaa"] = edited["users"].pop("Maya")
     mapping.write_text(yaml.safe_dump(edited))
     with pytest.raises(QdpxError) as error:
         import_qdpx(path, mapping, tmp_path / "out")
     message = str(error.value)
-    assert "themes no code is mapped to" in message and "trust" in message
+    assert "theme ids must be letters, digits" in message and "'-trust'" in message
     assert "not in the project (a typo?): 'Mayaa'" in message
     assert "missing from the mapping" in message and "'Maya'" in message
 
@@ -656,6 +678,7 @@ def test_values_the_schema_refuses_are_reported_and_nothing_is_kept(tmp_path):
     edited = yaml.safe_load(mapping.read_text())
     edited["clients"]["Dyad01_C"].update(ethnicity="Yemeni", age=15)
     edited["clinics"]["C1"]["setting"] = "university"
+    edited["study"].update(ranges={"clients.age": [18, 99]}, settings=["community"])
     mapping.write_text(yaml.safe_dump(edited))
     with pytest.raises(QdpxError) as error:
         import_qdpx(path, mapping, tmp_path / "out")
@@ -692,7 +715,7 @@ def test_codings_without_a_known_user_or_code_are_reported_and_whole_source_codi
     ratings = load_study(tmp_path / "out").ratings.set_index(
         ["session_id", "informant", "rater", "theme"]
     )["present"]
-    assert ratings[("Dyad02", "therapist", "R1", "anger")] == 1
+    assert ratings[("Dyad02", "therapist", "Maya", THEME_IDS["anger"])] == 1
 
 
 def test_users_or_documents_sharing_a_guid_are_refused(tmp_path):

@@ -192,7 +192,7 @@ def test_a_missing_file_is_named(tmp_path):
     [
         (lambda c: c["themes"][2].update(definition="two\nlines"), r"themes\[2\].definition"),
         (lambda c: c.update(extra="x"), r"not representable \['extra'\]"),
-        (lambda c: c["themes"][0].pop("example"), r"themes\[0\].*missing \['example'\]"),
+        (lambda c: c["themes"][0].pop("label"), r"themes\[0\].*missing \['label'\]"),
         (
             lambda c: c["facets"][5]["parent_themes"].update(negative=["disengagement", "anger"]),
             r"facets\[5\].*codebook order",
@@ -301,3 +301,18 @@ def test_a_file_over_the_size_limit_is_refused_before_parsing(exported, monkeypa
     monkeypatch.setattr(refi.ET, "parse", lambda path: pytest.fail("parsed a file over the limit"))
     with pytest.raises(ValueError, match=r"more than the 1,000 a codebook may have \(QDC_LIMIT\)"):
         import_codebook(exported)
+
+
+def test_a_codebook_of_the_studys_own_themes_round_trips(tmp_path):
+    # Schema 2: any theme ids, a label each, the other parts only where the study has them.
+    codebook = {
+        "title": "A student's codebook",
+        "themes": [
+            {"id": "heard", "label": "feeling heard", "definition": "The client felt heard."},
+            {"id": "rushed", "label": "feeling rushed"},
+            {"id": "plan", "label": "a shared plan", "include": ["both agree"], "example": "x"},
+        ],
+    }
+    path = export_codebook(tmp_path / "student.qdc", codebook)
+    assert import_codebook(path) == codebook
+    assert "Id: theme:rushed" in path.read_text(encoding="utf-8")

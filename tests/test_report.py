@@ -104,15 +104,17 @@ def test_dyad_comparison_counts_and_fisher_tests(tables):
 def test_the_printed_report_shows_every_table_and_says_the_data_are_synthetic(study, tables):
     text = format_report(study)
     for heading in (
-        "Sessions by dyad type",
+        "Sessions by group",
         "Inter-rater reliability",
         "Themes per session",
-        "Dyad comparison",
+        "Group comparison",
     ):
         assert heading in text
     assert "SYNTHETIC data" in text and "seed" in text
     anger = tables["dyad_comparison"].query("informant == 'therapist' and theme == 'anger'").iloc[0]
-    line = next(x for x in text.splitlines() if x.split()[:2] == ["therapist", "anger"])
+    label = next(t["label"] for t in study.codebook["themes"] if t["id"] == "anger")
+    assert label != "anger"  # the report prints the codebook's name, not the id
+    line = next(x for x in text.splitlines() if x.split()[:4] == ["therapist", *label.split()])
     assert f"{anger.present_concordant}/{anger.n_concordant}" in line
     assert f"{anger.present_discordant}/{anger.n_discordant}" in line
 
@@ -237,7 +239,7 @@ def test_every_study_that_validates_gets_a_report(tables):
             assert print_report(folder) == 0
         text = output.getvalue()
     types = set(load_types(tables))
-    assert "Dyad comparison" in text
+    assert "Group comparison" in text
     if len(types) == 1:
         missing = ({"concordant", "discordant"} - types).pop()
         assert f"not computed: no {missing} session in the data" in text

@@ -174,13 +174,15 @@ def _legend_above(ax: mpl.axes.Axes, title: str) -> None:
 # ---------------------------------------------------------------- sampling
 
 
-def plot_caseloads(caseloads: pd.DataFrame) -> Figure:
+def plot_caseloads(caseloads: pd.DataFrame, groups: Sequence[str] = DYAD_TYPES) -> Figure:
     """Horizontal stacked bars: each therapist's intakes by dyad type, grouped by clinic.
 
     Parameters
     ----------
     caseloads : pandas.DataFrame
         The output of :func:`alliance.study.sampling.therapist_caseloads`.
+    groups : sequence of str, default DYAD_TYPES
+        Its group columns, in display order (``study.design.grouping.labels``).
 
     Returns
     -------
@@ -195,17 +197,18 @@ def plot_caseloads(caseloads: pd.DataFrame) -> Figure:
     >>> [float(patch.get_width()) for patch in plot_caseloads(caseloads).axes[0].patches]
     [2.0, 1.0]
     """
-    require_columns(caseloads, ["therapist_id", "clinic_id", *DYAD_TYPES], "caseloads")
+    require_columns(caseloads, ["therapist_id", "clinic_id", *groups], "caseloads")
+    colours = _group_colours(groups)
     clinic_change = caseloads["clinic_id"].ne(caseloads["clinic_id"].shift()).cumsum() - 1
     positions = np.arange(len(caseloads)) + 0.8 * clinic_change.to_numpy()
     with book_style():
         fig = _figure(7.0, 1.2 + 0.24 * len(caseloads))
         ax = fig.axes[0]
         left = np.zeros(len(caseloads))
-        for dyad_type in DYAD_TYPES:
+        for dyad_type in groups:
             widths = caseloads[dyad_type].to_numpy(dtype=float)
             ax.barh(
-                positions, widths, left=left, height=0.8, color=COLOURS[dyad_type], label=dyad_type
+                positions, widths, left=left, height=0.8, color=colours[dyad_type], label=dyad_type
             )
             left += widths
         ax.set_yticks(positions, caseloads["therapist_id"].tolist(), fontsize=8)
@@ -222,17 +225,19 @@ def plot_caseloads(caseloads: pd.DataFrame) -> Figure:
                 va="center",
                 fontweight="bold",
             )
-        _legend_above(ax, "Dyad type")
+        _legend_above(ax, "Dyad type" if tuple(groups) == DYAD_TYPES else "Group")
     return fig
 
 
-def plot_dyad_composition(composition: pd.DataFrame) -> Figure:
+def plot_dyad_composition(composition: pd.DataFrame, groups: Sequence[str] = DYAD_TYPES) -> Figure:
     """Stacked bars: dyads of each type in each clinic, with the number of therapists.
 
     Parameters
     ----------
     composition : pandas.DataFrame
         The output of :func:`alliance.study.sampling.dyad_composition`.
+    groups : sequence of str, default DYAD_TYPES
+        Its group columns, in display order (``study.design.grouping.labels``).
 
     Returns
     -------
@@ -248,9 +253,8 @@ def plot_dyad_composition(composition: pd.DataFrame) -> Figure:
     >>> [float(patch.get_height()) for patch in plot_dyad_composition(composition).axes[0].patches]
     [3.0, 4.0]
     """
-    require_columns(
-        composition, ["clinic_id", "setting", "n_therapists", *DYAD_TYPES], "composition"
-    )
+    require_columns(composition, ["clinic_id", "setting", "n_therapists", *groups], "composition")
+    colours = _group_colours(groups)
     x = np.arange(len(composition))
     ticks = [
         f"{row.clinic_id}\n" + "\n".join(textwrap.wrap(str(row.setting), 12))
@@ -260,10 +264,10 @@ def plot_dyad_composition(composition: pd.DataFrame) -> Figure:
         fig = _figure(1.6 + 1.3 * len(composition), 4.0)
         ax = fig.axes[0]
         bottom = np.zeros(len(composition))
-        for dyad_type in DYAD_TYPES:
+        for dyad_type in groups:
             heights = composition[dyad_type].to_numpy(dtype=float)
             bars = ax.bar(
-                x, heights, bottom=bottom, width=0.6, color=COLOURS[dyad_type], label=dyad_type
+                x, heights, bottom=bottom, width=0.6, color=colours[dyad_type], label=dyad_type
             )
             ax.bar_label(
                 bars, labels=[f"{h:.0f}" if h else "" for h in heights], label_type="center"
@@ -287,7 +291,7 @@ def plot_dyad_composition(composition: pd.DataFrame) -> Figure:
         ax.set_ylim(0, max(bottom.max(), 1) * 1.15)
         ax.yaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
         ax.grid(axis="x", visible=False)
-        _legend_above(ax, "Dyad type")
+        _legend_above(ax, "Dyad type" if tuple(groups) == DYAD_TYPES else "Group")
     return fig
 
 
@@ -476,6 +480,7 @@ def plot_count_distribution(
     informants = sorted(counts["informant"].unique())
     values = np.arange(n_themes + 1)
     groups = sorted(counts[hue].unique()) if hue else [None]
+    colours = _group_colours([group for group in groups if group is not None])
     width = 0.8 / len(groups)
     with book_style():
         fig = _figure(3.6 * len(informants) + 1.0, 3.9, ncols=len(informants), sharey=True)
@@ -490,7 +495,7 @@ def plot_count_distribution(
                 if group is not None:
                     heights = 100 * heights / max(len(part), 1)
                 tallest = max(tallest, heights.max())
-                colour = COLOURS[informant if group is None else group]
+                colour = COLOURS[informant] if group is None else colours[group]
                 ax.bar(
                     values + (number - (len(groups) - 1) / 2) * width,
                     heights,

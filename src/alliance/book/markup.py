@@ -94,8 +94,9 @@ def codebook_markdown(codebook: Mapping[str, Any]) -> str:
     codebook : mapping
         A parsed and checked ``codebook.yaml`` (``Study.codebook`` or
         :func:`alliance.data.codebook.load_codebook`): a ``themes`` list whose
-        entries have ``id``, ``label``, ``valence``, ``difficulty``,
-        ``definition``, ``include``, ``exclude`` and ``example``.
+        entries have ``id`` and ``label``, and may have ``valence``,
+        ``difficulty``, ``definition``, ``include``, ``exclude`` and ``example``
+        (what a theme lacks is left out).
 
     Returns
     -------
@@ -125,17 +126,24 @@ def codebook_markdown(codebook: Mapping[str, Any]) -> str:
     <BLANKLINE>
     **Example**: \"I knew I was in good hands\.\"
     :::
+    >>> print(codebook_markdown({"themes": [{"id": "t1", "label": "being heard"}]}))
+    :::{admonition} 1\. Being heard \(t1\)
+    :class: dropdown
+    No definition given\.
+    :::
     """
     blocks = []
     for number, theme in enumerate(codebook["themes"], start=1):
-        head = escape_myst(
-            f"{number}. {_capitalised(theme['label'])} ({theme['id']}): "
-            f"{theme['valence']}, {theme['difficulty']}"
-        )
-        lines = [f":::{{admonition}} {head}", ":class: dropdown", escape_myst(theme["definition"])]
-        lines += ["", "**Code it when**", "", _bullets(theme["include"])]
-        lines += ["", "**Do not code it when**", "", _bullets(theme["exclude"])]
-        lines += ["", "**Example**: " + escape_myst(f'"{one_line(theme["example"])}"')]
+        grades = [str(theme[key]) for key in ("valence", "difficulty") if theme.get(key)]
+        head = f"{number}. {_capitalised(theme['label'])} ({theme['id']})"
+        head = escape_myst(f"{head}: {', '.join(grades)}" if grades else head)
+        lines = [f":::{{admonition}} {head}", ":class: dropdown"]
+        lines.append(escape_myst(theme.get("definition") or "No definition given."))
+        for key, title in (("include", "Code it when"), ("exclude", "Do not code it when")):
+            if theme.get(key):
+                lines += ["", f"**{title}**", "", _bullets(theme[key])]
+        if theme.get("example"):
+            lines += ["", "**Example**: " + escape_myst(f'"{one_line(theme["example"])}"')]
         blocks.append("\n".join([*lines, ":::"]))
     return "\n\n".join(blocks)
 

@@ -64,10 +64,11 @@ INFORMANTS: tuple[str, ...] = ("client", "therapist")
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """The C implementation of PyYAML's safe loader when available (same result, faster)."""
 
-THEME_KEYS: tuple[str, ...] = ("id", "label")
-"""Keys every theme entry of ``codebook.yaml`` has (the others are optional)."""
+REQUIRED_THEME_KEYS: tuple[str, ...] = ("id", "label")
+"""Keys every theme entry of ``codebook.yaml`` has; the others are optional."""
 
-OPTIONAL_THEME_KEYS: tuple[str, ...] = (
+THEME_KEYS: tuple[str, ...] = (
+    *REQUIRED_THEME_KEYS,
     "valence",
     "difficulty",
     "definition",
@@ -75,7 +76,7 @@ OPTIONAL_THEME_KEYS: tuple[str, ...] = (
     "exclude",
     "example",
 )
-"""Keys a theme entry may have; each is type-checked when present."""
+"""Keys a theme entry may have (the compendium's codebook has them all); each is type-checked."""
 
 FACET_KEYS: tuple[str, ...] = (
     "id",
@@ -318,7 +319,7 @@ def _codebook_problems(codebook: object) -> list[str]:
     if problems:
         return problems
     specs = {
-        "themes": (THEME_KEYS, _THEME_FIELDS),
+        "themes": (REQUIRED_THEME_KEYS, _THEME_FIELDS),
         "facet_groups": (("id", "informant"), _GROUP_FIELDS),
     }
     specs["facets"] = (FACET_KEYS, _FACET_FIELDS)

@@ -49,6 +49,7 @@ from alliance.data.published import DOI
 from alliance.data.schema import (
     CODEBOOK_FILE,
     DATAPACKAGE_FILE,
+    RATER_PATTERN,
     SYNTHETIC_KEY,
     TABLES,
     file_sha256,
@@ -248,6 +249,9 @@ _FIXES: dict[str, str] = {
     "missing-file": "Copy the missing files from templates/study and fill them in.",
     "raters": "Reliability needs at least two raters: add the other raters' codes to "
     "ratings.csv (the rater column says who coded each row).",
+    "rater-name": "To keep your raters' names, add an alliance:study record (schema_version 2) "
+    "to datapackage.json, as templates/study/datapackage.json shows; or rename them R1, R2, "
+    "... in ratings.csv.",
     "rater-spelling": "Spell each rater's name one way in every row of ratings.csv.",
     "duplicate-key": "Each key may appear once in {file}: remove the repeated rows or correct "
     "their keys.",
@@ -303,13 +307,21 @@ def fix_suggestions(folder: Path, problems: pd.DataFrame, limit: int = SUGGESTIO
     )
     groups = groups[groups["key"].isin(list(_FIXES))]
     causes = groups.groupby(["file", "key"], sort=False)["count"].sum().reset_index()
-    causes = causes.sort_values("count", ascending=False, kind="stable").head(limit)
+    causes["fix"] = [
+        _FIXES[key].format(file=file, folder=repr(str(folder)))
+        for file, key in zip(causes["file"], causes["key"], strict=True)
+    ]
+    causes = causes.groupby(["fix", "key"], sort=False).agg(
+        count=("count", "sum"), file=("file", ", ".join)
+    )
+    causes = causes.reset_index().sort_values("count", ascending=False, kind="stable")
     lines = []
-    for cause in causes.itertuples(index=False):
-        fix = _FIXES[cause.key].format(file=cause.file, folder=repr(str(folder)))
+    for cause in causes.head(limit).itertuples(index=False):
         plural = "" if cause.count == 1 else "s"
         name = cause.key.split(" ")[0]
-        lines.append(printable(f"{cause.file}, {name} ({cause.count} problem{plural}): {fix}"))
+        lines.append(
+            printable(f"{cause.file}, {name} ({cause.count} problem{plural}): {cause.fix}")
+        )
     return lines
 
 
@@ -380,20 +392,31 @@ class _Table:
     def file(self) -> str:
         return f"{self.name}.csv"
 
-    def claimed(self, columns: Sequence[str]) -> set[tuple[str, ...]]:
-        """Values of ``columns`` in rows that were rejected (a bad cell in them, or a ragged row).
+    def claimed(self, columns: Sequence[str]) -> set[tuple[str | None, ...]]:
+        """Return what rejected rows meant in ``columns``, read loosely (:func:`_loose`).
 
-        A problem elsewhere that only these rows could have prevented (a rating of
-        a session whose row was rejected) is a consequence, and says so.
+        A row is rejected when a cell of ``columns`` broke a rule, or when it has
+        the wrong number of fields. A problem elsewhere that only such a row could
+        have prevented (a rating of a session whose row was rejected) is a
+        consequence, and says so (:func:`_is_claimed`). A broken cell after the
+        first column could have meant anything (``None``).
         """
         columns = [column for column in columns if column in self.frame.columns]
         blocked = ~self.usable(columns)
-        claims = set(self.frame.loc[blocked, columns].itertuples(index=False, name=None))
+        claims = set()
+        for line, *values in self.frame.loc[blocked, columns].itertuples(name=None):
+            broken = self.unusable.loc[line, columns].tolist()
+            claims.add(
+                tuple(
+                    None if position and bad else _loose(value)
+                    for position, (value, bad) in enumerate(zip(values, broken, strict=True))
+                )
+            )
         header = list(self.frame.columns)
+        positions = [header.index(column) for column in columns]
         for fields in self.ragged.values():
-            positions = [header.index(column) for column in columns]
             if max(positions, default=-1) < len(fields):
-                claims.add(tuple(fields[position] for position in positions))
+                claims.add(tuple(_loose(fields[position]) for position in positions))
         return claims
 
     def usable(self, columns: Sequence[str]) -> pd.Series:
@@ -429,6 +452,20 @@ def _study_file(folder: Path, file: str, problems: _Problems, required: bool = T
         problems.add(file, "not-a-file: expected a file, found a folder or a special file")
         return None
     return path
+
+
+def _loose(value: str) -> str:
+    """Compare ids loosely when tracing knock-on problems: no spaces, any case ('S 01' = 's01')."""
+    return "".join(value.split()).casefold()
+
+
+def _is_claimed(values: Sequence[str], claims: set[tuple[str | None, ...]]) -> bool:
+    """Whether a rejected row may have meant ``values`` (see :meth:`_Table.claimed`)."""
+    loose = [_loose(value) for value in values]
+    return any(
+        all(want is None or want == have for want, have in zip(claim, loose, strict=True))
+        for claim in claims
+    )
 
 
 def _read_bytes(
@@ -504,10 +541,19 @@ def _read_records(path: Path, file: str, problems: _Problems) -> list[tuple[int,
 
 
 def _delimiter(header: list[str]) -> str | None:
-    """Return the separator of a file whose header reads as one column but holds one."""
-    if len(header) != 1:
-        return None
-    return next((mark for mark in DELIMITERS if mark in header[0]), None)
+    """Return the separator a header uses more often than commas (``None``: commas).
+
+    Examples
+    --------
+    >>> _delimiter(["clinic_id;setting"]), _delimiter(["client_id;age;gender", " age"])
+    (';', ';')
+    >>> _delimiter(["clinic_id", "setting"]) is None
+    True
+    """
+    return next(
+        (mark for mark in DELIMITERS if sum(cell.count(mark) for cell in header) >= len(header)),
+        None,
+    )
 
 
 def _read_table(
@@ -568,12 +614,11 @@ def _read_table(
 def _enum_problem(value: str, spec: Mapping[str, Any]) -> str:
     """Say why a value is not in a field's code list (a theme, or a spelling to correct)."""
     options = [str(option) for option in spec["constraints"]["enum"]]
-    if spec["name"] == "theme":
-        return "unknown-theme: codebook.yaml defines no such theme (its themes: " + (
-            ", ".join(options) + ")"
-        )
     near = [option for option in options if option.casefold() == value.strip().casefold()]
     hint = f" (did you mean {near[0]!r}? codes are exact: case and spaces count)" if near else ""
+    if spec["name"] == "theme":
+        listed = ", ".join(options)
+        return f"unknown-theme: codebook.yaml defines no such theme{hint} (its themes: {listed})"
     return "enum: must be one of " + ", ".join(options) + hint
 
 
@@ -594,6 +639,11 @@ def _cell_problem(value: str, spec: Mapping[str, Any]) -> str | None:
     if "enum" in rules and typed not in rules["enum"]:
         return _enum_problem(value, spec)
     if "pattern" in rules and not re.fullmatch(rules["pattern"], value):
+        if rules["pattern"] == RATER_PATTERN:
+            return (
+                "rater-name: schema version 1 names raters R1, R2, ...; to name them freely, "
+                "declare schema version 2 (see templates/study)"
+            )
         return f"pattern: must match the regular expression {rules['pattern']}"
     if "minimum" in rules and typed < rules["minimum"]:
         return f"minimum: must be at least {rules['minimum']}"
@@ -664,7 +714,9 @@ def _check_foreign_key(
     consequence = f"{rule} (consequence of its rejected row in {reference.file}, reported above)"
     for line, *values in table.keys(key["fields"]).itertuples(name=None):
         if tuple(values) not in known:
-            because = consequence if tuple(values) in claimed else rule
+            for column in key["fields"]:  # rejected: later checks leave the row out
+                table.unusable.at[line, column] = True
+            because = consequence if _is_claimed(values, claimed) else rule
             problems.add(table.file, because, row=int(line), column=names, value="/".join(values))
 
 
@@ -676,11 +728,12 @@ def _check_has_session(
         return
     ids = table.keys([column])[column]
     unused = ids[~ids.isin(sessions.keys([column])[column])]
-    claimed = {value for (value,) in sessions.claimed([column])}
+    claimed = sessions.claimed([column])
     rule = "no-session: no row of sessions.csv refers to it"
     consequence = f"{rule} (consequence of its rejected row in sessions.csv, reported above)"
-    problems.add_cells(table.file, unused[~unused.isin(claimed)], column, rule)
-    problems.add_cells(table.file, unused[unused.isin(claimed)], column, consequence)
+    knock_on = unused.map(lambda value: _is_claimed([value], claimed)).astype(bool)
+    problems.add_cells(table.file, unused[~knock_on], column, rule)
+    problems.add_cells(table.file, unused[knock_on], column, consequence)
 
 
 def _check_coded_present(table: _Table, consensus: _Table | None, problems: _Problems) -> None:
@@ -700,8 +753,9 @@ def _covered(table: _Table, columns: Sequence[str]) -> set[tuple[str, ...]]:
 
     A row whose first ``k`` key cells are usable but whose next one is not (an
     unknown theme, say) may be the very row that looks missing, so nothing is
-    reported missing under those ``k`` values. A rejected first key cell covers
-    nothing (it would hide every gap of the file).
+    reported missing under those ``k`` values (``k`` > 0: a rejected first cell
+    would hide every gap of the file), nor under the ``k + 1`` values read
+    loosely (a session ``S 01`` explains the gap of ``S01``; see :func:`_loose`).
     """
     usable = ~table.unusable[list(columns)]
     rejected = table.frame.loc[~usable.all(axis=1), list(columns)]
@@ -710,14 +764,17 @@ def _covered(table: _Table, columns: Sequence[str]) -> set[tuple[str, ...]]:
         depth = 0
         while depth < len(columns) and usable.at[line, columns[depth]]:
             depth += 1
+        loose = tuple(map(_loose, values))
         if depth > 0:
-            covered.add(tuple(values[:depth]))
+            covered.add(loose[:depth])
+        covered.add(loose[: depth + 1])
     return covered
 
 
 def _is_covered(key: tuple[str, ...], covered: set[tuple[str, ...]]) -> bool:
     """Whether a rejected row may explain a gap at ``key`` (see :func:`_covered`)."""
-    return any(key[:depth] in covered for depth in range(1, len(key) + 1))
+    loose = tuple(map(_loose, key))
+    return any(loose[:depth] in covered for depth in range(1, len(key) + 1))
 
 
 def _check_complete(
@@ -882,8 +939,14 @@ def _read_datapackage(folder: Path, problems: _Problems) -> dict[str, Any] | Non
 
 
 def _check_hashes(folder: Path, package: Mapping[str, Any], problems: _Problems) -> None:
-    """Compare the sha256 hashes datapackage.json records with the files."""
+    """Compare the sha256 hashes datapackage.json records with the files.
+
+    An empty list of resources (a study that declares its design but has not
+    recorded its files yet, like ``templates/study``) records no hashes to check.
+    """
     resources = package["resources"]
+    if not resources:
+        return
     hashed = {}
     for index, resource in enumerate(resources):
         if isinstance(resource, dict) and isinstance(resource.get("path"), str):
@@ -916,10 +979,10 @@ def _check_hashes(folder: Path, package: Mapping[str, Any], problems: _Problems)
                 continue
             if recorded != actual:
                 rule = (
-                    "hash: the file's content does not match its hash in datapackage.json "
-                    "(edited after it was written?)"
+                    "hash: the file's content does not match the hash recorded here (edited "
+                    "after datapackage.json was written?)"
                 )
-                problems.add(file, rule)
+                problems.add(DATAPACKAGE_FILE, rule, column="resources", value=file)
 
 
 # -- the loaded study ------------------------------------------------------------------------
@@ -967,7 +1030,9 @@ class Study:
     Build it with :func:`load_study`, which validates every table first. Columns
     have their schema types (identifiers and codes as text, ``present`` and
     counts as integers; optional integers as nullable ``Int64``, empty optional
-    cells as missing). Columns a study adds beyond the schema are kept, as text.
+    cells as missing; ``ratings.present`` is ``int64``, or ``Int64`` when a
+    schema-2 study leaves some rating empty). Columns a study adds beyond the
+    schema are kept, as text.
 
     Attributes
     ----------
@@ -1289,6 +1354,11 @@ def validation_report(path: str | Path | None = None, suggest_fixes: bool = Fals
         print(f"note: {file} has extra columns, kept as text and not checked: {named}")
     if inspection.package is None and not (folder / DATAPACKAGE_FILE).is_file():
         print(f"note: no {DATAPACKAGE_FILE}: hashes not checked (see schema.write_datapackage)")
+    elif inspection.package is not None and not inspection.package["resources"]:
+        print(
+            f"note: {DATAPACKAGE_FILE} lists no files yet: hashes not checked "
+            "(schema.refresh_datapackage records them)"
+        )
     if len(inspection.problems):
         print(format_problems(folder, inspection.problems))
         if inspection.problems["rule"].str.startswith("design:").any():
@@ -1313,6 +1383,16 @@ def validation_report(path: str | Path | None = None, suggest_fixes: bool = Fals
     else:
         made = ", ".join(f"{key} {value}" for key, value in sorted(study.synthetic.items()))
         print(f"SYNTHETIC data, generated ({made}).")
+    design = study.design
+    if design.schema_version >= 2:
+        themes = ", ".join(design.label(theme) for theme in design.themes)
+        print(
+            printable(
+                f"Design (schema {design.schema_version}): {len(design.themes)} themes "
+                f"({themes}); {' and '.join(design.informants)} interviews; "
+                f"{design.grouping.describe()}."
+            )
+        )
     for line in _coverage_lines(study):
         print(line)
     return 0

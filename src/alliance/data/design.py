@@ -91,6 +91,9 @@ INFORMANTS: tuple[str, ...] = ("client", "therapist")
 RANGE_TABLES: tuple[str, ...] = ("clinics", "therapists", "clients")
 """Tables whose columns may carry a declared range (``"clients.age"``)."""
 
+KEY_COLUMNS: tuple[str, ...] = ("clinic_id", "therapist_id", "client_id", "session_id")
+"""Id columns of the people tables, which cannot be the grouping variable."""
+
 RULES: tuple[str, ...] = ("match", "client")
 """How sessions fall into groups: client and therapist match or not; the client's own group."""
 
@@ -274,8 +277,9 @@ def _grouping(value: object, problems: list[tuple[str, str]]) -> Grouping:
         problems.append((f"{where}.rule", f"must be one of {', '.join(RULES)} (got {rule!r})"))
         rule = "match"
     variable = value.get("variable", "ethnicity")
-    if not isinstance(variable, str) or not ID_RE.match(variable):
-        problems.append((f"{where}.variable", f"must be a column name (got {variable!r})"))
+    if not isinstance(variable, str) or not ID_RE.match(variable) or variable in KEY_COLUMNS:
+        rule = "must be a column name other than the ids"
+        problems.append((f"{where}.variable", f"{rule} (got {variable!r})"))
         variable = "ethnicity"
     values = _texts(value.get("values"), f"{where}.values", problems, names=False)
     if rule == "client" and len(values) < 2:

@@ -21,8 +21,9 @@ Examples
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
@@ -154,8 +155,13 @@ def _codes(
     raters: Sequence[str],
     double_coded: float,
     rng: np.random.Generator,
+    missing: float = 0.0,
 ) -> tuple[list[list[object]], list[list[object]]]:
-    """Consensus and ratings: codes differ a little by group; raters agree imperfectly."""
+    """Consensus and ratings: codes differ a little by group; raters agree imperfectly.
+
+    With ``missing`` > 0, that share of the double-coded raters' codes is left
+    empty (explicit missing ratings); the random stream is otherwise unchanged.
+    """
     themes, labels = design.themes, design.grouping.labels
     base = rng.uniform(0.25, 0.7, size=len(themes))
     shift = rng.choice([-0.12, 0.12], size=len(themes))
@@ -183,16 +189,19 @@ def _codes(
             single += 1
         for rater in coders:
             flips = rng.random(len(themes)) < 0.12
-            codes = np.where(flips, 1 - agreed, agreed)
+            codes: list[int | None] = np.where(flips, 1 - agreed, agreed).tolist()
+            if missing and len(coders) > 1:
+                gaps = rng.random(len(themes)) < missing
+                codes = [None if gap else code for code, gap in zip(codes, gaps, strict=True)]
             ratings += [
-                [session, informant, rater, theme, int(code)]
+                [session, informant, rater, theme, code]
                 for theme, code in zip(themes, codes, strict=True)
             ]
     return consensus, ratings
 
 
 def _excerpts(
-    consensus: Sequence[Sequence[object]], codebook: dict, limit: int = 6
+    consensus: Sequence[Sequence[object]], codebook: Mapping[str, Any], limit: int = 6
 ) -> list[list[object]]:
     """Return a few invented excerpts, one per theme at most, each under a theme coded present."""
     examples = {theme["id"]: theme["example"] for theme in codebook["themes"]}
@@ -217,6 +226,7 @@ def write_example_study(
     raters: Sequence[str] = ("Dana", "Eli"),
     themes: int | Sequence[tuple[str, str]] = 5,
     double_coded: float = 0.5,
+    missing: float = 0.0,
     seed: int = 0,
     invented: bool = True,
 ) -> Path:
@@ -248,6 +258,9 @@ def write_example_study(
     double_coded : float
         Share of interviews coded by every rater; the others are coded by one
         rater each, taking turns (single-coded).
+    missing : float
+        Share of the codes of double-coded interviews left empty in
+        ``ratings.csv`` (explicit missing ratings); 0 writes none.
     seed : int
         Seed of the random generator; the same arguments write the same bytes.
     invented : bool
@@ -282,8 +295,9 @@ def write_example_study(
     folder = Path(folder)
     if folder.exists() and any(folder.iterdir()):
         raise FileExistsError(f"{folder} holds files already; choose an empty or new folder")
-    if not 0 <= double_coded <= 1:
-        raise ValueError(f"double_coded must be between 0 and 1 (got {double_coded})")
+    for name, share in (("double_coded", double_coded), ("missing", missing)):
+        if not 0 <= share <= 1:
+            raise ValueError(f"{name} must be between 0 and 1 (got {share})")
     if per_group < 1 or not raters:
         raise ValueError("an example study needs at least one session per group and one rater")
     codebook = {
@@ -292,6 +306,8 @@ def write_example_study(
         "themes": _themes(themes),
     }
     if rule == "match":
+        if len(groups) != 2:
+            raise ValueError(f"rule 'match' names two groups, same and different (got {groups!r})")
         same, different = groups
         group_record = {
             "rule": "match",
@@ -313,7 +329,7 @@ def write_example_study(
     design = read_design({STUDY_KEY: record}, codebook)
     rng = np.random.default_rng(seed)
     therapists, clients, sessions, group_of = _people(design, per_group, rng)
-    consensus, ratings = _codes(design, group_of, list(raters), double_coded, rng)
+    consensus, ratings = _codes(design, group_of, list(raters), double_coded, rng, missing)
     folder.mkdir(parents=True, exist_ok=True)
     match = design.grouping.rule == "match"
     tables = {

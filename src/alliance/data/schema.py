@@ -361,7 +361,10 @@ def _people_fields(table: str, design: Design) -> list[dict[str, Any]]:
         if variable and name == design.grouping.variable:
             continue
         spec = old[name]
+        if name == "setting":
+            spec["description"] = "Kind of clinic, in the study's own words."
         if name == "setting" and design.settings is not None:
+            spec["description"] = "Kind of clinic: one of the settings the study declares."
             rest.append(_optional(spec, enum=list(design.settings)))
         else:
             rest.append(_optional(spec))

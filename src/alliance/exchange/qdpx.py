@@ -8,20 +8,28 @@ QualCoder write and read it. This module
 * reads such a project (:func:`read_qdpx`): its users (the coders), codebook,
   text documents, coded segments by coder, and cases with their variables;
 * drafts a small YAML mapping (:func:`draft_mapping`) from documents to
-  sessions and informants, from codes to themes and from users to raters,
-  which the user edits;
-* turns the project and the mapping into a study folder in the current schema
-  (:func:`import_qdpx`): the presence of each theme per interview per rater,
-  the consensus (a user's coding, or the raters' majority), and optionally
-  segment-level agreement (:func:`segment_agreement`);
+  sessions and informants, from codes to themes, from users to raters and
+  from case variables to the groups the study compares, which the user edits;
+* turns the project and the mapping into a schema-2 study folder
+  (:func:`import_qdpx`, :mod:`alliance.data.design`): the study's own themes
+  (the mapped codes, with their names as labels and their descriptions as
+  definitions), its raters under their own names, the presence of each theme
+  in each interview for each rater **who coded it** (a double-coded
+  subsample, or raters who code different documents, gives ratings only
+  where a rater coded), the consensus (a user's coding, the raters'
+  majority, or the one coder's coding of a single-coded interview, which the
+  folder's ``README.md`` says), the ``"alliance:study"`` design record, and
+  optionally segment-level agreement (:func:`segment_agreement`);
 * writes a study folder as a project (:func:`export_qdpx`), so that a teacher
   can open the synthetic study in a QDA program; its consensus, facets and
-  excerpts travel as the codings of a user ``consensus``, so a round trip
-  gives back the same study folder.
+  excerpts travel as the codings of a user ``consensus``, who coded which
+  interview as a document variable and the design as a line of the project's
+  description, so a round trip gives back the same study folder.
 
-What the current schema cannot hold (a double-coded subsample, a theme no code
-is mapped to, two documents for one interview) is reported, never filled in.
-Archives are read in memory and never extracted; see :data:`LIMITS`.
+Nothing is filled in: a rater who did not code an interview has no ratings
+for it. What a study folder cannot hold (two documents for one interview, a
+case variable the schema has no column for) is refused or reported. Archives
+are read in memory and never extracted; see :data:`LIMITS`.
 
 Examples
 --------
@@ -53,12 +61,21 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from alliance.data.codebook import INFORMANTS, THEMES, codebook_text, load_codebook
+from alliance.data.codebook import INFORMANTS, codebook_text, load_codebook
 from alliance.data.dataset import StudyValidationError, load_study
+from alliance.data.design import (
+    ID_RE,
+    SCHEMA_VERSION,
+    STUDY_KEY,
+    Design,
+    DesignError,
+    design_record,
+    read_design,
+)
 from alliance.data.schema import (
     CODEBOOK_FILE,
     ID_PATTERN,
-    RATER_PATTERN,
+    README_FILE,
     TABLES,
     table_schema,
     write_datapackage,
@@ -71,6 +88,7 @@ from alliance.exchange.refi import (
     parse_xml,
     plain_codes,
 )
+from alliance.exchange.report import natural_sorted
 from alliance.study.reliability import majority_vote
 
 __all__ = [
@@ -116,10 +134,12 @@ CONSENSUS_USER = "consensus"
 """Name of the exported user whose codings are the agreed (consensus) coding."""
 
 _SYNTHETIC_LINE = "alliance:synthetic "
+_STUDY_LINE = STUDY_KEY + " "
 _CASE_FIELDS = {
     "client": ("ethnicity", "gender", "age", "education_years"),
     "therapist": ("clinic", "ethnicity", "gender", "profession", "years_experience"),
 }
+_ONE_CLINIC = "clinic1"
 _INTEGER_VARIABLES = ("age", "education_years", "years_experience")
 _MAPPING_KEYS = (
     "project",
@@ -133,6 +153,7 @@ _MAPPING_KEYS = (
     "therapists",
     "clinics",
     "excerpts",
+    "study",
 )
 _DESIGNS = ("full", "subsample")
 _UNSAFE_NAME = re.compile(r"(^[/\\])|(^[A-Za-z]:)|\\|\x00")
@@ -576,12 +597,28 @@ def _guess_session(name: str) -> str:
     return stem if stem and re.fullmatch(ID_PATTERN, stem) else ""
 
 
-def _theme_of_code(row: Any, labels: Mapping[str, str]) -> str | None:
-    if row.kind_id.startswith("theme:"):
-        return row.kind_id.removeprefix("theme:")
-    for theme, label in labels.items():
-        if row.id == theme or row.label.strip().lower() in (theme, label.lower()):
-            return theme
+def _safe_id(name: str) -> str:
+    """Make a safe identifier from a name (letters, digits, ``_ . -``), ``""`` if none is left."""
+    found = re.sub(r"[^A-Za-z0-9_.-]+", "_", name.strip()).strip("_.-")
+    return found if ID_RE.match(found) else ""
+
+
+def _theme_of_code(row: Any, used: set[str]) -> str | None:
+    """Guess a code's theme for the draft: our ``Id:`` line, else its name's id if coded."""
+    if row.kind_id:
+        return row.kind_id.removeprefix("theme:") if row.kind_id.startswith("theme:") else None
+    return row.id if row.guid in used and row.codable else None
+
+
+def _declared(project: Project, key: str) -> dict[str, Any] | None:
+    """Read a JSON record our export wrote as a line ``<key> {...}`` of the project description."""
+    for line in project.description.splitlines():
+        if line.startswith(key + " "):
+            try:
+                found = json.loads(line[len(key) + 1 :])
+            except json.JSONDecodeError:
+                return None
+            return found if isinstance(found, dict) else None
     return None
 
 
@@ -596,13 +633,18 @@ def draft_mapping(project: Project) -> str:
     Returns
     -------
     str
-        YAML text with comments. Users become raters ``R1``, ``R2``, ... (a user
-        named like *consensus* becomes the consensus coding), codes whose name is
-        a theme's id or label are mapped to it, documents get a session and
-        informant from their ``session``/``informant`` variables or their name,
-        and sessions, clients, therapists and clinics are filled in from case
-        variables. Whatever could not be guessed is ``null``: the import refuses
-        a ``null`` it needs, naming it.
+        YAML text with comments. Users who made codings become raters under
+        their names as safe ids (a user named like *consensus* or *final*
+        becomes the consensus coding); every coded code becomes a theme, with
+        an id made from its name (codes of our own codebook keep their theme
+        ids); documents get a session and informant from their
+        ``session``/``informant`` variables or their name; sessions, clients,
+        therapists and clinics are filled in from case variables; ``design``
+        says whether raters coded every document (``full``) or only those
+        they made codings in (``subsample``). The ``study`` section (the
+        groups the study compares) is a stub to fill in, unless a case
+        variable suggests it. Whatever could not be guessed is ``null``: the
+        import refuses a ``null`` it needs, naming it.
 
     Examples
     --------
@@ -614,7 +656,6 @@ def draft_mapping(project: Project) -> str:
     >>> yaml.safe_load(text)["users"]
     {'R1': 'R1', 'R2': 'R2', 'R3': 'R3', 'consensus': None}
     """
-    labels = {theme["id"]: theme["label"] for theme in load_codebook()["themes"]}
     users = project.users
     consensus = [
         k
@@ -632,50 +673,40 @@ def draft_mapping(project: Project) -> str:
     uncoded = _uncoded(project)
     lines += [
         "# design: full = every rater coded every mapped document, so a document in which a",
-        "#   rater made no coding has no theme present for that rater;",
-        "# subsample = raters coded only the documents they made codings in (a double-coded",
-        "#   subsample; the current schema cannot hold it yet, and the import says so).",
+        "#   rater made no coding has every theme absent for that rater;",
+        "# subsample = each rater coded only the documents they made codings in (a double-coded",
+        "#   subsample, or raters who code different documents): the others get no ratings.",
+        "#   A document's 'coders' list (user names), where given, overrides both.",
     ]
-    if project.origin == ORIGIN:
-        lines.append(
-            "design: full  # written by the alliance compendium from a fully crossed study"
-        )
-    elif uncoded:
+    if uncoded:
         lines.append("# Some users made no coding in some documents: " + "; ".join(uncoded[:5]))
-        lines.append("design: null")
-    else:
-        lines.append("design: full")
+    lines.append(f"design: {'subsample' if uncoded else 'full'}")
     lines += [
-        "# consensus: the user whose coding is the agreed (final) coding, or majority",
-        "#   (the majority vote of the raters; a tie is refused).",
+        "# consensus: the user whose coding is the agreed (final) coding, or majority (the",
+        "#   raters' majority vote; a tie is refused). An interview coded by one rater only",
+        "#   takes that rater's coding as its consensus (the import says how many).",
         f"consensus: {_q(consensus[0] if len(consensus) == 1 else None)}",
         "# excerpts: true = the consensus user's segments shorter than a whole document become",
         "#   excerpts.csv (their text is shown in the book: only for text you may publish).",
         f"excerpts: {_q(project.origin == ORIGIN)}",
-        "# users: QDA user -> rater id (R1, R2, ...), or null to leave the user out",
+        "# users: QDA user -> rater id (letters, digits, _ . -; rename freely), or null to",
+        "#   leave the user out",
         "users:",
     ]
-    number = 0
     for row in users.itertuples():
-        if row.key in consensus[:1] and len(consensus) == 1:
-            rater = None
-        elif re.fullmatch(RATER_PATTERN, row.name):
-            rater = row.name
-        elif row.codings:
-            number += 1
-            rater = f"R{number}"
-            while rater in set(users["name"]):
-                number += 1
-                rater = f"R{number}"
-        else:
-            rater = None
+        chosen = consensus[:1] == [row.key] and len(consensus) == 1
+        rater = _safe_id(row.name) or None if row.codings and not chosen else None
         note = "  # made no codings" if not row.codings else ""
         lines.append(f"  {_q(row.key)}: {_q(rater)}{note}")
-    lines += ["# codes: code path -> theme id (" + ", ".join(THEMES) + "), or null", "codes:"]
+    lines += [
+        "# codes: code path -> theme id (the themes of your study, in this order; several",
+        "#   codes may share a theme), or null to leave the code out",
+        "codes:",
+    ]
     used = set(project.segments["code"])
     for row in project.codes.itertuples():
         note = "" if row.guid in used else "  # never coded"
-        lines.append(f"  {_q(row.key)}: {_q(_theme_of_code(row, labels))}{note}")
+        lines.append(f"  {_q(row.key)}: {_q(_theme_of_code(row, used))}{note}")
     document_vars = _variables_of(project, "document")
     lines += [
         "# documents: document -> session and informant (client or therapist), or null",
@@ -693,9 +724,41 @@ def draft_mapping(project: Project) -> str:
             )
             continue
         sessions.setdefault(session, []).append(row.guid)
-        lines.append(f"  {_q(row.key)}: {{session: {_q(session)}, informant: {_q(informant)}}}")
-    lines += _draft_participants(project, sessions)
+        coders = found.get("coders")
+        listed = "" if coders is None else f", coders: {_q(coders.split(';'))}"
+        lines.append(
+            f"  {_q(row.key)}: {{session: {_q(session)}, informant: {_q(informant)}{listed}}}"
+        )
+    participants, candidates = _draft_participants(project, sessions)
+    lines += participants
+    lines += _draft_study(project, candidates)
     return "\n".join(lines) + "\n"
+
+
+def _draft_study(project: Project, candidates: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Draft the ``study`` section: the design record, or a stub for the user to fill in."""
+    lines = [
+        "# study: the design the study folder declares (alliance:study in datapackage.json).",
+        "#   Informants come from the documents. groups: how sessions fall into the groups",
+        "#   you compare, one of",
+        "#     {rule: client, variable: VAR, values: [A, B, ...]}  (a clients' case variable)",
+        "#     {rule: match, variable: VAR, values: [X, Y], same: concordant,",
+        "#      different: discordant}  (client and therapist share VAR's value or not)",
+        "#   settings: the allowed clinic settings (null: any); ranges: {clients.age: [18, 99]}",
+    ]
+    declared = _declared(project, _STUDY_LINE.strip())
+    if declared is not None:
+        record = {k: declared.get(k) for k in ("groups", "settings", "ranges", "reconstructs")}
+        lines.append("study: " + json.dumps(record, ensure_ascii=False, sort_keys=True))
+        return lines
+    if candidates:
+        shown = "; ".join(f"{v} ({', '.join(g['values'])})" for v, g in candidates.items())
+        lines.append(f"#   case variables of the clients that could group them: {shown}")
+    groups = "null  # FILL IN: the import needs the groups"
+    if len(candidates) == 1:
+        groups = _q(next(iter(candidates.values())))
+        groups += "  # drafted from the case variable; check it"
+    return [*lines, "study:", f"  groups: {groups}", "  settings: null", "  ranges: {}"]
 
 
 def _uncoded(project: Project) -> list[str]:
@@ -709,11 +772,39 @@ def _uncoded(project: Project) -> list[str]:
     return found
 
 
-def _draft_participants(project: Project, sessions: Mapping[str, list[str]]) -> list[str]:
+def _group_candidates(
+    cases: Mapping[str, Mapping[str, str]], role: Mapping[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Find case variables of the clients with 2 to 8 values: what the study could compare.
+
+    A variable the therapists' cases also carry (two values in all) is drafted
+    as a ``match`` grouping, any other as ``client``.
+    """
+    found: dict[str, dict[str, set[str]]] = {}
+    for guid, values in cases.items():
+        if role.get(guid) in ("client", "therapist"):
+            for name, value in values.items():
+                if name not in ("role", "setting", "clinic", *_INTEGER_VARIABLES):
+                    found.setdefault(name, {"client": set(), "therapist": set()})
+                    found[name][role[guid]].add(value)
+    groups = {}
+    for name, seen in found.items():
+        if 2 <= len(seen["client"]) <= 8:
+            values = sorted(seen["client"] | seen["therapist"])
+            rule = "match" if seen["therapist"] and len(values) == 2 else "client"
+            groups[name] = {"rule": rule, "variable": name, "values": values}
+    return groups
+
+
+def _draft_participants(
+    project: Project, sessions: Mapping[str, list[str]]
+) -> tuple[list[str], dict[str, dict[str, Any]]]:
+    """Draft the sessions, clients, therapists and clinics; find the group candidates."""
     cases = _variables_of(project, "case")
     names = dict(zip(project.variables["guid"], project.variables["name"], strict=True))
     role = {guid: values.get("role") for guid, values in cases.items()}
     documents_of = project.case_sources.groupby("case")["document"].agg(set).to_dict()
+    candidates = _group_candidates(cases, role)
     lines = [
         "# sessions: session -> its client and therapist (ids of the sections below)",
         "sessions:",
@@ -731,39 +822,41 @@ def _draft_participants(project: Project, sessions: Mapping[str, list[str]]) -> 
             f"  {_q(session)}: {{client: {_q(found['client'])}, "
             f"therapist: {_q(found['therapist'])}}}"
         )
+    carried = {
+        kind: list(dict.fromkeys([*_CASE_FIELDS[kind], *candidates])) for kind in _CASE_FIELDS
+    }
     unknown = sorted(
         {v for values in cases.values() for v in values}
-        - {"role", "setting", *_CASE_FIELDS["client"], *_CASE_FIELDS["therapist"]}
+        - {"role", "setting", *carried["client"], *carried["therapist"]}
     )
     if unknown:
-        lines.append(
-            "# case variables the current schema cannot hold (not carried): " + ", ".join(unknown)
-        )
+        lines.append("# case variables the study folder does not carry: " + ", ".join(unknown))
     clinics: dict[str, str | None] = {}
     for kind, section in (("client", "clients"), ("therapist", "therapists")):
-        fields = ", ".join(_CASE_FIELDS[kind])
-        needed = "ethnicity and clinic" if kind == "therapist" else "ethnicity"
-        lines.append(f"# {section}: {kind} id -> {{{fields}}} ({needed} required)")
+        lines.append(f"# {section}: {kind} id -> {{{', '.join(carried[kind])}}}")
+        no_clinic = kind == "therapist" and not any(
+            cases[g].get("clinic") for g in role if role[g] == kind
+        )
+        if no_clinic:
+            lines.append(
+                f"#   The project names no clinic: every therapist is drafted in {_ONE_CLINIC!r}."
+            )
         lines.append(f"{section}:")
         for guid in (g for g in role if role[g] == kind):
-            values = cases[guid]
+            values = dict(cases[guid], clinic=_ONE_CLINIC) if no_clinic else cases[guid]
             fields = []
-            for name in _CASE_FIELDS[kind]:
-                value = values.get(name)
-                if (
-                    value is not None
-                    and name in _INTEGER_VARIABLES
-                    and re.fullmatch(r"-?\d+", value)
-                ):
+            for name in (n for n in carried[kind] if n in values):
+                value = values[name]
+                if name in _INTEGER_VARIABLES and re.fullmatch(r"-?\d+", value):
                     value = int(value)
                 fields.append(f"{name}: {_q(value)}")
             if kind == "therapist" and values.get("clinic"):
                 clinics.setdefault(values["clinic"], values.get("setting"))
             lines.append(f"  {_q(names[guid])}: {{{', '.join(fields)}}}")
-    lines.append("# clinics: clinic id -> {setting: community or hospital outpatient}")
+    lines.append("# clinics: clinic id -> {setting: ...}")
     lines.append("clinics:")
     lines += [f"  {_q(clinic)}: {{setting: {_q(setting)}}}" for clinic, setting in clinics.items()]
-    return lines
+    return lines, candidates
 
 
 # -- import ----------------------------------------------------------------------------------
@@ -945,29 +1038,24 @@ def _presence(
     ).drop_duplicates()
 
 
-def _grid(
-    units: pd.DataFrame, coded: pd.DataFrame, who: Mapping[str, str], column: str
-) -> pd.DataFrame:
-    grid = units.merge(pd.DataFrame({"user": list(who)}), how="cross").merge(
-        pd.DataFrame({"theme": THEMES}), how="cross"
-    )
-    marks = coded.assign(present=1)
-    grid = grid.merge(marks, how="left", on=["session_id", "informant", "user", "theme"])
-    grid["present"] = grid["present"].fillna(0).astype(int)
-    grid[column] = grid["user"].map(who)
-    return grid
-
-
-def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    order = {theme: rank for rank, theme in enumerate(THEMES)}
+def _sorted(frame: pd.DataFrame, keys: list[str], themes: list[str]) -> pd.DataFrame:
+    order = {theme: rank for rank, theme in enumerate(themes)}
     frame = frame.assign(_t=frame["theme"].map(order)).sort_values([*keys, "_t"], kind="stable")
     return frame.drop(columns="_t").reset_index(drop=True)
 
 
 def _participant_tables(
-    mapping: Mapping[str, Any], sessions: list[str], problems: _Problems
+    mapping: Mapping[str, Any],
+    sessions: list[str],
+    design: Design | None,
+    problems: _Problems,
+    left_out: list[str],
 ) -> dict[str, pd.DataFrame]:
-    """Build the sessions, clients, therapists and clinics tables from the mapping."""
+    """Build the sessions, clients, therapists and clinics tables from the mapping.
+
+    Each table has the columns the design's schema gives it; a field of the
+    mapping the folder does not hold is named in ``left_out``.
+    """
     listed = _section(mapping, "sessions", problems)
     rows = []
     for session in sessions:
@@ -993,14 +1081,14 @@ def _participant_tables(
         ("therapists", "therapists", "therapist_id", {"clinic": "clinic_id"}),
         ("clinics", "clinics", "clinic_id", {}),
     ):
-        fields = [spec["name"] for spec in table_schema(table)["fields"]]
+        fields = [spec["name"] for spec in table_schema(table, design)["fields"]]
         entries = []
+        dropped: dict[str, int] = {}
         for ident, values in _section(mapping, section, problems).items():
             values = dict(values or {}) if isinstance(values, Mapping) else {}
-            values = {renames.get(k, k): v for k, v in values.items()}
-            unknown = sorted(set(values) - set(fields))
-            for name in unknown:
-                problems.add(f"{section} fields the current schema cannot hold", f"{ident}.{name}")
+            values = {renames.get(k, k): v for k, v in values.items() if v is not None}
+            for name in sorted(set(values) - set(fields)):
+                dropped[name] = dropped.get(name, 0) + 1
             entries.append(
                 {
                     key: str(ident),
@@ -1012,6 +1100,11 @@ def _participant_tables(
                 }
             )
         tables[table] = pd.DataFrame(entries, columns=fields)
+        left_out += [
+            f"left out: {section}.{name} ({count} entries): the study folder's {table}.csv "
+            f"holds {', '.join(fields)}"
+            for name, count in dropped.items()
+        ]
     return tables
 
 
@@ -1025,17 +1118,26 @@ def import_qdpx(
 ) -> ImportResult:
     """Turn a REFI-QDA project into a study folder, as a mapping file says.
 
-    The ratings are the presence of each theme in each interview for each
-    rater: 1 if the rater coded any segment of the document with a code mapped
-    to the theme. The consensus is the coding of the user the mapping names, or
-    the raters' majority vote. Participants come from the mapping's
-    ``sessions``, ``clients``, ``therapists`` and ``clinics``. Facets are the
-    consensus user's codings of our codebook's facet codes; with ``excerpts:
-    true`` the consensus user's segments shorter than a document become
-    excerpts. The folder is validated with
+    The study's themes are the codes the mapping maps (their ids from the
+    mapping, their labels and definitions from the project's codebook); its
+    raters are the mapped users. ``ratings.csv`` holds the presence of each
+    theme in each interview for each rater **who coded it**: 1 if the rater
+    coded any segment of the document with a code mapped to the theme, else 0.
+    Which raters coded a document: every rater (``design: full``), the raters
+    who made codings in it (``design: subsample``), or the document's
+    ``coders``. Nothing is filled in for a rater who did not code an
+    interview. The consensus is the coding of the user the mapping names (or
+    the raters' majority vote); an interview coded by one rater only takes
+    that rater's coding, which the folder's ``README.md`` says. Participants
+    come from the mapping's ``sessions``, ``clients``, ``therapists`` and
+    ``clinics``, the design (``"alliance:study"`` in ``datapackage.json``)
+    from its ``study`` section and the informants of the mapped documents.
+    Facets are the consensus user's codings of our codebook's facet codes;
+    with ``excerpts: true`` the consensus user's segments shorter than a
+    document become excerpts. The folder is validated with
     :func:`alliance.data.dataset.load_study` before anything is kept, and also
-    holds ``qdpx_codes.csv``, ``qdpx_documents.csv`` and ``qdpx_import.txt``
-    (this report).
+    holds ``qdpx_codes.csv``, ``qdpx_documents.csv`` and ``README.md`` (the
+    provenance, with this report).
 
     Parameters
     ----------
@@ -1061,8 +1163,8 @@ def import_qdpx(
     ------
     QdpxError
         If the project, the mapping or the output folder cannot be used, or
-        the result would not be a valid study folder in the current schema;
-        every problem is listed, grouped by cause, and nothing is left behind.
+        the result would not be a valid study folder; every problem is listed,
+        grouped by cause, and nothing is left behind.
 
     Examples
     --------
@@ -1086,22 +1188,20 @@ def import_qdpx(
     mapping = _read_mapping(Path(mapping_path))
     problems = _Problems(str(mapping_path))
     plan = _plan(project, mapping, problems)
-    tables = _participant_tables(mapping, sorted({s for s, _ in plan.units.values()}), problems)
-    gaps = _gaps(project, plan, problems)
+    sessions = sorted({s for s, _ in plan.units.values()})
+    left_out: list[str] = []
+    tables = _participant_tables(mapping, sessions, plan.study, problems, left_out)
     problems.raise_any()
     tables.update(_coding_tables(project, plan, problems))
     problems.raise_any()
-    names = sorted(set(plan.raters.values()), key=lambda r: int(r[1:]))
+    names = natural_sorted(set(plan.raters.values()))
     report = [
         f"Read {project.path} ({project.origin or 'origin not stated'}).",
         f"{len(names)} raters ({', '.join(names)}), {len(plan.units)} documents, "
-        f"{len(set(plan.themes.values()))} themes; consensus from {plan.consensus_source}.",
+        f"{len(plan.theme_order)} themes; consensus from {plan.consensus_source}.",
+        *_coverage_lines(plan),
         *_left_out(project, plan),
-        *(
-            f"{rater} made no coding in {len(missing)} interview(s); with design: full they "
-            "count as coded with no theme present."
-            for rater, missing in sorted(gaps.items())
-        ),
+        *left_out,
         *(f"note: {note}" for note in project.notes),
         f"{len(tables['facets'])} facets (codes of our codebook's facets by the consensus "
         f"user) and {len(tables['excerpts'])} excerpts"
@@ -1110,7 +1210,9 @@ def import_qdpx(
     ]
     result = ImportResult(out, report, ratings=tables["ratings"])
     if segments:
-        result.segments = segment_agreement(_coded_segments(project, plan), threshold)
+        result.segments = segment_agreement(
+            _coded_segments(project, plan), threshold, coded=_coded_documents(plan)
+        )
         report.append(
             "Segment agreement (qdpx_segment_agreement.csv): two segments match when they "
             f"share at least {threshold:.0%} of the characters either covers (counted as "
@@ -1130,11 +1232,15 @@ class _Plan:
     documents: dict[str, Any]
     raters: dict[str, str]
     themes: dict[str, str]
+    theme_order: list[str]
     units: dict[str, tuple[str, str]]
-    design: object
+    coders: dict[str, list[str]]
     consensus_user: str | None
     consensus_source: str
+    majority: bool
     excerpts: bool
+    study: Design | None
+    single_coded: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _plan(project: Project, mapping: Mapping[str, Any], problems: _Problems) -> _Plan:
@@ -1150,6 +1256,8 @@ def _plan(project: Project, mapping: Mapping[str, Any], problems: _Problems) -> 
     }
     raters = _check_raters(sections["users"], problems)
     themes = _check_themes(sections["codes"], problems)
+    order = [c for c in project.codes["guid"] if c in themes]
+    theme_order = list(dict.fromkeys(themes[c] for c in order))
     units = _check_units(project, sections["documents"], problems)
     design = mapping.get("design")
     if design not in _DESIGNS:
@@ -1158,24 +1266,62 @@ def _plan(project: Project, mapping: Mapping[str, Any], problems: _Problems) -> 
     excerpts = mapping.get("excerpts", False)
     if excerpts not in (True, False):
         problems.add("excerpts must be true or false", repr(excerpts))
+    informants = [i for i in INFORMANTS if i in {u[1] for u in units.values()}]
+    study = _study_design(mapping.get("study"), informants, problems)
     return _Plan(
         **sections,
         raters=raters,
         themes=themes,
+        theme_order=theme_order,
         units=units,
-        design=design,
+        coders=_coders(project, sections["documents"], raters, consensus_user, design, problems),
         consensus_user=consensus_user,
         consensus_source=source,
+        majority=mapping.get("consensus") == "majority",
         excerpts=excerpts is True,
+        study=study,
     )
+
+
+def _study_design(value: object, informants: list[str], problems: _Problems) -> Design | None:
+    """Check the mapping's ``study`` section and return the design it declares (themes aside)."""
+    if not isinstance(value, Mapping):
+        problems.add(
+            "the mapping needs a 'study' section with the groups the study compares "
+            "(see the draft's comments)",
+            repr(value),
+        )
+        return None
+    for key in sorted(set(map(str, value)) - {"groups", "settings", "ranges", "reconstructs"}):
+        problems.add(
+            "unknown keys in 'study' (expected groups, settings, ranges, reconstructs)", key
+        )
+    if value.get("groups") is None:
+        problems.add("study.groups is not filled in (how sessions fall into groups)", "null")
+        return None
+    record = {
+        "schema_version": SCHEMA_VERSION,
+        "informants": informants,
+        "groups": value.get("groups"),
+        "settings": value.get("settings"),
+        "ranges": value.get("ranges") or {},
+        "reconstructs": value.get("reconstructs"),
+    }
+    try:
+        return read_design({STUDY_KEY: record}, {"themes": []})
+    except DesignError as error:
+        for where, rule in error.problems:
+            problems.add("the study section is not a valid design", f"{where}: {rule}")
+    return None
 
 
 def _check_raters(users: Mapping[str, Any], problems: _Problems) -> dict[str, str]:
     raters = {g: str(r) for g, r in users.items() if r is not None}
     for rater in raters.values():
-        if not re.fullmatch(RATER_PATTERN, rater):
+        if not ID_RE.match(rater) or rater in ("consensus", "majority"):
             problems.add(
-                "users must map to rater ids R1, R2, ... (the current schema) or null", repr(rater)
+                "users must map to rater ids (letters, digits, _ . -; not 'consensus') or null",
+                repr(rater),
             )
     values = list(raters.values())
     for rater in sorted({r for r in values if values.count(r) > 1}):
@@ -1187,15 +1333,10 @@ def _check_raters(users: Mapping[str, Any], problems: _Problems) -> dict[str, st
 
 def _check_themes(codes: Mapping[str, Any], problems: _Problems) -> dict[str, str]:
     themes = {g: str(t) for g, t in codes.items() if t is not None}
-    for theme in sorted(set(themes.values()) - set(THEMES)):
-        problems.add(f"codes mapped to an unknown theme (themes: {', '.join(THEMES)})", repr(theme))
-    for theme in THEMES:
-        if theme not in themes.values():
-            problems.add(
-                "themes no code is mapped to (the current schema needs all eight; coding them "
-                "absent everywhere would invent codes)",
-                theme,
-            )
+    for theme in sorted(t for t in set(themes.values()) if not ID_RE.match(t)):
+        problems.add("theme ids must be letters, digits, _ . - (no leading sign)", repr(theme))
+    if not themes:
+        problems.add("no code is mapped to a theme", "codes")
     return themes
 
 
@@ -1223,10 +1364,41 @@ def _check_units(
         units[guid] = (session, str(target["informant"]))
     pairs = list(units.values())
     for pair in sorted({p for p in pairs if pairs.count(p) > 1}):
-        problems.add(
-            "interviews with more than one document (the current schema holds one)", "/".join(pair)
-        )
+        problems.add("interviews with more than one document (a study holds one)", "/".join(pair))
     return units
+
+
+def _coders(
+    project: Project,
+    documents: Mapping[str, Any],
+    raters: Mapping[str, str],
+    consensus_user: str | None,
+    design: object,
+    problems: _Problems,
+) -> dict[str, list[str]]:
+    """Who coded each mapped document (user guids): listed, everyone, or who made codings."""
+    guids = dict(zip(project.users["key"], project.users["guid"], strict=True))
+    keys = dict(zip(project.documents["guid"], project.documents["key"], strict=True))
+    mapped = [*raters, *([consensus_user] if consensus_user else [])]
+    made = project.segments.groupby("document")["user"].agg(set).to_dict()
+    coders = {}
+    for guid, target in documents.items():
+        if not isinstance(target, Mapping):
+            continue
+        listed = target.get("coders")
+        if listed is not None:
+            if not isinstance(listed, list):
+                problems.add("a document's coders must be a list of user names", keys[guid])
+                listed = []
+            for name in (str(n) for n in listed if str(n) not in guids):
+                problems.add("coders that are not users of the project", f"{keys[guid]}: {name}")
+            found = {guids.get(str(name)) for name in listed}
+            coders[guid] = [u for u in mapped if u in found]
+        elif design == "full":
+            coders[guid] = mapped
+        else:
+            coders[guid] = [u for u in mapped if u in made.get(guid, set())]
+    return coders
 
 
 def _check_consensus(
@@ -1234,61 +1406,109 @@ def _check_consensus(
 ) -> tuple[str | None, str]:
     if key == "majority":
         return None, "the raters' majority vote"
+    if key is None:
+        return None, "the raters' coding of single-coded interviews"
     users = project.users
     match = users[(users["key"] == str(key)) | (users["guid"] == str(key))]
-    if key is None or match.empty:
-        problems.add("consensus must name a user of the project, or be 'majority'", repr(key))
+    if match.empty:
+        problems.add(
+            "consensus must name a user of the project, be 'majority', or be null", repr(key)
+        )
         return None, ""
     if match["guid"].iloc[0] in raters:
         problems.add("the consensus user is also mapped to a rater", repr(key))
     return match["guid"].iloc[0], f"user {match['key'].iloc[0]!r}"
 
 
-def _gaps(project: Project, plan: _Plan, problems: _Problems) -> dict[str, list[tuple[str, str]]]:
-    """Interviews in which each rater made no coding; refused for a subsample design."""
-    coded = _presence(project, plan.raters, plan.themes, plan.units)
-    done = {tuple(row) for row in coded[["user", "session_id", "informant"]].to_numpy()}
-    gaps = {}
-    for guid, rater in plan.raters.items():
-        missing = sorted(u for u in set(plan.units.values()) if (guid, *u) not in done)
-        if missing:
-            gaps[rater] = missing
-    if plan.design == "subsample":
-        for rater, missing in sorted(gaps.items()):
-            shown = ", ".join("/".join(p) for p in missing[:4])
-            problems.add(
-                "a double-coded subsample: raters who did not code every interview (the current "
-                "schema needs full crossing; it waits for the schema of issue #13)",
-                f"{rater} coded none of {len(missing)} interviews ({shown}, ...)",
-            )
-    return gaps
+def _coverage_lines(plan: _Plan) -> list[str]:
+    """Say how many interviews each number of raters coded, and how each consensus was made."""
+    counts: dict[int, int] = {}
+    for guid in plan.units:
+        n = sum(u in plan.raters for u in plan.coders.get(guid, []))
+        counts[n] = counts.get(n, 0) + 1
+    lines = [
+        "Coverage: "
+        + ", ".join(f"{counts[n]} interview(s) coded by {n} rater(s)" for n in sorted(counts))
+        + "."
+    ]
+    for rater in natural_sorted(set(plan.raters.values())):
+        guid = next(g for g, r in plan.raters.items() if r == rater)
+        done = sum(guid in plan.coders.get(d, []) for d in plan.units)
+        lines.append(f"{rater} coded {done} of {len(plan.units)} interviews.")
+    if plan.single_coded:
+        lines.append(
+            f"{len(plan.single_coded)} single-coded interview(s) take their one rater's coding "
+            "as the consensus (no second coding to agree with)."
+        )
+    return lines
 
 
 def _coding_tables(project: Project, plan: _Plan, problems: _Problems) -> dict[str, pd.DataFrame]:
     """Return the ratings, consensus, facets and excerpts tables."""
-    units = pd.DataFrame(sorted(set(plan.units.values())), columns=["session_id", "informant"])
-    coded = _presence(project, plan.raters, plan.themes, plan.units)
-    ratings = _sorted(
-        _grid(units, coded, plan.raters, "rater"), ["session_id", "informant", "rater"]
-    )[["session_id", "informant", "rater", "theme", "present"]]
-    if plan.consensus_user is not None:
-        who = {plan.consensus_user: "consensus"}
-        agreed = _presence(project, who, plan.themes, plan.units)
-        consensus = _grid(units, agreed, who, "who")
-    else:
-        votes = majority_vote(ratings)
+    rated = [*plan.raters, *([plan.consensus_user] if plan.consensus_user else [])]
+    coded = _presence(project, dict.fromkeys(rated, ""), plan.themes, plan.units)
+    present = {tuple(row) for row in coded[["session_id", "informant", "user", "theme"]].to_numpy()}
+    ratings: list[tuple] = []
+    consensus: list[tuple] = []
+    vote: list[tuple[str, str]] = []
+    keys = dict(zip(project.documents["guid"], project.documents["key"], strict=True))
+    for guid, (session, informant) in sorted(plan.units.items(), key=lambda item: item[1]):
+        who = plan.coders.get(guid, [])
+        raters = [u for u in who if u in plan.raters]
+        if not raters:
+            problems.add(
+                "documents no rater coded (map them to null or list their coders)", repr(keys[guid])
+            )
+            continue
+        marks = {
+            user: [int((session, informant, user, t) in present) for t in plan.theme_order]
+            for user in who
+        }
+        for user in raters:
+            ratings += [
+                (session, informant, plan.raters[user], theme, mark)
+                for theme, mark in zip(plan.theme_order, marks[user], strict=True)
+            ]
+        if plan.consensus_user in who:
+            agreed = marks[plan.consensus_user]
+        elif len(raters) == 1:
+            plan.single_coded.append((session, informant))
+            agreed = marks[raters[0]]
+        elif plan.majority:
+            vote.append((session, informant))
+            continue
+        else:
+            problems.add(
+                "interviews coded by several raters without a consensus coding (name a "
+                "consensus user who coded them, or 'majority')",
+                f"{session}/{informant}",
+            )
+            continue
+        consensus += [
+            (session, informant, theme, int(mark))
+            for theme, mark in zip(plan.theme_order, agreed, strict=True)
+        ]
+    columns = ["session_id", "informant", "rater", "theme", "present"]
+    ratings_frame = pd.DataFrame(ratings, columns=columns)
+    if vote:
+        units = pd.MultiIndex.from_frame(ratings_frame[columns[:2]]).isin(vote)
+        votes = majority_vote(ratings_frame[units])
         for row in votes[votes["majority"].isna()].itertuples():
             problems.add(
                 "majority-vote ties (map a consensus user instead)",
                 f"{row.session_id}/{row.informant}/{row.theme}",
             )
-        consensus = votes.rename(columns={"majority": "present"}).fillna({"present": 0})
-        consensus = consensus.astype({"present": int})
+        consensus += [
+            (row.session_id, row.informant, row.theme, int(row.majority))
+            for row in votes.dropna(subset=["majority"]).itertuples()
+        ]
     tables = {
-        "ratings": ratings,
-        "consensus": _sorted(consensus, ["session_id", "informant"])[
-            ["session_id", "informant", "theme", "present"]
-        ],
+        "ratings": _sorted(ratings_frame, columns[:3], plan.theme_order),
+        "consensus": _sorted(
+            pd.DataFrame(consensus, columns=[*columns[:2], *columns[3:]]),
+            columns[:2],
+            plan.theme_order,
+        ),
     }
     tables.update(_facets_and_excerpts(project, plan))
     return tables
@@ -1365,6 +1585,59 @@ def _left_out(project: Project, plan: _Plan) -> list[str]:
     return lines
 
 
+def _study_codebook(project: Project, plan: _Plan) -> dict[str, Any]:
+    """Return the study's codebook: ours when the project carries it whole, else from the codes.
+
+    Each theme takes the name of the first code mapped to it as its label and
+    that code's description (on one line, without our ``Id:`` line) as its
+    definition.
+    """
+    ours = project.codebook
+    if ours is not None and [t["id"] for t in ours["themes"]] == plan.theme_order:
+        return ours
+    themes = []
+    codes = project.codes.set_index("guid")
+    for theme in plan.theme_order:
+        first = codes.loc[next(g for g in codes.index if plan.themes.get(g) == theme)]
+        entry = {"id": theme, "label": " ".join(str(first["label"]).split()) or theme}
+        paragraphs = str(first["definition"]).replace("\r\n", "\n").split("\n\n")
+        definition = " ".join(
+            " ".join(p.split()) for p in paragraphs if not p.startswith("Id: ")
+        ).strip()
+        if definition:
+            entry["definition"] = definition
+        themes.append(entry)
+    return {
+        "title": "Codebook of the REFI-QDA project " + (" ".join(project.name.split()) or "?"),
+        "source": f"the codes of {project.path.name}, as mapped by import-qdpx",
+        "themes": themes,
+    }
+
+
+def _readme(project: Project, plan: _Plan, report: list[str]) -> str:
+    """Write the provenance of an imported folder (the report in a fence it cannot close)."""
+    lines = [
+        "# Provenance",
+        "",
+        f"Imported with `python -m alliance import-qdpx` from the REFI-QDA project "
+        f"`{project.path.name}`.",
+        "",
+        "- Themes are the codes the mapping maps; their labels and definitions are the codes' "
+        "names and descriptions in the project.",
+        "- `ratings.csv` holds a row only for the interviews each rater coded: nothing is "
+        "filled in for a rater who did not code an interview.",
+        f"- The consensus (`consensus.csv`) comes from {plan.consensus_source}.",
+    ]
+    if plan.single_coded:
+        lines.append(
+            f"- {len(plan.single_coded)} interview(s) were coded by one rater only "
+            "(single-coded); their consensus is that rater's coding."
+        )
+    fence = "`" * (max((len(r) for r in re.findall("`+", "\n".join(report))), default=0) + 3)
+    lines += ["", "## Import report", "", fence + "text", *report, fence, ""]
+    return "\n".join(lines)
+
+
 def _write_study(
     project: Project,
     out: Path,
@@ -1379,26 +1652,22 @@ def _write_study(
         for name in TABLES:
             text = tables[name].to_csv(index=False, lineterminator="\n")
             (out / f"{name}.csv").write_bytes(text.encode("utf-8"))
-        ours = project.codebook
+        codebook = _study_codebook(project, plan)
         text = (
             codebook_text()
-            if ours is None or ours == load_codebook()
-            else yaml.safe_dump(ours, sort_keys=False, allow_unicode=True)
+            if codebook == load_codebook()
+            else yaml.safe_dump(codebook, sort_keys=False, allow_unicode=True, width=10**6)
         )
-        if ours is None:
-            result.report.append(
-                "codebook.yaml is the compendium's eight-theme codebook (the current schema fixes "
-                "the themes); your codes and the themes they map to are in qdpx_codes.csv."
-            )
         (out / CODEBOOK_FILE).write_bytes(text.encode("utf-8"))
-        synthetic = _synthetic(project)
-        write_datapackage(out, synthetic=synthetic)
+        (out / README_FILE).write_text(_readme(project, plan, result.report), encoding="utf-8")
+        assert plan.study is not None  # refused earlier otherwise
+        design = read_design({STUDY_KEY: design_record(plan.study)}, codebook)
+        write_datapackage(out, synthetic=_synthetic(project), design=design)
         load_study(out)
     except StudyValidationError as error:
         _remove(out, created)
         raise QdpxError(
-            "the mapped project does not make a valid study folder in the current schema "
-            f"(nothing kept):\n{error}"
+            f"the mapped project does not make a valid study folder (nothing kept):\n{error}"
         ) from None
     except BaseException:
         _remove(out, created)
@@ -1418,18 +1687,22 @@ def _remove(out: Path, created: bool) -> None:
 
 
 def _synthetic(project: Project) -> dict[str, Any] | None:
-    for line in project.description.splitlines():
-        if line.startswith(_SYNTHETIC_LINE):
-            try:
-                found = json.loads(line[len(_SYNTHETIC_LINE) :])
-            except json.JSONDecodeError:
-                return None
-            if isinstance(found, dict):
-                return {**found, "via": f"REFI-QDA project {project.path.name}"}
-    return None
+    found = _declared(project, _SYNTHETIC_LINE.strip())
+    return None if found is None else {**found, "via": f"REFI-QDA project {project.path.name}"}
 
 
 # -- segment-level agreement -----------------------------------------------------------------
+
+
+def _coded_documents(plan: _Plan) -> pd.DataFrame:
+    """Return which rater coded which document, as :func:`segment_agreement` takes it."""
+    rows = [
+        ("/".join(plan.units[d]), plan.raters[u])
+        for d in plan.units
+        for u in plan.coders.get(d, [])
+        if u in plan.raters
+    ]
+    return pd.DataFrame(rows, columns=["document", "rater"])
 
 
 def _coded_segments(project: Project, plan: _Plan) -> pd.DataFrame:
@@ -1463,7 +1736,11 @@ def _overlap(a: tuple[int, int], b: tuple[int, int]) -> float:
     return max(shared, 0) / either if either > 0 else float(a == b)
 
 
-def segment_agreement(segments: pd.DataFrame, threshold: float = OVERLAP_THRESHOLD) -> pd.DataFrame:
+def segment_agreement(
+    segments: pd.DataFrame,
+    threshold: float = OVERLAP_THRESHOLD,
+    coded: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Agreement of two coders on coded segments, per theme, as QDA programs report it.
 
     Two measures for each pair of raters and each theme, over the documents in
@@ -1492,6 +1769,10 @@ def segment_agreement(segments: pd.DataFrame, threshold: float = OVERLAP_THRESHO
         document's length).
     threshold : float, default :data:`OVERLAP_THRESHOLD`
         Overlap for two segments to match, above 0 and at most 1.
+    coded : pandas.DataFrame, optional
+        ``document``, ``rater``: which rater coded which document (a
+        double-coded subsample). A pair is compared only on the documents both
+        coded; by default every rater coded every document in ``segments``.
 
     Returns
     -------
@@ -1512,14 +1793,17 @@ def segment_agreement(segments: pd.DataFrame, threshold: float = OVERLAP_THRESHO
     """
     if not 0 < threshold <= 1:
         raise ValueError(f"threshold must be above 0 and at most 1; got {threshold}")
-    raters = sorted(segments["rater"].unique(), key=lambda r: (len(r), r))
+    raters = natural_sorted(segments["rater"].unique())
     lengths = segments.groupby("document")["characters"].max()
     rows = []
-    order = {theme: rank for rank, theme in enumerate(THEMES)}
     for i, a in enumerate(raters):
         for b in raters[i + 1 :]:
-            for theme in sorted(segments["theme"].unique(), key=lambda t: order.get(t, len(order))):
-                rows.append(_pair(segments, a, b, theme, lengths, threshold))
+            both = lengths
+            if coded is not None:
+                by = coded.groupby("rater")["document"].agg(set)
+                both = lengths[lengths.index.isin(by.get(a, set()) & by.get(b, set()))]
+            for theme in dict.fromkeys(segments["theme"]):
+                rows.append(_pair(segments, a, b, theme, both, threshold))
     return pd.DataFrame(rows)
 
 
@@ -1613,19 +1897,32 @@ _VARIABLES = (
     ("years_experience", "Integer", "Therapist's years of clinical experience."),
     ("session", "Text", "Intake session the interview is about."),
     ("informant", "Text", "Whose interview this is: client or therapist."),
+    ("coders", "Text", "The users who coded this interview, separated by ';'."),
 )
 
 
-def _value(parent: ET.Element, name: str, value: object) -> None:
+def _variables(study: Any) -> list[tuple[str, str, str]]:
+    """List an exported project's variables: ours, then the study's other participant columns."""
+    known = {name for name, _, _ in _VARIABLES} | {"client_id", "therapist_id", "clinic_id"}
+    extra = [
+        (name, "Text", f"The study folder's {name} column of {table}.csv.")
+        for table, frame in (("clients", study.clients), ("therapists", study.therapists))
+        for name in frame.columns
+        if name not in known
+    ]
+    return [*_VARIABLES, *dict.fromkeys(extra)]
+
+
+def _value(parent: ET.Element, name: str, value: object, kinds: Mapping[str, str]) -> None:
     if value is None or pd.isna(value) or value == "":
         return
-    kind = dict((n, k) for n, k, _ in _VARIABLES)[name]
+    kind = kinds[name]
     element = _element(parent, "VariableValue")
     _element(element, "VariableRef", targetGUID=_uuid(f"variable:{name}"))
     _element(element, "IntegerValue" if kind == "Integer" else "TextValue", str(value))
 
 
-def export_qdpx(folder: Path | str, out: Path | str) -> Path:
+def export_qdpx(folder: Path | str, out: Path | str, *, carry_design: bool = True) -> Path:
     """Write a study folder as a REFI-QDA project (``.qdpx``) for QDA programs.
 
     One text source per interview (session x informant), built from that
@@ -1643,6 +1940,11 @@ def export_qdpx(folder: Path | str, out: Path | str) -> Path:
         A valid study folder (checked with :func:`alliance.data.dataset.load_study`).
     out : pathlib.Path or str
         The ``.qdpx`` file to write; an existing file is refused.
+    carry_design : bool, default True
+        Write the study's design (``"alliance:study"``) as a line of the
+        project's description, so that :func:`draft_mapping` restores it.
+        ``False`` writes the project as another program would: the mapping
+        must then say which groups the study compares.
 
     Returns
     -------
@@ -1679,7 +1981,7 @@ def export_qdpx(folder: Path | str, out: Path | str) -> Path:
             "origin": ORIGIN,
         },
     )
-    raters = sorted(study.ratings["rater"].unique(), key=lambda r: int(r[1:]))
+    raters = natural_sorted(study.ratings["rater"].unique())
     users = {rater: _uuid(f"user:{rater}") for rater in raters}
     users[CONSENSUS_USER] = _uuid(f"user:{CONSENSUS_USER}")
     user_list = _element(root, "Users")
@@ -1689,7 +1991,7 @@ def export_qdpx(folder: Path | str, out: Path | str) -> Path:
     project_codebook = _element(root, "CodeBook")
     project_codebook.append(next(child for child in codebook if child.tag == "Codes"))
     variables = _element(root, "Variables")
-    for name, kind, description in _VARIABLES:
+    for name, kind, description in _variables(study):
         variable = _element(
             variables, "Variable", guid=_uuid(f"variable:{name}"), name=name, typeOfVariable=kind
         )
@@ -1697,9 +1999,13 @@ def export_qdpx(folder: Path | str, out: Path | str) -> Path:
     documents = {
         (session, informant): _uuid(f"document:{session}:{informant}")
         for session in sorted(study.sessions["session_id"])
-        for informant in INFORMANTS
+        for informant in study.design.informants
     }
-    _add_cases(_element(root, "Cases"), study, documents)
+    kinds = {name: kind for name, kind, _ in _variables(study)}
+    _add_cases(_element(root, "Cases"), study, documents, kinds)
+    coders = study.ratings.groupby(["session_id", "informant"])["rater"].agg(
+        lambda found: ";".join([*natural_sorted(set(found)), CONSENSUS_USER])
+    )
     sources = _element(root, "Sources")
     texts = {}
     for (session, informant), guid in documents.items():
@@ -1728,14 +2034,15 @@ def export_qdpx(folder: Path | str, out: Path | str) -> Path:
                 selection, "Coding", guid=_uuid(f"coding:{guid}:{key}"), creatingUser=users[who]
             )
             _element(coding, "CodeRef", targetGUID=_guid(code))
-        _value(source, "session", session)
-        _value(source, "informant", informant)
+        _value(source, "session", session, kinds)
+        _value(source, "informant", informant, kinds)
+        _value(source, "coders", coders.get((session, informant), CONSENSUS_USER), kinds)
     project_sets = next((child for child in codebook if child.tag == "Sets"), None)
     if project_sets is not None:
         for member in project_sets.iter("MemberCode"):  # a project's sets refer by targetGUID
             member.set("targetGUID", member.attrib.pop("guid"))
         root.append(project_sets)
-    _element(root, "Description", _project_description(study))
+    _element(root, "Description", _project_description(study, carry_design))
     ET.indent(root, space="  ")
     xml = '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -1760,7 +2067,7 @@ def _codings(
     document, and each excerpt where it stands in the text, with its facet's
     code or else its theme's.
     """
-    raters = sorted(study.ratings["rater"].unique(), key=lambda r: int(r[1:]))
+    raters = natural_sorted(study.ratings["rater"].unique())
     tables = [(r, study.ratings[study.ratings["rater"] == r]) for r in raters]
     for who, table in [*tables, (CONSENSUS_USER, study.consensus)]:
         mine = (table["session_id"] == session) & (table["informant"] == informant)
@@ -1783,7 +2090,12 @@ def _codings(
         yield f"excerpt:{row.excerpt_id}", CONSENSUS_USER, code, begin, cursor
 
 
-def _add_cases(cases: ET.Element, study: Any, documents: Mapping[tuple[str, str], str]) -> None:
+def _add_cases(
+    cases: ET.Element,
+    study: Any,
+    documents: Mapping[tuple[str, str], str],
+    kinds: Mapping[str, str],
+) -> None:
     sessions = study.sessions
     settings = dict(zip(study.clinics["clinic_id"], study.clinics["setting"], strict=True))
     for kind, table, key in (
@@ -1792,22 +2104,24 @@ def _add_cases(cases: ET.Element, study: Any, documents: Mapping[tuple[str, str]
     ):
         for row in table.sort_values(key).to_dict("records"):
             case = _element(cases, "Case", guid=_uuid(f"case:{kind}:{row[key]}"), name=row[key])
-            _value(case, "role", kind)
-            for name in _CASE_FIELDS[kind]:
-                _value(case, name, row.get("clinic_id" if name == "clinic" else name))
+            _value(case, "role", kind, kinds)
+            for name in dict.fromkeys([*_CASE_FIELDS[kind], *row]):
+                if name in kinds and name not in ("role", "setting"):
+                    _value(case, name, row.get("clinic_id" if name == "clinic" else name), kinds)
             if kind == "therapist":
-                _value(case, "setting", settings.get(row["clinic_id"]))
+                _value(case, "setting", settings.get(row["clinic_id"]), kinds)
             for session in sorted(sessions.loc[sessions[key] == row[key], "session_id"]):
-                for informant in INFORMANTS:
+                for informant in study.design.informants:
                     _element(case, "SourceRef", targetGUID=documents[(session, informant)])
 
 
-def _project_description(study: Any) -> str:
+def _project_description(study: Any, carry_design: bool) -> str:
     lines = [
         "Written by the alliance compendium (python -m alliance export-qdpx) from the study "
-        f"folder {study.path.name}. One text source per interview holds its excerpts; users "
-        "R1, R2, ... are the raters and 'consensus' is the agreed coding; each coding of a "
-        "whole document marks a theme that user coded present in that interview.",
+        f"folder {study.path.name}. One text source per interview holds its excerpts; each "
+        "user but 'consensus' is a rater and 'consensus' is the agreed coding; each coding of "
+        "a whole document marks a theme that user coded present in that interview, and a "
+        "document's 'coders' variable names the users who coded it.",
     ]
     if study.synthetic is not None:
         lines.insert(
@@ -1816,4 +2130,6 @@ def _project_description(study: Any) -> str:
             "real client, therapist or interview.",
         )
         lines.append(_SYNTHETIC_LINE + json.dumps(study.synthetic, sort_keys=True))
+    if carry_design:
+        lines.append(_STUDY_LINE + json.dumps(design_record(study.design), sort_keys=True))
     return "\n".join(lines)

@@ -45,7 +45,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from alliance.data.codebook import FACET_KEYS, THEME_KEYS, load_codebook
+from alliance.data.codebook import FACET_KEYS, REQUIRED_THEME_KEYS, THEME_KEYS, load_codebook
 
 __all__ = [
     "NAMESPACE",
@@ -119,10 +119,12 @@ def _description(paragraphs: list[str], kind_id: str) -> str:
 
 
 def _bullets(heading: str, items: object, where: str) -> list[str]:
+    if items is None:  # a theme without these rules (schema 2)
+        return []
     if not isinstance(items, list):
         raise ValueError(f"codebook {where} must be a list of rules; got {items!r}")
-    if not items:
-        return []
+    if not items:  # an empty list stays a list: the heading alone
+        return [heading]
     lines = [f"- {_text(item, f'{where}[{i}]')}" for i, item in enumerate(items)]
     return [heading + "\n" + "\n".join(lines)]
 
@@ -133,27 +135,32 @@ def _add(parent: ET.Element, tag: str, description: str, **attributes: str) -> E
     return element
 
 
-def _check_keys(entry: object, keys: tuple[str, ...], where: str) -> Mapping[str, Any]:
+def _check_keys(
+    entry: object, keys: tuple[str, ...], where: str, optional: tuple[str, ...] = ()
+) -> Mapping[str, Any]:
     if not isinstance(entry, Mapping):
         raise ValueError(f"codebook {where} must be a mapping; got {entry!r}")
     missing = [key for key in keys if key not in entry]
-    extra = [key for key in entry if key not in keys]
+    extra = [key for key in entry if key not in (*keys, *optional)]
     if missing or extra:
+        also = f" (and may carry {list(optional)})" if optional else ""
         raise ValueError(
-            f"codebook {where}: the REFI-QDA export carries exactly the keys {list(keys)}; "
+            f"codebook {where}: the REFI-QDA export carries the keys {list(keys)}{also}; "
             f"missing {missing}, not representable {extra}"
         )
     return entry
 
 
 _GROUP_KEYS = ("id", "label", "informant", "definition")
+_THEME_LABELS = ("Code when", "Do not code when", "Example")
+"""Labelled paragraphs of a theme's description (the definition, if any, comes first)."""
 
 
 def _facet_placements(codebook: Mapping[str, Any]) -> dict[str, list[tuple[Mapping, str]]]:
     """Map each theme id to its (facet, valence) children, in codebook facet order."""
     themes = [theme["id"] for theme in codebook["themes"]]
     children: dict[str, list[tuple[Mapping, str]]] = {theme: [] for theme in themes}
-    for position, facet in enumerate(codebook["facets"]):
+    for position, facet in enumerate(codebook.get("facets") or []):
         where = f"facets[{position}]"
         _check_keys(facet, FACET_KEYS, where)
         _identifier(facet["id"], f"{where}.id")
@@ -180,25 +187,29 @@ def _facet_placements(codebook: Mapping[str, Any]) -> dict[str, list[tuple[Mappi
 
 
 def _codebook_element(codebook: Mapping[str, Any]) -> ET.Element:
-    _check_keys(codebook, _REQUIRED_TOP, "top level")
+    _check_keys(codebook, ("themes",), "top level", _REQUIRED_TOP)
     root = ET.Element("CodeBook", {"xmlns": NAMESPACE, "origin": ORIGIN})
     codes = ET.SubElement(root, "Codes")
     for position, theme in enumerate(codebook["themes"]):
-        _check_keys(theme, THEME_KEYS, f"themes[{position}]")
+        _check_keys(theme, REQUIRED_THEME_KEYS, f"themes[{position}]", THEME_KEYS)
         _identifier(theme["id"], f"themes[{position}].id")
     children = _facet_placements(codebook)
     for position, theme in enumerate(codebook["themes"]):
         where = f"themes[{position}]"
         paragraphs = [
-            _text(theme["definition"], f"{where}.definition"),
-            *_bullets("Code when:", theme["include"], f"{where}.include"),
-            *_bullets("Do not code when:", theme["exclude"], f"{where}.exclude"),
-            "Example: " + _text(theme["example"], f"{where}.example"),
+            *([_text(theme["definition"], f"{where}.definition")] if "definition" in theme else []),
+            *_bullets("Code when:", theme.get("include"), f"{where}.include"),
+            *_bullets("Do not code when:", theme.get("exclude"), f"{where}.exclude"),
+            *(
+                ["Example: " + _text(theme["example"], f"{where}.example")]
+                if "example" in theme
+                else []
+            ),
         ]
         kind_id = f"theme:{theme['id']}"
         attributes = {"guid": _guid(kind_id), "name": _text(theme["label"], f"{where}.label")}
         attributes["isCodable"] = "true"
-        if theme["valence"] in COLOURS:
+        if theme.get("valence") in COLOURS:
             attributes["color"] = COLOURS[theme["valence"]]
         code = _add(codes, "Code", _description(paragraphs, kind_id), **attributes)
         for facet, valence in children[theme["id"]]:
@@ -231,35 +242,44 @@ def _member_set(
 
 
 def _add_sets(sets: ET.Element, codebook: Mapping[str, Any]) -> None:
+    """Add the sets: the codebook's header, valence and difficulty groups, facet groups.
+
+    A codebook with the study's themes only (schema 2) has just the parts it declares.
+    """
     themes = codebook["themes"]
-    version = json.dumps(codebook["version"], ensure_ascii=False)
+    header = [
+        f"{heading}: " + _text(value, key)
+        for heading, key in (("Source", "source"), ("Coding unit", "coding_unit"))
+        if (value := codebook.get(key)) is not None
+    ]
+    if "version" in codebook:
+        version = json.dumps(codebook["version"], ensure_ascii=False)
+        header.append("Version: " + _text(version, "version"))
     _member_set(
         sets,
-        _text(codebook["title"], "title"),
-        [
-            "Source: " + _text(codebook["source"], "source"),
-            "Coding unit: " + _text(codebook["coding_unit"], "coding_unit"),
-            "Version: " + _text(version, "version"),
-        ],
+        _text(codebook.get("title", "Codebook"), "title"),
+        header,
         "codebook",
         [f"theme:{theme['id']}" for theme in themes],
     )
-    grouping = _check_keys(codebook["valence_grouping"], ("source", "note"), "valence_grouping")
-    for valence in dict.fromkeys(theme["valence"] for theme in themes):
-        _member_set(
-            sets,
-            f"{_text(valence, 'theme valence')} themes",
-            [
-                _text(grouping["note"], "valence_grouping.note"),
-                "Grouping: " + _text(grouping["source"], "valence_grouping.source"),
-            ],
-            f"valence:{_identifier(valence, 'theme valence')}",
-            [f"theme:{theme['id']}" for theme in themes if theme["valence"] == valence],
-        )
-    levels = codebook["difficulty_levels"]
+    if "valence_grouping" in codebook:
+        grouping = _check_keys(codebook["valence_grouping"], ("source", "note"), "valence_grouping")
+        for valence in dict.fromkeys(theme.get("valence") for theme in themes):
+            _member_set(
+                sets,
+                f"{_text(valence, 'theme valence')} themes",
+                [
+                    _text(grouping["note"], "valence_grouping.note"),
+                    "Grouping: " + _text(grouping["source"], "valence_grouping.source"),
+                ],
+                f"valence:{_identifier(valence, 'theme valence')}",
+                [f"theme:{theme['id']}" for theme in themes if theme["valence"] == valence],
+            )
+    levels = codebook.get("difficulty_levels", {})
     if not isinstance(levels, Mapping):
         raise ValueError(f"codebook difficulty_levels must be a mapping; got {levels!r}")
-    unknown = sorted({theme["difficulty"] for theme in themes} - set(levels))
+    used = {theme["difficulty"] for theme in themes if "difficulty" in theme}
+    unknown = sorted(used - set(levels))
     if unknown:
         raise ValueError(f"codebook themes use difficulty level(s) {unknown} not described")
     for level, meaning in levels.items():
@@ -268,14 +288,15 @@ def _add_sets(sets: ET.Element, codebook: Mapping[str, Any]) -> None:
             f"difficulty: {_text(level, 'difficulty level')}",
             [_text(meaning, f"difficulty_levels.{level}")],
             f"difficulty:{_identifier(level, 'difficulty level')}",
-            [f"theme:{theme['id']}" for theme in themes if theme["difficulty"] == level],
+            [f"theme:{theme['id']}" for theme in themes if theme.get("difficulty") == level],
         )
-    groups = [f["group"] for f in codebook["facets"]]
-    for position, group in enumerate(codebook["facet_groups"]):
+    facets = codebook.get("facets") or []
+    facet_groups = codebook.get("facet_groups") or []
+    for position, group in enumerate(facet_groups):
         _check_keys(group, _GROUP_KEYS, f"facet_groups[{position}]")
         members = [
             f"facet:{facet['id']}:{valence}:{theme}"
-            for facet in codebook["facets"]
+            for facet in facets
             if facet["group"] == group["id"]
             for valence, parents in facet["parent_themes"].items()
             for theme in parents
@@ -290,7 +311,7 @@ def _add_sets(sets: ET.Element, codebook: Mapping[str, Any]) -> None:
             f"facet-group:{_identifier(group['id'], f'facet_groups[{position}].id')}",
             members,
         )
-    orphans = sorted(set(groups) - {g["id"] for g in codebook["facet_groups"]})
+    orphans = sorted({f["group"] for f in facets} - {g["id"] for g in facet_groups})
     if orphans:
         raise ValueError(f"codebook facets refer to undefined facet group(s) {orphans}")
 
@@ -379,8 +400,14 @@ class _Reader:
             raise self.error(where, f"the required attribute {name!r} is missing")
         return value
 
-    def blocks(self, element: ET.Element, where: str) -> tuple[str, dict[str, str]]:
-        """Return (first paragraph, {label: rest}) of a description, with its id."""
+    def blocks(
+        self, element: ET.Element, where: str, labels: tuple[str, ...] = ()
+    ) -> tuple[str | None, dict[str, str]]:
+        """Return (first paragraph, {label: rest}) of a description, with its id.
+
+        The first paragraph is ``None`` when there is none, or when it starts
+        with one of ``labels`` (a theme without a definition).
+        """
         description = next(_children(element, "Description"), None)
         text = "" if description is None or description.text is None else description.text
         paragraphs = text.replace("\r\n", "\n").split("\n\n")
@@ -393,7 +420,9 @@ class _Reader:
             )
         kind_id = paragraphs.pop()[len(_ID_LINE) :].strip()
         labelled: dict[str, str] = {"id": kind_id}
-        first = paragraphs.pop(0) if paragraphs else ""
+        first = None if labels else ""
+        if paragraphs and paragraphs[0].partition(":")[0] not in labels:
+            first = paragraphs.pop(0)
         for paragraph in paragraphs:
             label, separator, rest = paragraph.partition(":")
             if not separator:
@@ -402,7 +431,7 @@ class _Reader:
         return first, labelled
 
     def rules(self, labelled: Mapping[str, str], label: str, where: str) -> list[str]:
-        if label not in labelled:
+        if label not in labelled or not labelled[label]:
             return []
         rules = []
         for line in labelled[label].split("\n"):
@@ -612,7 +641,8 @@ def codebook_from_element(root: ET.Element, source: Path | str) -> dict[str, Any
     codebook = _read_sets(reader, root, guids, themes)
     facet_order = _facet_order(reader, root, guids, facets)
     codebook["themes"] = themes
-    codebook["facets"] = [facets[facet_id] for facet_id in facet_order]
+    if facets:
+        codebook["facets"] = [facets[facet_id] for facet_id in facet_order]
     return codebook
 
 
@@ -730,26 +760,21 @@ def _read_codes(
         name = reader.attribute(element, "name", where)
         guid = reader.guid(element, where)
         reader.attribute(element, "isCodable", where)
-        first, labelled = reader.blocks(element, where)
+        first, labelled = reader.blocks(element, where, _THEME_LABELS)
         parts = reader.kind(labelled, "theme", where)
         if len(parts) != 1 or not parts[0]:
             raise reader.error(where, f"expected 'Id: theme:<theme>'; got {labelled['id']!r}")
         theme_id = parts[0]
         guids[guid] = ("theme", theme_id)
-        if "Example" not in labelled:
-            raise reader.error(where, "the description has no 'Example:' paragraph")
-        themes.append(
-            {
-                "id": theme_id,
-                "label": name,
-                "valence": None,
-                "difficulty": None,
-                "definition": first,
-                "include": reader.rules(labelled, "Code when", where),
-                "exclude": reader.rules(labelled, "Do not code when", where),
-                "example": labelled["Example"],
-            }
-        )
+        theme: dict[str, Any] = {"id": theme_id, "label": name}
+        if first is not None:
+            theme["definition"] = first
+        for key, label in (("include", "Code when"), ("exclude", "Do not code when")):
+            if label in labelled:
+                theme[key] = reader.rules(labelled, label, where)
+        if "Example" in labelled:
+            theme["example"] = labelled["Example"]
+        themes.append(theme)
         for f_pos, child in enumerate(_children(element, "Code"), start=1):
             child_where = f"{where}/Code[{f_pos}]"
             _read_facet(reader, child, child_where, theme_id, guids, facets)
@@ -845,16 +870,16 @@ def _read_sets(
             if facets:
                 raise reader.error(where, f"a {kind} set lists the facet(s) {facets}; only themes")
         if kind == "codebook":
-            try:
-                version = json.loads(labelled["Version"])
-                codebook.update(
-                    title=name,
-                    version=version,
-                    source=first.removeprefix("Source: "),
-                    coding_unit=labelled["Coding unit"],
-                )
-            except (KeyError, json.JSONDecodeError) as error:
-                raise reader.error(where, f"the codebook set lacks or garbles {error}") from error
+            codebook["title"] = name
+            if first.startswith("Source: "):
+                codebook["source"] = first.removeprefix("Source: ")
+            if "Coding unit" in labelled:
+                codebook["coding_unit"] = labelled["Coding unit"]
+            if "Version" in labelled:
+                try:
+                    codebook["version"] = json.loads(labelled["Version"])
+                except json.JSONDecodeError as error:
+                    raise reader.error(where, f"the codebook set garbles {error}") from error
         elif kind == "valence" and len(rest) == 1:
             if "Grouping" not in labelled:
                 raise reader.error(where, "the valence set has no 'Grouping:' line")
@@ -878,17 +903,18 @@ def _read_sets(
             )
         else:
             raise reader.error(where, f"unknown set id {labelled['id']!r}")
-    missing = [key for key in ("title", "valence_grouping") if key not in codebook]
-    unset = [t["id"] for t in themes if t["valence"] is None or t["difficulty"] is None]
-    if missing or not levels or unset:
+    grouped = [("valence", "valence_grouping" in codebook), ("difficulty", bool(levels))]
+    unset = [t["id"] for key, used in grouped if used for t in themes if key not in t]
+    if unset:
         raise reader.error(
             "CodeBook/Sets",
-            "the sets do not describe the whole codebook: "
-            f"missing {missing + ([] if levels else ['difficulty levels'])}, "
-            f"themes without valence or difficulty {unset}",
+            f"the sets do not describe the whole codebook: themes without valence or "
+            f"difficulty {sorted(set(unset))}",
         )
-    codebook["difficulty_levels"] = levels
-    codebook["facet_groups"] = groups
+    if levels:
+        codebook["difficulty_levels"] = levels
+    if groups:
+        codebook["facet_groups"] = groups
     return codebook
 
 

@@ -73,6 +73,8 @@ def _coded_with_dyad_type(
     require_columns(coded, ["session_id", *by, "present"], "coded")
     require_columns(dyads, ["session_id", *dyad_columns, "dyad_type"], "dyads")
     require_binary(coded, "present", "coded")
+    if coded.empty:
+        raise InsufficientData("coded has no rows, so there is nothing to compare")
     groups = group_labels(dyads["dyad_type"], groups)
     require_values(dyads, "dyad_type", groups, "dyads")
     joined = attach_dyads(coded, dyads, columns=["dyad_type"])
@@ -425,6 +427,8 @@ def facet_indicators(
         If a column is missing, ``level`` is unknown, or a row of ``facets``
         names a facet the codebook does not define, the wrong informant, an
         unknown valence or a session missing from ``dyads``.
+    InsufficientData
+        (A ``ValueError``.) If the codebook defines no facets (they are optional).
 
     Examples
     --------
@@ -446,6 +450,8 @@ def facet_indicators(
     require_columns(facets, ["session_id", "informant", "facet", "valence"], "facets")
     require_columns(dyads, ["session_id"], "dyads")
     require_columns(definitions, ["facet", "group", "informant"], "definitions")
+    if definitions.empty:
+        raise InsufficientData("the codebook defines no facets")
     lookup = definitions.set_index("facet")
     known = facets["facet"].isin(lookup.index)
     if not known.all():

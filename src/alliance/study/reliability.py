@@ -8,6 +8,19 @@ coefficients themselves come from :mod:`alliance.stats.agreement`; this module
 only arranges the study's coding (``ratings.csv``: one row per session x
 informant x rater x theme) into the units those coefficients need.
 
+Any number of raters (two or more, named freely) and any coding design work:
+every rater coding every interview, a double-coded subsample, raters who code
+different interviews. ``ratings.csv`` then has rows only for the interviews a
+rater coded, and ``present`` may be empty (an explicit missing rating).
+:func:`rating_coverage` says, per informant, how many interviews were coded
+by two or more raters, by one, or by none. Agreement rests on the *overlap*:
+the session x theme units that two or more raters coded (``n_units`` in every
+table). Following Gwet (2014) and irrCAC, the chance-agreement terms of
+Fleiss', Conger's and Gwet's coefficients use every rating, single-coded
+interviews included; Krippendorff's alpha, by its definition, uses only the
+overlap. The consensus coding (``consensus.csv``) stays the basis of every
+other analysis.
+
 Examples
 --------
 >>> import pandas as pd
@@ -34,7 +47,12 @@ import pandas as pd
 
 from alliance.data.published import figure, round_half_up
 from alliance.stats.agreement import AgreementWarning, agreement
-from alliance.stats.checks import require_binary, require_columns, require_unique
+from alliance.stats.checks import (
+    InsufficientData,
+    require_binary,
+    require_columns,
+    require_unique,
+)
 from alliance.study.sampling import group_labels
 from alliance.study.thematic import theme_order
 
@@ -49,6 +67,8 @@ __all__ = [
     "kappa_variants",
     "majority_vote",
     "prevalence_paradox",
+    "rated_overlap",
+    "rating_coverage",
     "theme_agreement",
     "theme_agreement_table",
     "unanimous_agreement",
@@ -66,6 +86,15 @@ KAPPA_VARIANTS: dict[str, str] = {
 """The readings of "kappa" that :func:`kappa_variants` computes, with a description."""
 
 _UNDEFINED = "undefined: every rating in one category"
+
+NO_OVERLAP = "no unit coded by two or more raters"
+"""Note of an agreement row that has no unit to rest on."""
+
+INTERVIEW: tuple[str, str] = ("session_id", "informant")
+"""The columns that identify an interview."""
+
+UNIT: tuple[str, str, str] = ("session_id", "informant", "theme")
+"""The columns that identify a coded unit (an interview x theme)."""
 
 
 def _sort_rows(
@@ -94,10 +123,185 @@ def _sort_rows(
     return table.sort_values(list(by), key=key, ignore_index=True, kind="stable")
 
 
-def _check_ratings(ratings: pd.DataFrame) -> None:
-    """Raise ``ValueError`` for missing columns or codes other than 0/1, naming the row."""
+def _rated(ratings: pd.DataFrame) -> pd.DataFrame:
+    """Check ``ratings`` and return its given ratings (``present`` 0/1, empty ones left out).
+
+    Raises ``ValueError`` for missing columns, codes other than 0/1 or empty,
+    or a rater coding a unit twice, naming the row.
+    """
     require_columns(ratings, RATING_COLUMNS, "ratings")
-    require_binary(ratings, "present", "ratings")
+    given = ratings[ratings["present"].notna()]
+    require_binary(given, "present", "ratings")
+    require_unique(ratings, [*UNIT, "rater"], "ratings")
+    return given.astype({"present": int})
+
+
+def rated_overlap(ratings: pd.DataFrame) -> pd.DataFrame:
+    """Keep the ratings of the units that two or more raters coded: the overlap.
+
+    Parameters
+    ----------
+    ratings : pandas.DataFrame
+        ``Study.ratings``: ``session_id``, ``informant``, ``rater``, ``theme``,
+        ``present`` (0/1, or empty for a missing rating).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of ``ratings`` (index kept, ``present`` as integers) whose
+        session x informant x theme has at least two given ratings.
+
+    Raises
+    ------
+    ValueError
+        If a column is missing, a code is not 0/1 or a rater codes a unit twice.
+
+    Examples
+    --------
+    >>> ratings = pd.DataFrame({"session_id": ["S1", "S1", "S2", "S2"], "informant": "client",
+    ...                         "rater": ["Ana", "Ben", "Ana", "Ben"], "theme": "trust",
+    ...                         "present": [1, 0, 1, None]})
+    >>> rated_overlap(ratings)[["session_id", "rater", "present"]]
+      session_id rater  present
+    0         S1   Ana        1
+    1         S1   Ben        0
+    """
+    given = _rated(ratings)
+    n_given = given.groupby(list(UNIT), sort=False)["rater"].transform("size")
+    return given[n_given >= 2]
+
+
+def rating_coverage(ratings: pd.DataFrame, consensus: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Say, per informant, how many interviews two or more raters coded, one, or none.
+
+    A rater has coded an interview when they gave it at least one rating.
+    Agreement (every other function of this module) rests on the interviews
+    coded by two or more raters; the single-coded ones are valid, and enter
+    only the consensus coding and the chance terms of the coefficients.
+
+    Parameters
+    ----------
+    ratings : pandas.DataFrame
+        ``Study.ratings`` (``present`` may be empty: a missing rating).
+    consensus : pandas.DataFrame, optional
+        ``Study.consensus``: every interview of the study. Without it, only the
+        interviews someone rated are known, and ``n_not_coded`` is 0.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per informant (sorted): ``n_interviews``, ``n_double_coded``
+        (coded by two or more raters), ``n_single_coded``, ``n_not_coded`` (in
+        ``consensus`` but rated by nobody: not independently coded),
+        ``n_raters`` (distinct raters of that informant's interviews),
+        ``raters_min``, ``raters_mean`` and ``raters_max`` (raters per
+        interview, over all ``n_interviews``), ``n_units`` (interview x theme
+        units given at least one rating), ``n_units_overlap`` (units with two
+        or more ratings: those agreement rests on) and ``n_missing`` (empty
+        ratings).
+
+    Raises
+    ------
+    ValueError
+        If a column is missing, a code is not 0/1 or a rater codes a unit twice.
+
+    Examples
+    --------
+    Two raters double-code one of three client interviews; Ben leaves one
+    rating empty:
+
+    >>> ratings = pd.DataFrame({
+    ...     "session_id": ["S1", "S1", "S1", "S1", "S2", "S2"], "informant": "client",
+    ...     "rater": ["Ana", "Ana", "Ben", "Ben", "Ana", "Ana"],
+    ...     "theme": ["trust", "voice"] * 3, "present": [1, 0, 1, None, 0, 0]})
+    >>> consensus = pd.DataFrame({"session_id": ["S1", "S1", "S2", "S2", "S3", "S3"],
+    ...                           "informant": "client", "theme": ["trust", "voice"] * 3,
+    ...                           "present": [1, 0, 0, 0, 1, 1]})
+    >>> print(rating_coverage(ratings, consensus).T.to_string())
+                          0
+    informant        client
+    n_interviews          3
+    n_double_coded        1
+    n_single_coded        1
+    n_not_coded           1
+    n_raters              2
+    raters_min            0
+    raters_mean         1.0
+    raters_max            2
+    n_units               4
+    n_units_overlap       1
+    n_missing             1
+    """
+    given = _rated(ratings)
+    interviews = ratings[list(INTERVIEW)]
+    if consensus is not None:
+        require_columns(consensus, list(INTERVIEW), "consensus")
+        interviews = pd.concat([consensus[list(INTERVIEW)], interviews])
+    interviews = interviews.drop_duplicates()
+    coders = given.groupby(list(INTERVIEW))["rater"].nunique()
+    per_interview = interviews.assign(
+        raters=coders.reindex(pd.MultiIndex.from_frame(interviews)).fillna(0).astype(int).values
+    )
+    per_unit = given.groupby(list(UNIT)).size().rename("n_ratings").reset_index()
+    missing = ratings[ratings["present"].isna()].groupby("informant").size()
+    rows = []
+    for informant, part in per_interview.groupby("informant", sort=True):
+        units = per_unit[per_unit["informant"] == informant]["n_ratings"]
+        raters = part["raters"]
+        rows.append(
+            {
+                "informant": informant,
+                "n_interviews": len(part),
+                "n_double_coded": int((raters >= 2).sum()),
+                "n_single_coded": int((raters == 1).sum()),
+                "n_not_coded": int((raters == 0).sum()),
+                "n_raters": int(given.loc[given["informant"] == informant, "rater"].nunique()),
+                "raters_min": int(raters.min()),
+                "raters_mean": float(raters.mean()),
+                "raters_max": int(raters.max()),
+                "n_units": len(units),
+                "n_units_overlap": int((units >= 2).sum()),
+                "n_missing": int(missing.get(informant, 0)),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _agreement_by(
+    given: pd.DataFrame,
+    by: Sequence[str],
+    units: Sequence[str],
+    methods: str | Sequence[str] | None,
+    options: dict[str, Any],
+) -> pd.DataFrame:
+    """Agreement for each group of ``by``; a group without overlap gets NaN rows and a note."""
+    frames: list[pd.DataFrame] = []
+    lacking: list[tuple[tuple[Any, ...], int]] = []
+    for key, rows in given.groupby(list(by), sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        overlap = rows.groupby(list(units), sort=False)["rater"].transform("size") >= 2
+        if not overlap.any():
+            lacking.append((key, int(rows["rater"].nunique())))
+            continue
+        result = binary_agreement(rows, list(units), methods=methods, **options)
+        for position, (column, value) in enumerate(zip(by, key, strict=True)):
+            result.insert(position, column, value)
+        frames.append(result)
+    if not frames:
+        raise InsufficientData(
+            "no unit was coded by two or more raters, so agreement cannot be computed"
+        )
+    if lacking:
+        if methods is None:
+            coefficients = list(frames[0]["coefficient"])
+        else:
+            coefficients = [methods] if isinstance(methods, str) else list(methods)
+        for key, n_raters in lacking:
+            empty = pd.DataFrame({"coefficient": coefficients, "n_units": 0, "n_raters": n_raters})
+            empty = empty.reindex(columns=frames[0].columns.drop(list(by)))
+            empty["note"] = NO_OVERLAP
+            frames.append(empty.assign(**dict(zip(by, key, strict=True)))[frames[0].columns])
+    return pd.concat(frames, ignore_index=True)
 
 
 def binary_agreement(
@@ -109,7 +313,10 @@ def binary_agreement(
     ``ratings="present"`` and ``categories=[0, 1]``. A coefficient that is
     undefined because every rating falls in one category (expected for a rare
     theme in a small sample) is returned as NaN with a ``note`` saying why,
-    instead of a warning, because the table itself reports it.
+    instead of a warning, because the table itself reports it. Units with a
+    single rating (a partial coding design) carry no agreement and are not
+    counted in ``n_units``, again without a warning: :func:`rating_coverage`
+    reports them.
 
     Parameters
     ----------
@@ -140,6 +347,9 @@ def binary_agreement(
         warnings.filterwarnings(
             "ignore", message=r".* is undefined \(NaN\)", category=AgreementWarning
         )
+        warnings.filterwarnings(
+            "ignore", message=r".* units were excluded", category=AgreementWarning
+        )
         result = agreement(data, units, raters, "present", categories=[0, 1], **options)
     result["note"] = np.where(result["estimate"].isna(), _UNDEFINED, "")
     return result
@@ -156,14 +366,16 @@ def informant_agreement(
 
     Every (session, theme) pair is one unit, coded present/absent by each
     rater, as the study's kappa is most naturally read. With
-    ``ci="bootstrap"`` whole sessions are resampled, because the eight themes of
-    one interview are coded together and are not independent.
+    ``ci="bootstrap"`` whole sessions are resampled, because the themes of
+    one interview are coded together and are not independent. In a partial
+    design agreement rests on the units two or more raters coded
+    (``n_units``; see the module docstring and :func:`rating_coverage`).
 
     Parameters
     ----------
     ratings : pandas.DataFrame
         ``Study.ratings``: ``session_id``, ``informant``, ``rater``, ``theme``,
-        ``present`` (0/1).
+        ``present`` (0/1, or empty for a missing rating).
     methods : str or sequence of str, optional
         Coefficients of :data:`alliance.stats.agreement.COEFFICIENTS`; default all
         that apply.
@@ -179,13 +391,17 @@ def informant_agreement(
     pandas.DataFrame
         One row per informant x coefficient: ``informant`` and the columns of
         :func:`alliance.stats.agreement.agreement`, plus ``note`` (why an estimate
-        is NaN, else empty). Informants sorted.
+        is NaN, else empty). Informants sorted. An informant whose interviews
+        no two raters coded gets NaN rows, ``n_units`` 0 and the note
+        :data:`NO_OVERLAP`.
 
     Raises
     ------
     ValueError
         If a column is missing or ``present`` is not 0/1 (and as
         :func:`alliance.stats.agreement.agreement`).
+    InsufficientData
+        (A ``ValueError``.) If no unit at all was coded by two raters.
 
     Examples
     --------
@@ -198,16 +414,12 @@ def informant_agreement(
        informant   coefficient  estimate  n_units
     0  therapist  fleiss_kappa    0.3333        4
     """
-    _check_ratings(ratings)
-    options = {"methods": methods, "ci": ci, "n_boot": n_boot, "seed": seed}
+    given = _rated(ratings)
+    options: dict[str, Any] = {"ci": ci, "n_boot": n_boot, "seed": seed}
     if ci == "bootstrap":
         options["cluster"] = "session_id"
-    frames = []
-    for informant, rows in ratings.groupby("informant", sort=True):
-        result = binary_agreement(rows, ["session_id", "theme"], **options)
-        result.insert(0, "informant", informant)
-        frames.append(result)
-    return pd.concat(frames, ignore_index=True)
+    given = given.sort_values("informant", kind="stable")
+    return _agreement_by(given, ["informant"], ["session_id", "theme"], methods, options)
 
 
 def theme_agreement(
@@ -216,6 +428,7 @@ def theme_agreement(
     ci: str = "analytic",
     n_boot: int = 2000,
     seed: int | None = None,
+    themes: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Agreement of the raters on one theme at a time, for each informant.
 
@@ -228,7 +441,7 @@ def theme_agreement(
     Parameters
     ----------
     ratings : pandas.DataFrame
-        ``Study.ratings``.
+        ``Study.ratings`` (``present`` may be empty: a missing rating).
     methods : str or sequence of str, default ("fleiss_kappa", "gwet_ac1")
         Coefficients of :data:`alliance.stats.agreement.COEFFICIENTS`.
     ci : {"analytic", "bootstrap"}, default "analytic"
@@ -237,19 +450,25 @@ def theme_agreement(
         Bootstrap resamples.
     seed : int, optional
         Bootstrap seed.
+    themes : sequence of str, optional
+        Theme order, ``study.design.themes`` (default:
+        :func:`alliance.study.thematic.theme_order` of ``ratings``).
 
     Returns
     -------
     pandas.DataFrame
         One row per informant x theme x coefficient: ``informant``, ``theme``,
-        ``prevalence`` (share of all ratings coding the theme present), the
-        columns of :func:`alliance.stats.agreement.agreement` and ``note``. Sorted
-        by informant, then themes in the published order.
+        ``prevalence`` (share of all given ratings coding the theme present), the
+        columns of :func:`alliance.stats.agreement.agreement` and ``note``
+        (:data:`NO_OVERLAP` where no unit of the theme has two ratings). Sorted
+        by informant, then themes in codebook order.
 
     Raises
     ------
     ValueError
         If a column is missing or ``present`` is not 0/1.
+    InsufficientData
+        (A ``ValueError``.) If no unit at all was coded by two raters.
 
     Examples
     --------
@@ -263,17 +482,13 @@ def theme_agreement(
     0  trust         0.5       1.0
     1  anger         0.0       1.0
     """
-    _check_ratings(ratings)
-    frames = []
-    for (informant, theme), rows in ratings.groupby(["informant", "theme"], sort=False):
-        result = binary_agreement(
-            rows, ["session_id"], methods=methods, ci=ci, n_boot=n_boot, seed=seed
-        )
-        result.insert(0, "informant", informant)
-        result.insert(1, "theme", theme)
-        result.insert(2, "prevalence", float(rows["present"].mean()))
-        frames.append(result)
-    return _sort_rows(pd.concat(frames, ignore_index=True), ["informant", "theme"])
+    given = _rated(ratings)
+    options = {"ci": ci, "n_boot": n_boot, "seed": seed}
+    table = _agreement_by(given, ["informant", "theme"], ["session_id"], methods, options)
+    prevalence = given.groupby(["informant", "theme"])["present"].mean().rename("prevalence")
+    table = table.join(prevalence, on=["informant", "theme"])
+    table.insert(2, "prevalence", table.pop("prevalence"))
+    return _sort_rows(table, ["informant", "theme"], themes=themes)
 
 
 def theme_agreement_table(per_theme: pd.DataFrame) -> pd.DataFrame:
@@ -335,7 +550,7 @@ def theme_agreement_table(per_theme: pd.DataFrame) -> pd.DataFrame:
 
 
 def prevalence_paradox(
-    per_theme: pd.DataFrame, informant: str = "therapist", theme: str = "anger"
+    per_theme: pd.DataFrame, informant: str | None = None, theme: str | None = None
 ) -> pd.DataFrame:
     """Set a theme beside the one whose raw agreement is closest to it, with chance agreement.
 
@@ -349,12 +564,14 @@ def prevalence_paradox(
     per_theme : pandas.DataFrame
         The output of :func:`theme_agreement`, with ``percent_agreement``
         among its methods.
-    informant : str, default "therapist"
-        Whose narratives to look at.
-    theme : str, default "anger"
-        The theme to explain; its twin is the other theme of ``informant``
-        whose percent agreement is closest (the first alphabetically
-        on a tie).
+    informant : str, optional
+        Whose narratives to look at (default: ``therapist`` when ``per_theme``
+        has them, else its first informant).
+    theme : str, optional
+        The theme to explain (default: the rarest theme of ``informant``,
+        lowest ``prevalence``, the first in table order on a tie); its twin
+        is the other theme of ``informant`` whose percent agreement is closest
+        (the first alphabetically on a tie).
 
     Returns
     -------
@@ -366,7 +583,10 @@ def prevalence_paradox(
     ------
     ValueError
         If a column is missing, or ``theme`` has no ``percent_agreement`` for
-        ``informant`` or no other theme to compare with.
+        ``informant``.
+    InsufficientData
+        (A ``ValueError``.) If ``informant`` has no theme with a percent
+        agreement, or only one; one line.
 
     Examples
     --------
@@ -382,18 +602,29 @@ def prevalence_paradox(
     require_columns(
         per_theme, ["informant", "theme", "prevalence", "coefficient", "estimate"], "per_theme"
     )
+    if informant is None:
+        informants = sorted(per_theme["informant"].unique())
+        informant = "therapist" if "therapist" in informants else next(iter(informants), None)
     rows = per_theme[per_theme["informant"] == informant]
+    if rows.empty or not rows["coefficient"].eq("percent_agreement").any():
+        raise InsufficientData(f"per_theme has no percent_agreement for informant {informant!r}")
+    if theme is None:
+        defined = rows[(rows["coefficient"] == "percent_agreement") & rows["estimate"].notna()]
+        theme = defined.sort_values("prevalence", kind="stable")["theme"].iloc[0]
     wide = rows.pivot_table(
         index=["theme", "prevalence"], columns="coefficient", values="estimate"
     ).reset_index()
-    if "percent_agreement" not in wide.columns or theme not in set(wide["theme"]):
+    wide = wide[wide["percent_agreement"].notna()]
+    if theme not in set(wide["theme"]):
         raise ValueError(
             f"per_theme has no percent_agreement of theme {theme!r} for informant {informant!r}"
         )
     target = wide[wide["theme"] == theme].iloc[0]
     others = wide[wide["theme"] != theme]
     if others.empty:
-        raise ValueError(f"per_theme has no theme besides {theme!r} for informant {informant!r}")
+        raise InsufficientData(
+            f"per_theme has no theme besides {theme!r} for informant {informant!r}"
+        )
     gap = (others["percent_agreement"] - target["percent_agreement"]).abs()
     twin = others.loc[gap.idxmin(), "theme"]
     paradox = wide.set_index("theme").loc[[theme, twin]].reset_index()
@@ -403,13 +634,15 @@ def prevalence_paradox(
 
 
 def kappa_variants(ratings: pd.DataFrame) -> pd.DataFrame:
-    """Compute every common reading of "the kappa of three raters" for each informant.
+    """Compute every common reading of "the kappa of the raters" for each informant.
 
     An article that reports "kappa = 0.72" for three raters and eight
     present/absent themes could mean any of the variants in
     :data:`KAPPA_VARIANTS`: Fleiss' (1971) or Conger's (1980) kappa over all
     session x theme units, Light's (1971) mean of pairwise Cohen kappas over
     the same units, or Fleiss' kappa computed per theme and then averaged.
+    Any number of raters (two or more) and partial designs work, as in
+    :func:`informant_agreement`.
 
     Parameters
     ----------
@@ -518,16 +751,17 @@ def majority_vote(ratings: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     ratings : pandas.DataFrame
-        ``Study.ratings``.
+        ``Study.ratings`` (``present`` may be empty: a missing rating).
 
     Returns
     -------
     pandas.DataFrame
-        One row per session x informant x theme, in the order of first
-        appearance: ``session_id``, ``informant``, ``theme``, ``votes`` (raters
-        coding present), ``n_raters`` and ``majority`` (1 if more than half
-        coded present, 0 if fewer than half, ``<NA>`` on a tie, which an even
-        number of raters can produce).
+        One row per session x informant x theme with at least one given
+        rating, in the order of first appearance: ``session_id``,
+        ``informant``, ``theme``, ``votes`` (raters coding present),
+        ``n_raters`` (raters who gave a rating; 1 for a single-coded unit) and
+        ``majority`` (1 if more than half coded present, 0 if fewer than half,
+        ``<NA>`` on a tie, which an even number of raters can produce).
 
     Raises
     ------
@@ -543,10 +777,8 @@ def majority_vote(ratings: pd.DataFrame) -> pd.DataFrame:
        votes  n_raters  majority
     0      1         2      <NA>
     """
-    _check_ratings(ratings)
-    keys = ["session_id", "informant", "theme"]
-    require_unique(ratings, [*keys, "rater"], "ratings")
-    votes = ratings.groupby(keys, sort=False)["present"].agg(votes="sum", n_raters="size")
+    keys = list(UNIT)
+    votes = _rated(ratings).groupby(keys, sort=False)["present"].agg(votes="sum", n_raters="size")
     votes = votes.reset_index().astype({"votes": int, "n_raters": int})
     twice = 2 * votes["votes"]
     majority = pd.Series(pd.NA, index=votes.index, dtype="Int64")
@@ -556,14 +788,19 @@ def majority_vote(ratings: pd.DataFrame) -> pd.DataFrame:
     return votes
 
 
-def unanimous_agreement(ratings: pd.DataFrame, by: Sequence[str] = ("informant",)) -> pd.DataFrame:
+def unanimous_agreement(
+    ratings: pd.DataFrame,
+    by: Sequence[str] = ("informant",),
+    themes: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """Share of units on which every rater agreed, beside the mean pairwise agreement.
 
     "The raters agreed on x% of units" can mean two things. The usual percent
     agreement of a multi-rater table (:func:`alliance.stats.agreement.percent_agreement`)
     is the mean share of agreeing rater *pairs*; a unit coded 1, 1, 0 counts one
     third. The stricter reading counts only units on which all raters gave the same
-    code. Both are shown, so a report can say which it means.
+    code. Both are shown, so a report can say which it means. Only units coded
+    by two or more raters count (the overlap of a partial design).
 
     Parameters
     ----------
@@ -571,13 +808,16 @@ def unanimous_agreement(ratings: pd.DataFrame, by: Sequence[str] = ("informant",
         ``Study.ratings`` (one row per session x informant x rater x theme).
     by : sequence of str, default ("informant",)
         Columns to group the session x theme units by.
+    themes : sequence of str, optional
+        Theme order when ``by`` holds ``theme``: ``study.design.themes``.
 
     Returns
     -------
     pandas.DataFrame
-        One row per group: the ``by`` columns, ``n_units``, ``n_unanimous``,
-        ``unanimous`` (share of units with one code from every rater) and
-        ``pairwise`` (mean share of agreeing rater pairs per unit).
+        One row per group: the ``by`` columns, ``n_units`` (units with two or
+        more ratings), ``n_unanimous``, ``unanimous`` (share of units with one
+        code from every rater who coded it) and ``pairwise`` (mean share of
+        agreeing rater pairs per unit).
 
     Raises
     ------
@@ -596,12 +836,15 @@ def unanimous_agreement(ratings: pd.DataFrame, by: Sequence[str] = ("informant",
     """
     votes = majority_vote(ratings)
     require_columns(votes, list(by), "ratings")
+    votes = votes[votes["n_raters"] >= 2]
+    if votes.empty:
+        raise InsufficientData("no unit was coded by two or more raters")
     n, k = votes["n_raters"], votes["votes"]
     pairs = n * (n - 1) / 2
     agreeing = (k * (k - 1) + (n - k) * (n - k - 1)) / 2
     units = votes.assign(
         unanimous=((k == 0) | (k == n)).astype(int),
-        pairwise=np.where(pairs > 0, agreeing / pairs.where(pairs > 0, 1), np.nan),
+        pairwise=agreeing / pairs,
     )
     table = units.groupby(list(by), sort=False).agg(
         n_units=("unanimous", "size"),
@@ -609,11 +852,15 @@ def unanimous_agreement(ratings: pd.DataFrame, by: Sequence[str] = ("informant",
         unanimous=("unanimous", "mean"),
         pairwise=("pairwise", "mean"),
     )
-    return _sort_rows(table.reset_index(), by)
+    return _sort_rows(table.reset_index(), by, themes=themes)
 
 
 def compare_consensus_majority(ratings: pd.DataFrame, consensus: pd.DataFrame) -> pd.DataFrame:
     """Put the raters' agreed (consensus) code beside their majority vote, unit by unit.
+
+    Only units that two or more raters coded have a vote to depart from; in a
+    partial design the single-coded and the not independently coded units of
+    ``consensus`` are left out (:func:`rating_coverage` counts them).
 
     Parameters
     ----------
@@ -629,13 +876,15 @@ def compare_consensus_majority(ratings: pd.DataFrame, consensus: pd.DataFrame) -
         ``change``: ``"kept"`` when consensus equals the majority, ``"added"``
         when the discussion coded present a theme the majority left out,
         ``"dropped"`` in the opposite case, and ``"tie broken"`` when there
-        was no majority.
+        was no majority; rows sorted by session, informant and theme id.
 
     Raises
     ------
     ValueError
-        If a column is missing, a code is not 0/1, or a unit is coded in one
-        table but not in the other (the first such units are named).
+        If a column is missing, a code is not 0/1, or a rated unit has no row
+        in ``consensus`` (the first such units are named).
+    InsufficientData
+        (A ``ValueError``.) If no unit was coded by two or more raters.
 
     Examples
     --------
@@ -655,17 +904,19 @@ def compare_consensus_majority(ratings: pd.DataFrame, consensus: pd.DataFrame) -
     merged = votes.merge(
         consensus[[*keys, "present"]].rename(columns={"present": "consensus"}),
         on=keys,
-        how="outer",
+        how="left",
         indicator=True,
         sort=False,
     )
-    for side, table in (("left_only", "consensus"), ("right_only", "ratings")):
-        orphans = merged.loc[merged["_merge"] == side, keys]
-        if len(orphans):
-            raise ValueError(
-                f"{len(orphans)} session x informant x theme unit(s) have no row in {table}, "
-                f"e.g. {orphans.head(3).to_dict('records')}"
-            )
+    orphans = merged.loc[merged["_merge"] == "left_only", keys]
+    if len(orphans):
+        raise ValueError(
+            f"{len(orphans)} session x informant x theme unit(s) have no row in consensus, "
+            f"e.g. {orphans.head(3).to_dict('records')}"
+        )
+    merged = merged[merged["n_raters"] >= 2].sort_values(keys, ignore_index=True)
+    if merged.empty:
+        raise InsufficientData("no unit was coded by two or more raters")
     merged = merged.drop(columns="_merge").astype({"votes": int, "n_raters": int, "consensus": int})
     majority = merged["majority"]
     merged["change"] = np.select(
@@ -681,7 +932,9 @@ def compare_consensus_majority(ratings: pd.DataFrame, consensus: pd.DataFrame) -
 
 
 def consensus_changes(
-    comparison: pd.DataFrame, by: Sequence[str] = ("informant", "theme")
+    comparison: pd.DataFrame,
+    by: Sequence[str] = ("informant", "theme"),
+    themes: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Count how often the consensus departs from the majority vote, by group.
 
@@ -692,13 +945,15 @@ def consensus_changes(
     by : sequence of str, default ("informant", "theme")
         Grouping columns, e.g. ``["informant"]`` or ``["informant", "votes"]``
         (to see whether changes come from split decisions).
+    themes : sequence of str, optional
+        Theme order, ``study.design.themes``.
 
     Returns
     -------
     pandas.DataFrame
         The ``by`` columns, ``n_units``, ``added``, ``dropped``,
         ``tie_broken``, ``changed`` (added + dropped) and ``share_changed``.
-        Sorted by ``by`` (themes in the published order).
+        Sorted by ``by`` (themes in codebook order).
 
     Examples
     --------
@@ -722,4 +977,4 @@ def consensus_changes(
     table = table.reset_index()
     table["changed"] = table["added"] + table["dropped"]
     table["share_changed"] = table["changed"] / table["n_units"]
-    return _sort_rows(table, by)
+    return _sort_rows(table, by, themes=themes)

@@ -42,7 +42,11 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 from statsmodels.stats.contingency_tables import StratifiedTable
-from statsmodels.tools.sm_exceptions import ConvergenceWarning
+from statsmodels.tools.sm_exceptions import (
+    ConvergenceWarning,
+    IterationLimitWarning,
+    PerfectSeparationWarning,
+)
 
 from alliance.stats.checks import InsufficientData, require_columns
 from alliance.stats.planning import (
@@ -275,8 +279,10 @@ def gee_by_therapist(
         (the estimated exchangeable correlation; 0 for independence),
         ``n_clusters`` and ``note``. A code that never varies gets a risk
         difference of 0 and NaN for the rest; a fit that does not converge, or
-        whose design is singular (small studies), gets NaN throughout and a
-        ``note`` saying so.
+        whose design is singular (small studies), gets NaN throughout, and one
+        without a usable standard error NaN but for the estimate, with a
+        ``note`` saying so; a fit that stopped at statsmodels' iteration limit
+        keeps its estimates, and its ``note`` says so.
 
     Raises
     ------
@@ -322,14 +328,31 @@ def gee_by_therapist(
             cov_struct=structures[cov_struct](),
         )
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("error", ConvergenceWarning)
+                # a negative or zero variance (few clusters, or a linear model that fits
+                # every session exactly) is reported below, not warned
+                warnings.simplefilter("ignore", RuntimeWarning)
+                warnings.simplefilter("ignore", PerfectSeparationWarning)
+                warnings.simplefilter("always", IterationLimitWarning)
                 fit = model.fit(cov_type=cov_type)
+                estimate, se = float(fit.params[1]), float(fit.bse[1])
         except (ConvergenceWarning, np.linalg.LinAlgError) as problem:
             reason = "did not converge" if isinstance(problem, ConvergenceWarning) else "singular"
             rows.append(row | {"note": f"no estimate: the GEE fit is {reason}"})
             continue
-        estimate, se = float(fit.params[1]), float(fit.bse[1])
+        if not (np.isfinite(se) and se > 0):
+            rows.append(
+                row | {"risk_difference": estimate, "note": "no standard error: too few clusters"}
+            )
+            continue
+        for warning in caught:
+            if issubclass(warning.category, IterationLimitWarning):
+                row["note"] = "the GEE reached its iteration limit before converging"
+            else:
+                warnings.warn_explicit(
+                    warning.message, warning.category, warning.filename, warning.lineno
+                )
         dep = model.cov_struct.dep_params if cov_struct == "exchangeable" else 0.0
         rows.append(
             row

@@ -45,6 +45,7 @@ from alliance.stats.effect_sizes import (
 from alliance.study.thematic import coding_matrix
 
 __all__ = [
+    "compare_counts_across",
     "compare_counts_between",
     "count_summary_consistency",
     "paired_comparison",
@@ -410,7 +411,8 @@ def compare_counts_between(
     groups = sorted(counts[between].unique()) if groups is None else list(groups)
     if len(groups) != 2:
         raise InsufficientData(
-            f"counts: column {between} must have exactly two groups to compare, has {groups}"
+            f"counts: column {between} must have exactly two groups to compare, has {groups} "
+            "(compare_counts_across compares three or more)"
         )
     rows = []
     for key, part in counts.groupby(by, sort=True):
@@ -433,6 +435,84 @@ def compare_counts_between(
                 "p_value": float(test.pvalue),
                 "rank_biserial": rank_biserial(test.statistic, len(first), len(second)),
             }
+        )
+    return pd.DataFrame(rows)
+
+
+def compare_counts_across(
+    counts: pd.DataFrame,
+    between: str = "dyad_type",
+    by: Sequence[str] = ("informant",),
+    groups: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Compare the number of themes across two or more groups (Kruskal-Wallis H test).
+
+    The k-group counterpart of :func:`compare_counts_between`:
+    :func:`scipy.stats.kruskal`, with its correction for ties; for two groups
+    its p-value is that of the Mann-Whitney U test with a normal
+    approximation.
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        :func:`themes_per_session` with the ``between`` column added.
+    between : str, default "dyad_type"
+        The group column.
+    by : sequence of str, default ("informant",)
+        Run one test per group of these columns.
+    groups : sequence of str, optional
+        The groups in display order, ``study.design.grouping.labels``
+        (default: the values of ``between``, sorted).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ``by`` group: ``n_<group>`` and ``mean_<group>`` for each
+        group, then ``H``, ``dof`` (groups minus one) and ``p_value``
+        (``NaN`` when every count is the same, as there is nothing to rank).
+
+    Raises
+    ------
+    ValueError
+        If a column is missing or empty.
+    InsufficientData
+        (A ``ValueError``.) If there are fewer than two groups, or a ``by``
+        group lacks one of them; one line.
+
+    Examples
+    --------
+    >>> counts = pd.DataFrame({"informant": "client", "dyad_type": list("aaabbbccc"),
+    ...                        "n_themes": [1, 2, 3, 2, 3, 4, 4, 5, 6]})
+    >>> table = compare_counts_across(counts)
+    >>> table[["mean_a", "mean_b", "mean_c"]].iloc[0].tolist(), int(table["dof"].iloc[0])
+    ([2.0, 3.0, 5.0], 2)
+    >>> round(float(table["H"].iloc[0]), 3), round(float(table["p_value"].iloc[0]), 4)
+    (5.63, 0.0599)
+    """
+    by = list(by)
+    require_complete(counts, [*by, between, "n_themes"], "counts")
+    groups = sorted(counts[between].unique()) if groups is None else list(groups)
+    if len(groups) < 2:
+        raise InsufficientData(f"counts: column {between} has one group only, {groups}")
+    rows = []
+    for key, part in counts.groupby(by, sort=True):
+        where = dict(zip(by, key, strict=True))
+        samples = [
+            part.loc[part[between] == group, "n_themes"].to_numpy(dtype=float) for group in groups
+        ]
+        empty = [group for group, sample in zip(groups, samples, strict=True) if not len(sample)]
+        if empty:
+            raise InsufficientData(f"counts: group {where} has no {between} {empty[0]}")
+        row = dict(where)
+        for group, sample in zip(groups, samples, strict=True):
+            row |= {f"n_{group}": len(sample), f"mean_{group}": sample.mean()}
+        values = np.concatenate(samples)
+        if np.ptp(values) == 0:
+            statistic, p_value = np.nan, np.nan
+        else:
+            statistic, p_value = stats.kruskal(*samples)
+        rows.append(
+            row | {"H": float(statistic), "dof": len(groups) - 1, "p_value": float(p_value)}
         )
     return pd.DataFrame(rows)
 

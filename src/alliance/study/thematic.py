@@ -27,6 +27,7 @@ from statsmodels.stats.proportion import proportion_confint
 from alliance.data.codebook import THEMES
 from alliance.data.design import Design
 from alliance.stats.checks import (
+    InsufficientData,
     require_binary,
     require_columns,
     require_complete,
@@ -430,7 +431,10 @@ def valence_counts(
     Raises
     ------
     ValueError
-        If a theme has no valence, or a valence is not ``positive``/``negative``.
+        If a valence is not ``positive``/``negative``.
+    InsufficientData
+        (A ``ValueError``.) If a theme has no valence: a study's codebook may
+        leave valence out; one line.
 
     Examples
     --------
@@ -445,7 +449,7 @@ def valence_counts(
     themes = theme_order(coded["theme"], themes)
     missing = [theme for theme in themes if theme not in valence]
     if missing:
-        raise ValueError(f"valence: no valence given for theme(s) {missing}")
+        raise InsufficientData(f"valence: no valence given for theme(s) {missing}")
     unknown = sorted({valence[theme] for theme in themes} - {"positive", "negative"})
     if unknown:
         raise ValueError(f"valence: values must be 'positive' or 'negative', got {unknown}")
