@@ -30,13 +30,19 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import resources
+from typing import Any, TypeVar
 
 import pandas as pd
 import yaml
 from IPython.display import Markdown
 
+from alliance.stats.checks import InsufficientData
+
 __all__ = [
     "NOT_ARTICLE",
+    "attempt",
+    "both_informants_only",
+    "group_counts",
     "count_ranges",
     "data_kind",
     "data_note",
@@ -191,6 +197,76 @@ def not_shown(what: str) -> str:
     'The parent study is not shown: these data do not declare that they reconstruct the article.'
     """  # noqa: E501
     return f"{what} is not shown: {NOT_ARTICLE}."
+
+
+def both_informants_only(what: str) -> str:
+    """Say that a passage needing both informants is left out, and why, in one sentence.
+
+    Examples
+    --------
+    >>> both_informants_only("Agreement within a dyad")  # doctest: +NORMALIZE_WHITESPACE
+    "Agreement within a dyad is not shown: it needs both the client's and the therapist's
+    interview of a session, and this study coded one informant only."
+    """
+    return (
+        f"{what} is not shown: it needs both the client's and the therapist's interview "
+        "of a session, and this study coded one informant only."
+    )
+
+
+def group_counts(counts: Mapping[str, int], noun: str) -> str:
+    """Say how many of ``noun`` each group has: ``26 concordant and 29 discordant dyads``.
+
+    Parameters
+    ----------
+    counts : mapping of str to int
+        Group name to count, in display order (``study.design.grouping.labels``).
+    noun : str
+        What is counted, in the plural.
+
+    Examples
+    --------
+    >>> group_counts({"A": 6, "B": 6, "C": 5}, "dyads")
+    '6 A, 6 B and 5 C dyads'
+    """
+    return f"{words(f'{int(n)} {group}' for group, n in counts.items())} {noun}"
+
+
+T = TypeVar("T")
+
+
+def attempt(compute: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T | None, str]:
+    """Run a computation the data may not support; return its result or the reason.
+
+    Parameters
+    ----------
+    compute : callable
+        A helper that raises :class:`alliance.stats.checks.InsufficientData`
+        (one line) when the data cannot support it; any other error propagates.
+    *args, **kwargs
+        Passed to ``compute``.
+
+    Returns
+    -------
+    tuple
+        ``(result, "")``, or ``(None, reason)``: a sentence to glue in place of
+        the result.
+
+    Examples
+    --------
+    >>> def mean(values):
+    ...     if not values:
+    ...         raise InsufficientData("no value to average")
+    ...     return sum(values) / len(values)
+    >>> attempt(mean, [1, 2])
+    (1.5, '')
+    >>> attempt(mean, [])
+    (None, 'Not computed for these data: no value to average.')
+    """
+    try:
+        return compute(*args, **kwargs), ""
+    except InsufficientData as reason:
+        return None, f"Not computed for these data: {str(reason).rstrip('.')}."
 
 
 @functools.cache
