@@ -16,7 +16,11 @@ for some designs are whole cells marked with a condition in their metadata,
 ``client``, ``therapist``
     whose interviews were coded;
 ``synthetic``
-    the data are generated (``alliance:synthetic``).
+    the data are generated (``alliance:synthetic``);
+``codebook_valence``, ``codebook_difficulty``
+    every theme of the codebook has a ``valence`` (positive/negative qualities
+    can be told apart) or a ``difficulty`` grade
+    (:func:`alliance.book.overview.theme_attribute`, as the chapters read them).
 
 An expression is Sphinx's (``not two_groups``, ``therapist and reconstructs_article``).
 A cell whose condition is false is left out of the notebook before myst-nb reads it:
@@ -36,6 +40,7 @@ from pathlib import Path
 from sphinx.application import Sphinx
 from sphinx.util.tags import Tags
 
+from alliance.book.overview import theme_attribute
 from alliance.data.dataset import load_study
 
 CONDITION = "only"
@@ -53,6 +58,8 @@ def study_tags(app: Sphinx) -> None:
         "client": "client" in design.informants,
         "therapist": "therapist" in design.informants,
         "synthetic": study.synthetic is not None,
+        "codebook_valence": theme_attribute(study.codebook, "valence") is not None,
+        "codebook_difficulty": bool(theme_attribute(study.codebook, "difficulty")),
     }
     for tag, on in flags.items():
         if on:
