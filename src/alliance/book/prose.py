@@ -290,7 +290,7 @@ def paradox_sentences(paradox: pd.DataFrame, label: Callable[[str], str]) -> dic
     agreement and leaves 18% of room above it, against 50% for “B”. Each disagreement
     about it therefore costs kappa about 2.8 times as much as one about “B”.'
     >>> said["kappas"]
-    'Here kappa is 0.44 for “A” and 0.80 for “B”; Gwet's AC1 is 0.88 and 0.80.'
+    "Here kappa is 0.44 for “A” and 0.80 for “B”; Gwet's AC1 is 0.88 and 0.80."
     """
     rare, twin = (row for _, row in paradox.iterrows())
     name, other = quoted(label(rare["theme"])), quoted(label(twin["theme"]))
