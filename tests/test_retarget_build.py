@@ -163,7 +163,7 @@ def test_captions_say_synthetic_data_only_on_synthetic_data(built):
     _, study, site = built
     synthetic = load_study(study).synthetic is not None
     marked = {
-        stem: [c for c in _captions(page) if SYNTHETIC_NOTE in c]
+        stem: [c for c in _captions(page) if SYNTHETIC_NOTE in c.lower()]
         for stem, page in _chapter_pages(site).items()
     }
     if synthetic:
