@@ -101,3 +101,18 @@ def test_the_paradox_sentences_say_when_the_data_do_not_show_it():
     absent = prose.paradox_sentences(_paradox(0.85), str)
     assert absent["kappas"].startswith("On these data this theme does not show the paradox")
     assert "(0.85)" in absent["kappas"] and "(0.80)" in absent["kappas"]
+
+
+def test_a_passage_left_out_for_another_study_says_why_in_the_book_s_words():
+    """Every typed "... is not shown: <why>." line uses prose.not_shown's reason."""
+    lines = [
+        "".join(cell["source"])
+        for chapter in sorted(CHAPTERS.glob("*.ipynb"))
+        for cell in json.loads(chapter.read_text(encoding="utf-8"))["cells"]
+        if cell["metadata"].get(study_design.CONDITION) == "not reconstructs_article"
+        and " is not shown: " in "".join(cell["source"])
+    ]
+    assert lines, "chapters 01-04 type their not-shown lines"
+    for line in lines:
+        what = line.split(" is not shown: ")[0]
+        assert line == prose.not_shown(what), line
