@@ -81,8 +81,9 @@ install-test: install
 
 # One build at a time per checkout: a second `make book` waits for the lock
 # (and says so). ALLIANCE_DATA, when set, must name a readable folder holding a
-# valid study the chapters can use (alliance.book.requirements), checked before
-# anything is built: a build never falls back to data/ silently.
+# valid study with sessions in at least two of its groups (alliance.book.requirements;
+# any group names, informants, raters and themes), checked before anything is
+# built: a build never falls back to data/ silently.
 BUILD_LOCK := _build/.book.lock
 
 book: install

@@ -33,4 +33,4 @@ def test_a_study_with_one_dyad_type_is_refused_in_one_line(tmp_path, capsys):
     write_datapackage(study)
     assert main([str(study)]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert len(err) == 1 and "no discordant session" in err[0]
+    assert len(err) == 1 and "every session is concordant" in err[0]

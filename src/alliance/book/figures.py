@@ -103,7 +103,7 @@ SYNTHETIC_MARK = "synthetic data"
 """Text of the mark :func:`mark_synthetic` draws inside a figure."""
 
 
-def mark_synthetic(fig: Figure, synthetic: object = True) -> Figure:
+def mark_synthetic(fig: Figure, synthetic: object) -> Figure:
     """Write a small "synthetic data" mark inside the figure when the data are synthetic.
 
     The caption of a figure says when its data are synthetic, but a screenshot or a
@@ -114,9 +114,11 @@ def mark_synthetic(fig: Figure, synthetic: object = True) -> Figure:
     ----------
     fig : matplotlib.figure.Figure
         A figure from one of the plotting functions.
-    synthetic : object, default True
-        Whether the data are synthetic; any truthy value (for example
-        ``Study.synthetic``, a dict for generated data and ``None`` otherwise).
+    synthetic : object
+        Whether the data are synthetic: pass the study's ``synthetic`` (a dict
+        for generated data, ``None`` otherwise), so a figure of real data is
+        never marked and one of generated data always is. Required: no
+        default can know which data a figure shows.
 
     Returns
     -------

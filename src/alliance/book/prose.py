@@ -8,12 +8,9 @@ parent study) may appear only when the data declare that they reconstruct it.
 * :func:`words`, :func:`counted` and :func:`informants_phrase` make plain text
   for ``{glue:text}`` (a text node that MyST never parses, so study text such as
   a rater's name stays text).
-* :func:`passage` returns one of the book's own passages (from
-  ``resources/book_passages.yaml``, written by the book's authors, never study
-  text) when its condition holds, and otherwise the passage's one-line
-  replacement that says why it is not shown. Chapters glue it and paste it with
-  ``{glue:md}`` (``:format: myst``), so the passage may hold citations,
-  admonitions, ``{glue:text}`` values and ``{glue}`` tables of the same chapter.
+* Passages that hold only for some studies are whole markdown cells of the
+  chapters, shown on a condition over the study's tags (``_ext/study_design.py``);
+  :func:`not_shown` and its kin say, in one line, why a passage is left out.
 
 Examples
 --------
@@ -27,16 +24,18 @@ Examples
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from importlib import resources
+from typing import Any, TypeVar
 
 import pandas as pd
-import yaml
-from IPython.display import Markdown
+
+from alliance.stats.checks import InsufficientData
 
 __all__ = [
     "NOT_ARTICLE",
+    "attempt",
+    "both_informants_only",
+    "group_counts",
     "count_ranges",
     "data_kind",
     "data_note",
@@ -46,8 +45,7 @@ __all__ = [
     "group_means",
     "informants_phrase",
     "not_shown",
-    "passage",
-    "passage_names",
+    "paradox_sentences",
     "per_informant",
     "quoted",
     "share_ranges",
@@ -59,9 +57,6 @@ __all__ = [
 
 NOT_ARTICLE = "these data do not declare that they reconstruct the article"
 """Why an article-specific passage is left out (``Design.reconstructs_article`` is false)."""
-
-PASSAGES_FILE = "book_passages.yaml"
-"""The book's conditional passages, in ``alliance/resources``: name to text."""
 
 INFORMANT_PLURALS: Mapping[str, str] = {"client": "clients", "therapist": "therapists"}
 """How the book names each informant role in the plural."""
@@ -193,66 +188,138 @@ def not_shown(what: str) -> str:
     return f"{what} is not shown: {NOT_ARTICLE}."
 
 
-@functools.cache
-def _passages() -> dict[str, dict[str, str]]:
-    """Read the book's passages once: name to ``{"text": ..., "otherwise": ...}``."""
-    folder = resources.files("alliance").joinpath("resources")
-    loaded = yaml.safe_load(folder.joinpath(PASSAGES_FILE).read_text("utf-8"))
-    return {str(name): dict(entry) for name, entry in loaded.items()}
-
-
-def passage_names() -> list[str]:
-    """Return the names of the book's conditional passages, sorted.
+def both_informants_only(what: str) -> str:
+    """Say that a passage needing both informants is left out, and why, in one sentence.
 
     Examples
     --------
-    >>> "04.grim" in passage_names()
-    True
+    >>> both_informants_only("Agreement within a dyad")  # doctest: +NORMALIZE_WHITESPACE
+    "Agreement within a dyad is not shown: it needs both the client's and the therapist's
+    interview of a session, and this study coded one informant only."
     """
-    return sorted(_passages())
+    return (
+        f"{what} is not shown: it needs both the client's and the therapist's interview "
+        "of a session, and this study coded one informant only."
+    )
 
 
-def passage(name: str, shown: bool) -> Markdown:
-    """Return one of the book's passages, or the line that replaces it, as MyST.
-
-    The text is the book's own (``resources/book_passages.yaml``), never study
-    text. An entry has ``text`` and either ``otherwise`` (the replacement, may be
-    empty) or ``what``, for article-specific passages: the replacement is then
-    :func:`not_shown` of it.
+def group_counts(counts: Mapping[str, int], noun: str) -> str:
+    """Say how many of ``noun`` each group has: ``26 concordant and 29 discordant dyads``.
 
     Parameters
     ----------
-    name : str
-        The passage, ``"<chapter>.<name>"`` (see :func:`passage_names`).
-    shown : bool
-        Whether its condition holds, e.g. ``study.design.reconstructs_article``
-        or ``study.synthetic is not None``.
-
-    Returns
-    -------
-    IPython.display.Markdown
-        Glue it and paste it with ``{glue:md}`` and ``:format: myst``.
-
-    Raises
-    ------
-    KeyError
-        If there is no passage of that name.
+    counts : mapping of str to int
+        Group name to count, in display order (``study.design.grouping.labels``).
+    noun : str
+        What is counted, in the plural.
 
     Examples
     --------
-    >>> passage("04.grim", False).data
-    'The arithmetic on the published figures is not shown: these data do not declare \
-that they reconstruct the article.'
+    >>> group_counts({"A": 6, "B": 6, "C": 5}, "dyads")
+    '6 A, 6 B and 5 C dyads'
     """
-    entries = _passages()
-    if name not in entries:
-        raise KeyError(f"no book passage {name!r}; known: {', '.join(sorted(entries))}")
-    entry = entries[name]
-    if shown:
-        return Markdown(entry["text"].strip())
-    if "what" in entry:
-        return Markdown(not_shown(entry["what"]))
-    return Markdown(entry.get("otherwise", "").strip())
+    return f"{words(f'{int(n)} {group}' for group, n in counts.items())} {noun}"
+
+
+T = TypeVar("T")
+
+
+def attempt(compute: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T | None, str]:
+    """Run a computation the data may not support; return its result or the reason.
+
+    Parameters
+    ----------
+    compute : callable
+        A helper that raises :class:`alliance.stats.checks.InsufficientData`
+        (one line) when the data cannot support it; any other error propagates.
+    *args, **kwargs
+        Passed to ``compute``.
+
+    Returns
+    -------
+    tuple
+        ``(result, "")``, or ``(None, reason)``: a sentence to glue in place of
+        the result.
+
+    Examples
+    --------
+    >>> def mean(values):
+    ...     if not values:
+    ...         raise InsufficientData("no value to average")
+    ...     return sum(values) / len(values)
+    >>> attempt(mean, [1, 2])
+    (1.5, '')
+    >>> attempt(mean, [])
+    (None, 'Not computed for these data: no value to average.')
+    """
+    try:
+        return compute(*args, **kwargs), ""
+    except InsufficientData as reason:
+        return None, f"Not computed for these data: {str(reason).rstrip('.')}."
+
+
+def paradox_sentences(paradox: pd.DataFrame, label: Callable[[str], str]) -> dict[str, str]:
+    """Say what a prevalence-paradox table shows, in plain sentences ready to glue.
+
+    Parameters
+    ----------
+    paradox : DataFrame
+        :func:`alliance.study.reliability.prevalence_paradox`: the rare theme's
+        row, then its twin's (the theme whose raw agreement is closest), with
+        ``prevalence``, ``percent_agreement``, ``chance_agreement``,
+        ``fleiss_kappa`` and ``gwet_ac1``.
+    label : callable
+        A theme's label from its id (``Design.label``).
+
+    Returns
+    -------
+    dict of str to str
+        ``intro`` (the rare theme's prevalence and its twin), ``room`` (the room
+        above chance and what a disagreement costs) and ``kappas`` (both
+        coefficients, or that these data do not show the paradox).
+
+    Examples
+    --------
+    >>> paradox = pd.DataFrame({
+    ...     "theme": ["a", "b"], "prevalence": [0.1, 0.5],
+    ...     "percent_agreement": [0.9, 0.9], "chance_agreement": [0.82, 0.5],
+    ...     "fleiss_kappa": [0.44, 0.8], "gwet_ac1": [0.88, 0.8]})
+    >>> said = paradox_sentences(paradox, str.upper)
+    >>> said["room"]  # doctest: +NORMALIZE_WHITESPACE
+    'The rare theme was coded in 10% of the ratings, so chance alone predicts 82%
+    agreement and leaves 18% of room above it, against 50% for “B”. Each disagreement
+    about it therefore costs kappa about 2.8 times as much as one about “B”.'
+    >>> said["kappas"]
+    "Here kappa is 0.44 for “A” and 0.80 for “B”; Gwet's AC1 is 0.88 and 0.80."
+    """
+    rare, twin = (row for _, row in paradox.iterrows())
+    name, other = quoted(label(rare["theme"])), quoted(label(twin["theme"]))
+    room, room_twin = 1 - rare["chance_agreement"], 1 - twin["chance_agreement"]
+    intro = (
+        f"It was coded present in {rare['prevalence']:.0%} of them. The table puts it"
+        f" beside {other}, the theme whose raw agreement is closest to it"
+        f" ({rare['percent_agreement']:.0%} and {twin['percent_agreement']:.0%} of"
+        " interviews)."
+    )
+    cost = (
+        f"The rare theme was coded in {rare['prevalence']:.0%} of the ratings, so chance"
+        f" alone predicts {rare['chance_agreement']:.0%} agreement and leaves {room:.0%}"
+        f" of room above it, against {room_twin:.0%} for {other}. Each disagreement about"
+        f" it therefore costs kappa about {room_twin / room:.1f} times as much as one"
+        f" about {other}."
+    )
+    kappas = (
+        f"Here kappa is {rare['fleiss_kappa']:.2f} for {name} and"
+        f" {twin['fleiss_kappa']:.2f} for {other}; Gwet's AC1 is"
+        f" {rare['gwet_ac1']:.2f} and {twin['gwet_ac1']:.2f}."
+    )
+    if not rare["fleiss_kappa"] < twin["fleiss_kappa"]:
+        kappas = (
+            "On these data this theme does not show the paradox: its kappa"
+            f" ({rare['fleiss_kappa']:.2f}) is not below that of the theme whose raw"
+            f" agreement is closest to it ({twin['fleiss_kappa']:.2f})."
+        )
+    return {"intro": intro, "room": cost, "kappas": kappas}
 
 
 def _informant_rows(summary: pd.DataFrame) -> list[tuple[str, pd.Series]]:

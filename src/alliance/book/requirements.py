@@ -1,11 +1,15 @@
 """What the book needs from a study folder beyond what ``validate`` checks.
 
-The chapters compare concordant with discordant dyads, so a study with a single
-dyad type is valid (``python -m alliance report`` reports it, saying what it
-cannot compare) but cannot become the book. ``make book`` runs
+The chapters follow the study's design: its group names, informants, raters and
+themes come from its data and metadata, and a chapter skips, with a sentence,
+what the design lacks (dyad congruence without both informants, a power search
+without a solution). What no chapter can work around is a comparison without
+two groups: a study whose sessions all fall into one group of its design is
+valid (``python -m alliance report`` reports it, saying what it cannot compare)
+but cannot become the book. ``make book`` runs
 ``python -m alliance.book.requirements "$ALLIANCE_DATA"`` before it builds
-anything, so such a folder, or one that does not validate, is refused with a
-short message instead of failing inside a chapter.
+anything, so such a folder, or one that does not validate, is refused with one
+line instead of failing inside a chapter.
 
 Examples
 --------
@@ -21,7 +25,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from alliance.data.dataset import Study, StudyValidationError, load_study, printable
-from alliance.study.sampling import DYAD_TYPES
 
 __all__ = ["book_problems", "main"]
 
@@ -37,7 +40,7 @@ def book_problems(study: Study) -> list[str]:
     Returns
     -------
     list of str
-        One line per problem: today, a dyad type without any session.
+        At most one line: fewer than two of the design's groups have a session.
 
     Examples
     --------
@@ -47,15 +50,17 @@ def book_problems(study: Study) -> list[str]:
     >>> only = dataclasses.replace(study, sessions=study.sessions[
     ...     study.sessions["session_id"].isin(concordant)])
     >>> book_problems(only)  # doctest: +NORMALIZE_WHITESPACE
-    ['no discordant session: the chapters compare concordant with discordant dyads
-      (python -m alliance report works on this study)']
+    ['every session is concordant (groups: concordant, discordant): the chapters compare
+      groups (python -m alliance report works on this study)']
     """
-    present = set(study.dyads["dyad_type"])
+    labels = study.design.grouping.labels
+    present = [label for label in labels if label in set(study.dyads["dyad_type"])]
+    if len(present) >= 2:
+        return []
+    found = f"every session is {present[0]}" if present else "no session falls into a group"
     return [
-        f"no {dyad_type} session: the chapters compare concordant with discordant dyads "
-        "(python -m alliance report works on this study)"
-        for dyad_type in DYAD_TYPES
-        if dyad_type not in present
+        f"{printable(found)} (groups: {printable(', '.join(labels))}): the chapters "
+        "compare groups (python -m alliance report works on this study)"
     ]
 
 

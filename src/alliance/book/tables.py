@@ -10,7 +10,9 @@ Examples
 --------
 >>> import pandas as pd
 >>> frame = pd.DataFrame({"theme": ["trust", "anger"], "kappa": [0.7213, 0.6]})
->>> table = show_table(frame, "Fleiss' kappa per theme", formats={"kappa": ".2f"})
+>>> table = show_table(
+...     frame, "Fleiss' kappa per theme", formats={"kappa": ".2f"}, synthetic=False
+... )
 >>> print(repr(table))
 Fleiss' kappa per theme
 theme kappa
@@ -24,13 +26,13 @@ from __future__ import annotations
 
 import hashlib
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["SYNTHETIC_NOTE", "Table", "show_table"]
+__all__ = ["SYNTHETIC_NOTE", "Table", "present_of_n", "show_table"]
 
 SYNTHETIC_NOTE = "synthetic data"
 """What a caption adds when the table shows the synthetic reconstruction."""
@@ -58,12 +60,16 @@ class Table:
         Whether the frame's index is part of the table.
     numeric : tuple of int
         Positions of the columns that hold numbers; the HTML aligns them right.
+    wrap : tuple of int
+        Positions of the text columns whose cells may wrap at spaces in the HTML
+        (long labels), so a table keeps to the content column.
     """
 
     cells: pd.DataFrame
     caption: str
     index: bool = field(default=False)
     numeric: tuple[int, ...] = field(default=())
+    wrap: tuple[int, ...] = field(default=())
 
     def __repr__(self) -> str:
         """Caption, then every row and column as text (what strict nbval compares)."""
@@ -86,9 +92,15 @@ class Table:
         if not self.index:
             styler = styler.hide(axis="index")
         styler = styler.set_table_attributes('class="dataframe alliance-table"')
+        styles = []
         if self.numeric:
             cells = ", ".join(f"td.col{i}, th.col{i}" for i in self.numeric)
-            styler = styler.set_table_styles([{"selector": cells, "props": "text-align: right;"}])
+            styles.append({"selector": cells, "props": "text-align: right;"})
+        if self.wrap:
+            cells = ", ".join(f"td.col{i}" for i in self.wrap)
+            styles.append({"selector": cells, "props": "white-space: normal; min-width: 6em;"})
+        if styles:
+            styler = styler.set_table_styles(styles)
         # A focusable, labelled region, so keyboard users can scroll a wide table.
         label = html.escape(self.caption, quote=True)
         return (
@@ -101,10 +113,11 @@ def show_table(
     frame: pd.DataFrame,
     caption: str,
     *,
+    synthetic: object,
     formats: Mapping[str, str] | None = None,
-    synthetic: object = None,
     index: bool = False,
     headers: Mapping[str, str] | None = None,
+    wrap: Sequence[str] = (),
 ) -> Table:
     """Return a table for display: formatted cells and a caption, escaped.
 
@@ -117,14 +130,20 @@ def show_table(
     formats : mapping of str to str, optional
         Format specification per column (``".2f"``, ``".0%"``, ``"d"``); other columns are
         shown with ``str``. Missing values show as empty cells.
-    synthetic : object, optional
-        Truthy when the table shows the synthetic reconstruction (pass the study's
-        ``synthetic`` property, or a bool); the caption then says so.
+    synthetic : object
+        Truthy when the table shows generated data: pass the study's ``synthetic``
+        (a dict for generated data, ``None`` for real data), or ``False`` for a
+        table that shows no study's data (a simulation, a prior, a codebook). The
+        caption then says "synthetic data" exactly when it applies. Required, so
+        that no table of a study forgets to say it.
     index : bool, default False
         Whether to show the frame's index (for pivot tables whose index is a label).
     headers : mapping of str to str, optional
         Column headings to show instead of the column names (short headings keep a
         table inside the content column); ``formats`` still names the columns.
+    wrap : sequence of str, default ()
+        Text columns whose cells may wrap at spaces in the HTML (long labels);
+        other cells stay on one line. The text rendering is unchanged.
 
     Returns
     -------
@@ -134,7 +153,7 @@ def show_table(
     Raises
     ------
     KeyError
-        If ``formats`` or ``headers`` names a column the frame lacks.
+        If ``formats``, ``headers`` or ``wrap`` names a column the frame lacks.
 
     Examples
     --------
@@ -145,14 +164,14 @@ def show_table(
      dyad_type share
     concordant   50%
     >>> print(repr(show_table(frame, "Share", formats={"share": ".0%"},
-    ...                       headers={"dyad_type": "dyad"})))
+    ...                       synthetic=None, headers={"dyad_type": "dyad"})))
     Share
           dyad share
     concordant   50%
     """
     formats = dict(formats or {})
     headers = dict(headers or {})
-    for name, given in (("formats", formats), ("headers", headers)):
+    for name, given in (("formats", formats), ("headers", headers), ("wrap", wrap)):
         unknown = sorted(set(given) - set(map(str, frame.columns)))
         if unknown:
             raise KeyError(f"{name} names columns the table lacks: {unknown}")
@@ -172,4 +191,39 @@ def show_table(
         if pd.api.types.is_numeric_dtype(frame[column])
         and not pd.api.types.is_bool_dtype(frame[column])
     )
-    return Table(cells=cells, caption=caption, index=index, numeric=numeric)
+    wrapped = tuple(position for position, column in enumerate(frame) if column in set(wrap))
+    return Table(cells=cells, caption=caption, index=index, numeric=numeric, wrap=wrapped)
+
+
+def present_of_n(comparison: pd.DataFrame, groups: Sequence[str]) -> pd.DataFrame:
+    """Return ``comparison`` with one ``present/n`` text column per group, for narrow tables.
+
+    Parameters
+    ----------
+    comparison : pandas.DataFrame
+        A comparison of groups with ``present_<group>`` and ``n_<group>`` columns
+        (:func:`alliance.study.dyads.compare_dyad_types`).
+    groups : sequence of str
+        The groups, in display order; each becomes a column named after it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with the new columns (an existing column of a group's name is replaced).
+
+    Raises
+    ------
+    KeyError
+        If a group's ``present_`` or ``n_`` column is missing.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"present_A": [2], "n_A": [26], "present_B": [8], "n_B": [29]})
+    >>> present_of_n(frame, ["A", "B"])[["A", "B"]].to_dict("records")
+    [{'A': '2/26', 'B': '8/29'}]
+    """
+    shown = comparison.copy()
+    for group in groups:
+        present, n = comparison[f"present_{group}"], comparison[f"n_{group}"]
+        shown[group] = present.astype(str) + "/" + n.astype(str)
+    return shown

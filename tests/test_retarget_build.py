@@ -1,0 +1,200 @@
+"""The book built on three unusual study folders tells each its own story (issue #13, item 3).
+
+Three small study folders are generated here with
+:func:`alliance.data.examples.write_example_study`, each unusual in its own way:
+
+* ``small``: 6 dyads per group, client interviews only, two coders, five themes,
+  half of the interviews double-coded (invented data);
+* ``three_groups``: three groups by the client's own group (rule ``client``),
+  both informants, three coders (invented data);
+* ``real_looking``: other group names for the match rule, therapist interviews
+  only, *not* marked invented (as a user's real study would be).
+
+For each, the book is built with ``ALLIANCE_DATA=... make book`` in a copy of the
+repository, as ``tests/test_injection_build.py`` does (the main ``_build`` is
+never touched). To keep the suite within its budget the copy builds the chapters
+whose prose depends on the study (:data:`STUDY_CHAPTERS`) and every prose page;
+the teaching and own-data notebooks, which do not read ``ALLIANCE_DATA``, are
+replaced by their title. The checks:
+
+* the build succeeds (a failing cell fails it) and every page of the table of
+  contents is in the site, with no error output;
+* a caption says "synthetic data" exactly when the study is marked synthetic;
+* no page of :data:`STUDY_CHAPTERS` carries a phrase that is true only of the
+  article's study: its groups' names or ethnicities, its number of raters.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from alliance.book.chapter_outputs import toc_pages
+from alliance.book.tables import SYNTHETIC_NOTE
+from alliance.data.dataset import load_study
+from alliance.data.examples import write_example_study
+
+ROOT = Path(__file__).resolve().parents[1]
+SKIP = shutil.ignore_patterns(".venv", "_build", ".git", "__pycache__", "*.egg-info")
+STUDY_CHAPTERS = (
+    "01_sampling",
+    "02_thematic_analysis",
+    "03_reliability",
+    "04_themes_per_session",
+    "05_dyads",
+    "06_robustness",
+    "07_reproduction",
+    "08_what_the_abstract_pins_down",
+    "13_planning_a_dyad_study",
+)
+"""Chapters that read the study in ``ALLIANCE_DATA``; every other notebook is stubbed."""
+
+GROUP_CHAPTERS = STUDY_CHAPTERS[:6]
+"""Chapters that report on the study's groups; 13 teaches planning in the article's terms."""
+
+STUDIES = {
+    "small": {
+        "per_group": 6,
+        "informants": ("client",),
+        "raters": ("Dana", "Eli"),
+        "themes": 5,
+        "double_coded": 0.5,
+        "seed": 1,
+    },
+    "three_groups": {
+        "rule": "client",
+        "variable": "arm",
+        "groups": ("north", "south", "west"),
+        "informants": ("client", "therapist"),
+        "raters": ("R1", "R2", "R3"),
+        "themes": 6,
+        "double_coded": 1.0,
+        "seed": 2,
+    },
+    "real_looking": {
+        "groups": ("matched", "unmatched"),
+        "values": ("Lowland", "Highland"),
+        "informants": ("therapist",),
+        "raters": ("Noa", "Omer"),
+        "themes": 5,
+        "double_coded": 0.5,
+        "seed": 3,
+        "invented": False,
+    },
+}
+
+ARTICLE_ONLY = ("Mizrahi", "Ashkenazi", "published exceptions")
+"""Phrases that describe the article's study and no other generated here."""
+
+
+def _stub(notebook: Path) -> None:
+    """Replace a notebook that does not read the study by its title alone."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    title = next(line for line in cells[0]["source"] if line.startswith("# "))
+    stub = {
+        "cells": [{"cell_type": "markdown", "id": "stub", "metadata": {}, "source": [title]}],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    notebook.write_text(json.dumps(stub), encoding="utf-8")
+
+
+@pytest.fixture(scope="module", params=sorted(STUDIES))
+def built(request, tmp_path_factory) -> tuple[str, Path, Path]:
+    """Build the book on one generated study; return its name, folder and site."""
+    name = request.param
+    study = write_example_study(tmp_path_factory.mktemp(name) / "study", **STUDIES[name])
+    copy = tmp_path_factory.mktemp(f"book-{name}") / "repo"
+    shutil.copytree(ROOT, copy, ignore=SKIP)
+    (copy / ".venv").symlink_to((ROOT / ".venv").resolve())
+    for notebook in (copy / "chapters").glob("*.ipynb"):
+        if notebook.stem not in STUDY_CHAPTERS:
+            _stub(notebook)
+    env = {**os.environ, "ALLIANCE_DATA": str(study), "PYTHONPATH": str(copy / "src")}
+    result = subprocess.run(
+        ["make", "-o", "install", "book"],
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return name, study, copy / "_build" / "html"
+
+
+def _text(page: Path) -> str:
+    """The visible text of a page, tags dropped and entities decoded."""
+    body = re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", page.read_text(encoding="utf-8"))
+    return html.unescape(re.sub(r"<[^>]+>", " ", body))
+
+
+def _captions(page: Path) -> list[str]:
+    """The texts of the page's figure and table captions."""
+    found = re.finditer(r"(?s)<(figcaption|caption)\b.*?</\1>", page.read_text(encoding="utf-8"))
+    return [html.unescape(re.sub(r"<[^>]+>", " ", caption[0])) for caption in found]
+
+
+def _chapter_pages(site: Path) -> dict[str, Path]:
+    return {stem: site / "chapters" / f"{stem}.html" for stem in STUDY_CHAPTERS}
+
+
+def test_every_page_builds_without_an_error_output(built):
+    _, _, site = built
+    missing = [page for page in toc_pages(ROOT) if not (site / f"{page}.html").is_file()]
+    assert missing == []
+    errors = {
+        stem: page.name
+        for stem, page in _chapter_pages(site).items()
+        if re.search(r"Traceback|InsufficientData|output (traceback|error)", _text(page))
+    }
+    assert errors == {}
+
+
+def test_captions_say_synthetic_data_only_on_synthetic_data(built):
+    _, study, site = built
+    synthetic = load_study(study).synthetic is not None
+    marked = {
+        stem: [c for c in _captions(page) if SYNTHETIC_NOTE in c.lower()]
+        for stem, page in _chapter_pages(site).items()
+    }
+    if synthetic:
+        assert any(marked.values()), "an invented study's captions say synthetic data"
+    else:
+        assert {stem: found for stem, found in marked.items() if found} == {}
+
+
+def test_no_page_tells_the_article_story_over_another_study(built):
+    name, study, site = built
+    design = load_study(study).design
+    assert not design.reconstructs_article
+    forbidden = {stem: list(ARTICLE_ONLY) for stem in STUDY_CHAPTERS}
+    for stem in STUDY_CHAPTERS:
+        if len(STUDIES[name]["raters"]) != 3:
+            forbidden[stem].append("three raters")
+        if stem in GROUP_CHAPTERS and set(design.grouping.labels) != {"concordant", "discordant"}:
+            forbidden[stem] += ["concordant", "discordant"]
+    found = {
+        stem: sorted(
+            {phrase for phrase in forbidden[stem] if phrase.lower() in _text(page).lower()}
+        )
+        for stem, page in _chapter_pages(site).items()
+    }
+    assert {stem: phrases for stem, phrases in found.items() if phrases} == {}, name
+
+
+def test_the_study_s_own_names_are_on_the_pages(built):
+    _, study, site = built
+    design = load_study(study).design
+    dyads = _text(site / "chapters" / "05_dyads.html")
+    for group in design.grouping.labels:
+        assert group in dyads
+    assert design.label(design.themes[0]) in dyads
