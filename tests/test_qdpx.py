@@ -19,7 +19,8 @@ from sklearn.metrics import cohen_kappa_score
 from test_cli import _run
 
 from alliance.data.codebook import THEMES, facet_table, load_codebook
-from alliance.data.dataset import load_study
+from alliance.data.dataset import coding_coverage, load_study
+from alliance.data.examples import write_example_study
 from alliance.data.schema import TABLES, write_datapackage
 from alliance.exchange import qdpx
 from alliance.exchange.qdpx import (
@@ -744,3 +745,28 @@ def test_an_archive_with_too_many_members_is_refused_unread(tmp_path, exported, 
     monkeypatch.setitem(qdpx.LIMITS, "members", 10)
     with pytest.raises(QdpxError, match="111 archive members, over the limit of 10"):
         read_qdpx(exported)
+
+
+@pytest.mark.parametrize(
+    "knobs",
+    [
+        {"rule": "client", "variable": "site", "groups": ("north", "south", "east")},
+        {"informants": ("therapist",), "raters": ("Dana", "Eli", "R10"), "missing": 0.2},
+    ],
+)
+def test_a_schema_2_study_round_trips_with_its_design_coverage_and_missing_ratings(tmp_path, knobs):
+    original = load_study(write_example_study(tmp_path / "study", double_coded=0.5, **knobs))
+    path = export_qdpx(original.path, tmp_path / "study.qdpx")
+    (tmp_path / "map.yaml").write_text(draft_mapping(read_qdpx(path)), encoding="utf-8")
+    back = load_study(import_qdpx(path, tmp_path / "map.yaml", tmp_path / "back").folder)
+    assert back.design == original.design
+    key = ["session_id", "informant", "rater", "theme"]
+    for table in ("ratings", "consensus"):
+        columns = [c for c in key if c in getattr(original, table)]
+        pd.testing.assert_frame_equal(
+            getattr(back, table).sort_values(columns, ignore_index=True),
+            getattr(original, table).sort_values(columns, ignore_index=True),
+        )
+    empty = original.ratings["present"].isna().sum()
+    assert back.ratings["present"].isna().sum() == empty and (empty > 0) == ("missing" in knobs)
+    pd.testing.assert_frame_equal(coding_coverage(back), coding_coverage(original))

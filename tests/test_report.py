@@ -18,7 +18,8 @@ from scipy import stats
 from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
 
 from alliance.data.codebook import THEMES, codebook_text
-from alliance.data.dataset import load_study, validation_report
+from alliance.data.dataset import coding_coverage, load_study, validation_report
+from alliance.data.examples import write_example_study
 from alliance.data.published import figure
 from alliance.data.schema import TABLES, table_schema
 from alliance.exchange.report import (
@@ -255,3 +256,29 @@ def load_types(tables: dict[str, list[list[object]]]) -> list[str]:
         "concordant" if clients[client] == therapists[therapist] else "discordant"
         for _, client, therapist in tables["sessions"][1:]
     ]
+
+
+@pytest.mark.parametrize(
+    ("knobs", "reliability"),
+    [
+        ({"rule": "client", "variable": "site", "groups": ("north", "south", "east")}, True),
+        ({"informants": ("client",), "double_coded": 0.0}, False),
+    ],
+)
+def test_the_report_of_a_schema_2_study(tmp_path, knobs, reliability):
+    study = load_study(write_example_study(tmp_path / "study", **knobs))
+    text = format_report(study)
+    labels = {t["id"]: t["label"] for t in study.codebook["themes"]}
+    assert all(label in text for label in labels.values())
+    for group in study.design.grouping.labels:
+        assert group in text
+    consensus = study.consensus.merge(study.dyads[["session_id", "dyad_type"]])
+    theme = study.design.themes[0]
+    first = consensus[(consensus["theme"] == theme) & (consensus["informant"] == "client")]
+    counts = first.groupby("dyad_type")["present"].agg(["sum", "size"])
+    line = next(x for x in text.splitlines() if x.split()[:1] == ["client"] and labels[theme] in x)
+    for group in study.design.grouping.labels:
+        assert f"{counts.loc[group, 'sum']}/{counts.loc[group, 'size']}" in line
+    coverage = coding_coverage(study)
+    assert ("not computed: no interview was coded by two" in text) != reliability
+    assert (coverage["double_coded"].sum() > 0) == reliability

@@ -26,6 +26,7 @@ from alliance.article.scorecard import (
     reproduction_scorecard,
     scorecard_verdict,
 )
+from alliance.data.codebook import THEMES
 from alliance.data.dataset import load_study
 from alliance.data.published import PUBLISHED, PublishedFigure, figure
 
@@ -128,3 +129,34 @@ def test_recomputed_text_uses_published_precision(study):
 )
 def test_scorecard_verdict_names_what_the_card_shows(matches, applicable, verdict):
     assert scorecard_verdict(pd.DataFrame({"match": matches}), applicable) == verdict
+
+
+def test_scorecard_refuses_a_study_of_another_design(tmp_path):
+    """A study of other groups or one informant has nothing to set beside the article."""
+    from alliance.article.scorecard import reproduction_scorecard
+    from alliance.data.dataset import load_study
+    from alliance.data.examples import write_example_study
+    from alliance.stats.checks import InsufficientData
+
+    folder = write_example_study(tmp_path / "one", informants=("client",), seed=3)
+    with pytest.raises(InsufficientData, match="cannot be recomputed on this study"):
+        reproduction_scorecard(load_study(folder))
+    folder = write_example_study(
+        tmp_path / "three", rule="client", variable="arm", groups=("a", "b", "c"), seed=3
+    )
+    with pytest.raises(InsufficientData, match=r"other groups \(a, b, c\)"):
+        reproduction_scorecard(load_study(folder))
+
+
+def test_article_design_difference_names_each_departure():
+    """Each way a design departs from the article's is named; the article's own is None."""
+    import dataclasses
+
+    from alliance.article.scorecard import article_design_difference
+    from alliance.data.design import VERSION_1
+
+    assert article_design_difference(dataclasses.replace(VERSION_1, themes=THEMES)) is None
+    one = dataclasses.replace(VERSION_1, informants=("therapist",))
+    assert article_design_difference(one) == "it coded therapist interviews only"
+    own = dataclasses.replace(VERSION_1, themes=("a", "b"))
+    assert article_design_difference(own) == "its codebook has other themes (2)"

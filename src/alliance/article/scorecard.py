@@ -24,8 +24,11 @@ from typing import Any
 import pandas as pd
 
 from alliance.article.reconstruction import GENERATOR
+from alliance.data.codebook import THEMES
 from alliance.data.dataset import Study
+from alliance.data.design import Design, Grouping
 from alliance.data.published import DOI, PUBLISHED, THEMES_SD_DDOF, round_half_up
+from alliance.stats.checks import InsufficientData
 from alliance.study.reliability import kappa_variants
 from alliance.study.sampling import sample_counts
 from alliance.study.session_counts import summarise_counts, themes_per_session
@@ -185,6 +188,30 @@ def recompute_published(study: Study) -> pd.DataFrame:
     )
 
 
+def article_design_difference(design: Design) -> str | None:
+    """Say how a study's design differs from the article's, or return ``None``.
+
+    The published figures count Mizrahi and Ashkenazi clients, compare clients
+    with therapists and average the eight themes; a study whose design lacks
+    any of these has no value to set beside them.
+
+    Examples
+    --------
+    >>> from alliance.data.design import VERSION_1
+    >>> article_design_difference(VERSION_1) is None
+    True
+    >>> article_design_difference(Design(informants=("client",)))
+    'it coded client interviews only'
+    """
+    if design.grouping != Grouping():
+        return "it compares other groups (" + ", ".join(design.grouping.labels) + ")"
+    if not design.both_informants:
+        return f"it coded {design.informants[0]} interviews only"
+    if design.themes and tuple(design.themes) != THEMES:
+        return f"its codebook has other themes ({len(design.themes)})"
+    return None
+
+
 def reproduction_scorecard(study: Study) -> pd.DataFrame:
     """Every published figure beside its recomputed value, at the published precision.
 
@@ -204,6 +231,12 @@ def reproduction_scorecard(study: Study) -> pd.DataFrame:
         :data:`MISMATCH` or, for data that do not reconstruct the article,
         :data:`NOT_APPLICABLE`) and ``note``.
 
+    Raises
+    ------
+    alliance.stats.checks.InsufficientData
+        If the study's design differs from the article's
+        (:func:`article_design_difference`), so no published figure can be recomputed.
+
     Examples
     --------
     >>> import dataclasses
@@ -212,6 +245,11 @@ def reproduction_scorecard(study: Study) -> pd.DataFrame:
     >>> set(reproduction_scorecard(dataclasses.replace(study, synthetic=None))["match"])
     {'not applicable'}
     """
+    difference = article_design_difference(study.design)
+    if difference is not None:
+        raise InsufficientData(
+            f"the article's figures cannot be recomputed on this study: {difference}"
+        )
     applicable, _ = reproduces_article(study.synthetic)
     recomputed = recompute_published(study).set_index("key")
     rows = []

@@ -1257,11 +1257,44 @@ def load_study(path: str | Path | None = None) -> Study:
     return inspection.study()
 
 
+def raters_per_interview(ratings: pd.DataFrame, interviews: pd.DataFrame) -> pd.DataFrame:
+    """Count the raters who gave at least one code (``present`` 0 or 1) in each interview.
+
+    Parameters
+    ----------
+    ratings : pandas.DataFrame
+        ``Study.ratings`` (``present`` may be empty: a missing rating).
+    interviews : pandas.DataFrame
+        The interviews to count for: ``session_id`` and ``informant``, one row
+        each (an interview nobody rated gets 0).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``interviews`` with a column ``raters``, in its row order.
+
+    Examples
+    --------
+    >>> ratings = pd.DataFrame({"session_id": ["S1", "S1", "S2"], "informant": "client",
+    ...                         "rater": ["Ana", "Ben", "Ana"], "present": [1, 0, None]})
+    >>> interviews = pd.DataFrame({"session_id": ["S1", "S2"], "informant": "client"})
+    >>> raters_per_interview(ratings, interviews)["raters"].tolist()
+    [2, 0]
+    """
+    key = ["session_id", "informant"]
+    given = ratings[ratings["present"].notna()]
+    counts = given.groupby(key)["rater"].nunique()
+    index = pd.MultiIndex.from_frame(interviews[key])
+    raters = counts.reindex(index, fill_value=0).astype(int).to_numpy()
+    return interviews.reset_index(drop=True).assign(raters=raters)
+
+
 def coding_coverage(study: Study) -> pd.DataFrame:
     """Count, per informant, the interviews coded by two or more raters, by one, or by none.
 
     An interview counts as coded by a rater when the rater gave at least one
     code (``present`` 0 or 1) in it; reliability can only use the double-coded ones.
+    :func:`alliance.study.reliability.rating_coverage` adds raters and units.
 
     Parameters
     ----------
@@ -1280,12 +1313,15 @@ def coding_coverage(study: Study) -> pd.DataFrame:
     >>> coding_coverage(load_study()).to_dict("records")[0]
     {'informant': 'client', 'interviews': 55, 'double_coded': 55, 'single_coded': 0, 'not_coded': 0}
     """
-    given = study.ratings[study.ratings["present"].notna()]
-    raters = given.groupby(["session_id", "informant"])["rater"].nunique()
+    sessions = study.sessions["session_id"]
+    interviews = pd.DataFrame(
+        [(s, i) for i in study.design.informants for s in sessions],
+        columns=["session_id", "informant"],
+    )
+    counted = raters_per_interview(study.ratings, interviews)
     rows = []
     for informant in study.design.informants:
-        counts = raters.xs(informant, level="informant") if len(raters) else raters
-        counts = counts.reindex(study.sessions["session_id"], fill_value=0)
+        counts = counted.loc[counted["informant"] == informant, "raters"]
         rows.append(
             {
                 "informant": informant,

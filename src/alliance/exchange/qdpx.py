@@ -684,7 +684,8 @@ def draft_mapping(project: Project) -> str:
     lines += [
         "# consensus: the user whose coding is the agreed (final) coding, or majority (the",
         "#   raters' majority vote; a tie is refused). An interview coded by one rater only",
-        "#   takes that rater's coding as its consensus (the import says how many).",
+        "#   takes that rater's coding as its consensus (the import says how many); null",
+        "#   when no interview was coded by two raters.",
         f"consensus: {_q(consensus[0] if len(consensus) == 1 else None)}",
         "# excerpts: true = the consensus user's segments shorter than a whole document become",
         "#   excerpts.csv (their text is shown in the book: only for text you may publish).",
@@ -709,7 +710,9 @@ def draft_mapping(project: Project) -> str:
         lines.append(f"  {_q(row.key)}: {_q(_theme_of_code(row, used))}{note}")
     document_vars = _variables_of(project, "document")
     lines += [
-        "# documents: document -> session and informant (client or therapist), or null",
+        "# documents: document -> session and informant (client or therapist), or null;",
+        "#   optional: coders (the users who coded it) and missing (ratings left explicitly",
+        "#   empty, as user:theme)",
         "documents:",
     ]
     sessions: dict[str, list[str]] = {}
@@ -724,8 +727,9 @@ def draft_mapping(project: Project) -> str:
             )
             continue
         sessions.setdefault(session, []).append(row.guid)
-        coders = found.get("coders")
-        listed = "" if coders is None else f", coders: {_q(coders.split(';'))}"
+        listed = "".join(
+            f", {key}: {_q(found[key].split(';'))}" for key in ("coders", "missing") if key in found
+        )
         lines.append(
             f"  {_q(row.key)}: {{session: {_q(session)}, informant: {_q(informant)}{listed}}}"
         )
@@ -1235,6 +1239,7 @@ class _Plan:
     theme_order: list[str]
     units: dict[str, tuple[str, str]]
     coders: dict[str, list[str]]
+    missing: dict[str, set[tuple[str, str]]]
     consensus_user: str | None
     consensus_source: str
     majority: bool
@@ -1275,6 +1280,7 @@ def _plan(project: Project, mapping: Mapping[str, Any], problems: _Problems) -> 
         theme_order=theme_order,
         units=units,
         coders=_coders(project, sections["documents"], raters, consensus_user, design, problems),
+        missing=_missing(project, sections["documents"], raters, themes, problems),
         consensus_user=consensus_user,
         consensus_source=source,
         majority=mapping.get("consensus") == "majority",
@@ -1401,6 +1407,31 @@ def _coders(
     return coders
 
 
+def _missing(
+    project: Project,
+    documents: Mapping[str, Any],
+    raters: Mapping[str, str],
+    themes: Mapping[str, str],
+    problems: _Problems,
+) -> dict[str, set[tuple[str, str]]]:
+    """Ratings a document's ``missing`` list leaves explicitly empty: (user guid, theme)."""
+    guids = dict(zip(project.users["key"], project.users["guid"], strict=True))
+    keys = dict(zip(project.documents["guid"], project.documents["key"], strict=True))
+    missing: dict[str, set[tuple[str, str]]] = {}
+    for guid, target in documents.items():
+        listed = target.get("missing") if isinstance(target, Mapping) else None
+        for entry in listed or []:
+            user, _, theme = str(entry).partition(":")
+            if guids.get(user) not in raters or theme not in set(themes.values()):
+                problems.add(
+                    "missing ratings must be 'user:theme' of a mapped rater and theme",
+                    f"{keys[guid]}: {entry}",
+                )
+                continue
+            missing.setdefault(guid, set()).add((guids[user], theme))
+    return missing
+
+
 def _check_consensus(
     project: Project, key: object, raters: Mapping[str, str], problems: _Problems
 ) -> tuple[str | None, str]:
@@ -1464,9 +1495,16 @@ def _coding_tables(project: Project, plan: _Plan, problems: _Problems) -> dict[s
             user: [int((session, informant, user, t) in present) for t in plan.theme_order]
             for user in who
         }
+        empty = plan.missing.get(guid, set())
         for user in raters:
             ratings += [
-                (session, informant, plan.raters[user], theme, mark)
+                (
+                    session,
+                    informant,
+                    plan.raters[user],
+                    theme,
+                    None if (user, theme) in empty else mark,
+                )
                 for theme, mark in zip(plan.theme_order, marks[user], strict=True)
             ]
         if plan.consensus_user in who:
@@ -1489,7 +1527,7 @@ def _coding_tables(project: Project, plan: _Plan, problems: _Problems) -> dict[s
             for theme, mark in zip(plan.theme_order, agreed, strict=True)
         ]
     columns = ["session_id", "informant", "rater", "theme", "present"]
-    ratings_frame = pd.DataFrame(ratings, columns=columns)
+    ratings_frame = pd.DataFrame(ratings, columns=columns).astype({"present": "Int64"})
     if vote:
         units = pd.MultiIndex.from_frame(ratings_frame[columns[:2]]).isin(vote)
         votes = majority_vote(ratings_frame[units])
@@ -1898,6 +1936,7 @@ _VARIABLES = (
     ("session", "Text", "Intake session the interview is about."),
     ("informant", "Text", "Whose interview this is: client or therapist."),
     ("coders", "Text", "The users who coded this interview, separated by ';'."),
+    ("missing", "Text", "Ratings left explicitly missing, as user:theme, separated by ';'."),
 )
 
 
@@ -2003,6 +2042,11 @@ def export_qdpx(folder: Path | str, out: Path | str, *, carry_design: bool = Tru
     }
     kinds = {name: kind for name, kind, _ in _variables(study)}
     _add_cases(_element(root, "Cases"), study, documents, kinds)
+    empty = study.ratings[study.ratings["present"].isna()]
+    missing = {
+        unit: ";".join(f"{r}:{t}" for r, t in zip(rows["rater"], rows["theme"], strict=True))
+        for unit, rows in empty.groupby(["session_id", "informant"])
+    }
     coders = study.ratings.groupby(["session_id", "informant"])["rater"].agg(
         lambda found: ";".join([*natural_sorted(set(found)), CONSENSUS_USER])
     )
@@ -2037,6 +2081,7 @@ def export_qdpx(folder: Path | str, out: Path | str, *, carry_design: bool = Tru
         _value(source, "session", session, kinds)
         _value(source, "informant", informant, kinds)
         _value(source, "coders", coders.get((session, informant), CONSENSUS_USER), kinds)
+        _value(source, "missing", missing.get((session, informant)), kinds)
     project_sets = next((child for child in codebook if child.tag == "Sets"), None)
     if project_sets is not None:
         for member in project_sets.iter("MemberCode"):  # a project's sets refer by targetGUID

@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from alliance.data.dataset import raters_per_interview
 from alliance.data.published import figure, round_half_up
 from alliance.stats.agreement import AgreementWarning, agreement
 from alliance.stats.checks import (
@@ -237,11 +238,7 @@ def rating_coverage(ratings: pd.DataFrame, consensus: pd.DataFrame | None = None
     if consensus is not None:
         require_columns(consensus, list(INTERVIEW), "consensus")
         interviews = pd.concat([consensus[list(INTERVIEW)], interviews])
-    interviews = interviews.drop_duplicates()
-    coders = given.groupby(list(INTERVIEW))["rater"].nunique()
-    per_interview = interviews.assign(
-        raters=coders.reindex(pd.MultiIndex.from_frame(interviews)).fillna(0).astype(int).values
-    )
+    per_interview = raters_per_interview(given, interviews.drop_duplicates())
     per_unit = given.groupby(list(UNIT)).size().rename("n_ratings").reset_index()
     missing = ratings[ratings["present"].isna()].groupby("informant").size()
     rows = []
