@@ -6,7 +6,9 @@ ratings of the common 2 x 2 case from its four counts, named so that the order
 of "present" and "absent" cannot be mixed up; :func:`ratings_from_table`
 expands any square table, and insists on being told which row and column is
 which category; :func:`compare_coefficients` puts percent agreement and the
-chance-corrected coefficients side by side.
+chance-corrected coefficients side by side. :func:`by_theme` lays out a
+study's own ratings the same way, one row per informant and theme, and
+:func:`rarest_theme` picks the row a reader should look at first.
 
 Examples
 --------
@@ -25,6 +27,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from alliance.data.design import Design
 from alliance.stats.agreement import (
     brennan_prediger,
     cohen_kappa,
@@ -33,8 +36,21 @@ from alliance.stats.agreement import (
     krippendorff_alpha,
     percent_agreement,
 )
+from alliance.stats.checks import InsufficientData
+from alliance.study.reliability import theme_agreement
 
-__all__ = ["by_coefficient", "compare_coefficients", "ratings_from_table", "two_raters"]
+__all__ = [
+    "HEADERS",
+    "THEME_COEFFICIENTS",
+    "by_coefficient",
+    "by_theme",
+    "headings",
+    "compare_coefficients",
+    "rarest_sentence",
+    "rarest_theme",
+    "ratings_from_table",
+    "two_raters",
+]
 
 PRESENT, ABSENT = 1, 0
 """The codes of a theme coded present and absent."""
@@ -256,3 +272,163 @@ def by_coefficient(
     """
     shown = comparison.set_index("example")[list(COEFFICIENTS)].T
     return shown.rename(index=dict(labels or {})).rename_axis("coefficient")
+
+
+HEADERS: dict[str, str] = {
+    "percent_agreement": "agreement",
+    "cohen_kappa": "Cohen",
+    "fleiss_kappa": "Fleiss",
+    "krippendorff_alpha": "Krippendorff",
+    "gwet_ac1": "Gwet AC1",
+    "brennan_prediger": "Brennan-Prediger",
+}
+"""Short headings for the coefficients, so that a table of them fits a page."""
+
+THEME_COEFFICIENTS: tuple[str, ...] = ("percent_agreement", "fleiss_kappa", "gwet_ac1")
+"""The columns of :func:`by_theme`: raw agreement, then kappa and AC1, whose contrast is the
+lesson (Krippendorff's alpha behaves like kappa; a narrow table fits the page)."""
+
+
+def by_theme(
+    ratings: pd.DataFrame,
+    design: Design,
+    coefficients: Sequence[str] = THEME_COEFFICIENTS,
+) -> pd.DataFrame:
+    """Agreement of a study's raters per informant and theme, one row each.
+
+    Parameters
+    ----------
+    ratings : pandas.DataFrame
+        ``Study.ratings`` (see :func:`alliance.study.reliability.theme_agreement`;
+        only interviews coded by two or more raters count).
+    design : alliance.data.design.Design
+        ``study.design``: the themes' order and the codebook's labels.
+    coefficients : sequence of str, default :data:`THEME_COEFFICIENTS`
+        Methods of :mod:`alliance.stats.agreement`, in column order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``informant``, ``theme`` (id), ``label`` (the codebook's),
+        ``prevalence`` (share of ratings coded present), then one column of
+        estimates per coefficient (NaN where undefined). Rows by informant,
+        then themes in codebook order; every theme rated is kept.
+
+    Raises
+    ------
+    InsufficientData
+        (A ``ValueError``.) If no interview was coded by two raters.
+
+    Examples
+    --------
+    >>> ratings = pd.DataFrame({
+    ...     "session_id": ["S1"] * 4 + ["S2"] * 4, "informant": "client",
+    ...     "rater": ["R1", "R2"] * 4, "theme": (["trust"] * 2 + ["anger"] * 2) * 2,
+    ...     "present": [1, 1, 0, 0, 0, 0, 0, 0]})
+    >>> design = Design(themes=("trust", "anger"), theme_labels={"anger": "anger and hostility"})
+    >>> print(by_theme(ratings, design, ["percent_agreement"]).to_string())
+      informant  theme                label  prevalence  percent_agreement
+    0    client  trust                trust         0.5                1.0
+    1    client  anger  anger and hostility         0.0                1.0
+    """
+    per_theme = theme_agreement(ratings, methods=list(coefficients), themes=design.themes)
+    keys = ["informant", "theme"]
+    estimates = per_theme.pivot(index=keys, columns="coefficient", values="estimate")
+    wide = per_theme[[*keys, "prevalence"]].drop_duplicates(keys).reset_index(drop=True)
+    wide.insert(2, "label", [design.label(theme) for theme in wide["theme"]])
+    return wide.join(estimates[list(coefficients)], on=keys).rename_axis(columns=None)
+
+
+def rarest_theme(table: pd.DataFrame, coefficient: str = "fleiss_kappa") -> pd.Series:
+    """Return the row of :func:`by_theme` with the rarest theme whose coefficient is defined.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The output of :func:`by_theme`.
+    coefficient : str, default "fleiss_kappa"
+        A theme nobody (or everybody) coded has no kappa; it is passed over.
+
+    Returns
+    -------
+    pandas.Series
+        The row with the lowest ``prevalence`` among those with a defined
+        ``coefficient`` (the first in table order on a tie).
+
+    Raises
+    ------
+    InsufficientData
+        (A ``ValueError``.) If no theme has a defined ``coefficient``.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"theme": ["a", "b", "c"], "prevalence": [0.0, 0.1, 0.1],
+    ...                       "fleiss_kappa": [float("nan"), 0.4, 0.8]})
+    >>> rarest_theme(table)["theme"]
+    'b'
+    """
+    defined = table[table[coefficient].notna()]
+    if defined.empty:
+        raise InsufficientData(f"no theme has a defined {coefficient}")
+    return defined.loc[defined["prevalence"].idxmin()]
+
+
+def rarest_sentence(table: pd.DataFrame) -> str:
+    """Describe the rarest theme of :func:`by_theme` in a plain sentence, for a chapter's glue.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The output of :func:`by_theme` (with ``percent_agreement``,
+        ``fleiss_kappa`` and ``gwet_ac1``).
+
+    Returns
+    -------
+    str
+        Which theme (its label) is rarest among those with a kappa, for which
+        informant, its prevalence, raw agreement, Fleiss' kappa and AC1. Plain
+        text: paste it with ``{glue:text}``.
+
+    Raises
+    ------
+    InsufficientData
+        (A ``ValueError``.) If no theme has a defined Fleiss' kappa.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"informant": "client", "label": ["anger", "trust"],
+    ...     "prevalence": [0.1, 0.4], "percent_agreement": [0.9, 0.9],
+    ...     "fleiss_kappa": [0.5, 0.8], "gwet_ac1": [0.88, 0.82]})
+    >>> print(rarest_sentence(table))  # doctest: +NORMALIZE_WHITESPACE
+    The rarest code with a kappa is "anger" in the client interviews, coded present
+    in 10% of ratings: raw agreement 0.90, Fleiss' kappa 0.50, AC1 0.88.
+    """
+    row = rarest_theme(table)
+    return (
+        f'The rarest code with a kappa is "{row["label"]}" in the {row["informant"]} '
+        f"interviews, coded present in {row['prevalence']:.0%} of ratings: raw agreement "
+        f"{row['percent_agreement']:.2f}, Fleiss' kappa {row['fleiss_kappa']:.2f}, "
+        f"AC1 {row['gwet_ac1']:.2f}."
+    )
+
+
+def headings(table: pd.DataFrame) -> dict[str, str]:
+    """Return the short headings (:data:`HEADERS`) of the coefficient columns a table has.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Any table, e.g. the output of :func:`by_theme`.
+
+    Returns
+    -------
+    dict
+        Column name to heading, for the columns of ``table`` that :data:`HEADERS`
+        names, in the table's order (ready for ``show_table(headers=...)``).
+
+    Examples
+    --------
+    >>> headings(pd.DataFrame(columns=["theme", "gwet_ac1", "fleiss_kappa"]))
+    {'gwet_ac1': 'Gwet AC1', 'fleiss_kappa': 'Fleiss'}
+    """
+    return {column: HEADERS[column] for column in table.columns if column in HEADERS}
