@@ -13,6 +13,9 @@ for some designs are whole cells marked with a condition in their metadata,
     the design compares exactly two groups (risk differences);
 ``both_informants``
     clients and therapists were both interviewed (dyad congruence);
+``mixed_caseloads``
+    at least one therapist saw clients of two groups (comparisons within a
+    therapist's practice: the stratified and permutation tests);
 ``client``, ``therapist``
     whose interviews were coded;
 ``synthetic``
@@ -55,6 +58,9 @@ def study_tags(app: Sphinx) -> None:
         "reconstructs_article": design.reconstructs_article,
         "two_groups": len(design.grouping.labels) == 2,
         "both_informants": design.both_informants,
+        "mixed_caseloads": bool(
+            (study.dyads.groupby("therapist_id")["dyad_type"].nunique() > 1).any()
+        ),
         "client": "client" in design.informants,
         "therapist": "therapist" in design.informants,
         "synthetic": study.synthetic is not None,

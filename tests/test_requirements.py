@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from alliance.book.requirements import main
-from alliance.data.schema import write_datapackage
+from alliance.data.examples import write_example_study
+from alliance.data.schema import refresh_datapackage, write_datapackage
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -34,3 +35,24 @@ def test_a_study_with_one_dyad_type_is_refused_in_one_line(tmp_path, capsys):
     assert main([str(study)]) == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and "every session is concordant" in err[0]
+
+
+def test_a_study_with_its_own_groups_and_one_informant_can_become_the_book(tmp_path, capsys):
+    folder = write_example_study(
+        tmp_path / "study", groups=("matched", "unmatched"), informants=("therapist",)
+    )
+    assert main([str(folder)]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_a_study_whose_sessions_fall_into_one_group_is_refused_naming_its_groups(tmp_path, capsys):
+    folder = write_example_study(
+        tmp_path / "study", rule="client", variable="arm", groups=("a", "b")
+    )
+    clients = pd.read_csv(folder / "clients.csv", dtype=str, keep_default_na=False)
+    clients["arm"] = "b"
+    clients.to_csv(folder / "clients.csv", index=False)
+    refresh_datapackage(folder)
+    assert main([str(folder)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "every session is b (groups: a, b)" in err[0]

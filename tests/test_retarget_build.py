@@ -8,7 +8,9 @@ Three small study folders are generated here with
 * ``three_groups``: three groups by the client's own group (rule ``client``),
   both informants, three coders (invented data);
 * ``real_looking``: other group names for the match rule, therapist interviews
-  only, *not* marked invented (as a user's real study would be).
+  only, *not* marked invented (as a user's real study would be);
+* ``split_caseloads``: two groups by the client's group, and every therapist sees
+  clients of one group only (no comparison within a therapist's practice).
 
 For each, the book is built with ``ALLIANCE_DATA=... make book`` in a copy of the
 repository, as ``tests/test_injection_build.py`` does (the main ``_build`` is
@@ -20,8 +22,9 @@ replaced by their title. The checks:
 * the build succeeds (a failing cell fails it) and every page of the table of
   contents is in the site, with no error output;
 * a caption says "synthetic data" exactly when the study is marked synthetic;
-* no page of :data:`STUDY_CHAPTERS` carries a phrase that is true only of the
-  article's study: its groups' names or ethnicities, its number of raters.
+* no page of :data:`STUDY_CHAPTERS` carries, in its prose or outputs (code aside),
+  a phrase that is true only of the article's study: its groups' names or
+  ethnicities, its number of raters.
 """
 
 from __future__ import annotations
@@ -34,12 +37,14 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from alliance.book.chapter_outputs import toc_pages
 from alliance.book.tables import SYNTHETIC_NOTE
 from alliance.data.dataset import load_study
 from alliance.data.examples import write_example_study
+from alliance.data.schema import refresh_datapackage
 
 ROOT = Path(__file__).resolve().parents[1]
 SKIP = shutil.ignore_patterns(".venv", "_build", ".git", "__pycache__", "*.egg-info")
@@ -88,10 +93,30 @@ STUDIES = {
         "seed": 3,
         "invented": False,
     },
+    "split_caseloads": {
+        "rule": "client",
+        "variable": "arm",
+        "groups": ("a", "b"),
+        "raters": ("R1", "R2"),
+        "themes": 5,
+        "seed": 4,
+    },
 }
 
 ARTICLE_ONLY = ("Mizrahi", "Ashkenazi", "published exceptions")
 """Phrases that describe the article's study and no other generated here."""
+
+
+def _one_group_per_therapist(folder: Path) -> None:
+    """Give each group's sessions a therapist of their own (rule ``client``)."""
+    read = {"dtype": str, "keep_default_na": False}
+    sessions = pd.read_csv(folder / "sessions.csv", **read)
+    clients = pd.read_csv(folder / "clients.csv", **read).set_index("client_id")
+    therapists = pd.read_csv(folder / "therapists.csv", **read)["therapist_id"]
+    groups = sessions["client_id"].map(clients["arm"])
+    own = dict(zip(sorted(set(groups)), therapists, strict=False))
+    sessions.assign(therapist_id=groups.map(own)).to_csv(folder / "sessions.csv", index=False)
+    refresh_datapackage(folder)
 
 
 def _stub(notebook: Path) -> None:
@@ -112,6 +137,8 @@ def built(request, tmp_path_factory) -> tuple[str, Path, Path]:
     """Build the book on one generated study; return its name, folder and site."""
     name = request.param
     study = write_example_study(tmp_path_factory.mktemp(name) / "study", **STUDIES[name])
+    if name == "split_caseloads":
+        _one_group_per_therapist(study)
     copy = tmp_path_factory.mktemp(f"book-{name}") / "repo"
     shutil.copytree(ROOT, copy, ignore=SKIP)
     (copy / ".venv").symlink_to((ROOT / ".venv").resolve())
@@ -131,9 +158,11 @@ def built(request, tmp_path_factory) -> tuple[str, Path, Path]:
     return name, study, copy / "_build" / "html"
 
 
-def _text(page: Path) -> str:
-    """The visible text of a page, tags dropped and entities decoded."""
+def _text(page: Path, code: bool = True) -> str:
+    """The visible text of a page, tags dropped and entities decoded (without code: prose)."""
     body = re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", page.read_text(encoding="utf-8"))
+    if not code:
+        body = re.sub(r'(?s)<div class="highlight-ipython3[^"]*">.*?</pre>', " ", body)
     return html.unescape(re.sub(r"<[^>]+>", " ", body))
 
 
@@ -154,7 +183,8 @@ def test_every_page_builds_without_an_error_output(built):
     errors = {
         stem: page.name
         for stem, page in _chapter_pages(site).items()
-        if re.search(r"Traceback|InsufficientData|output (traceback|error)", _text(page))
+        if re.search(r"Traceback \(most recent call last\)", _text(page))
+        or re.search(r'class="[^"]*output (traceback|error)', page.read_text(encoding="utf-8"))
     }
     assert errors == {}
 
@@ -184,11 +214,23 @@ def test_no_page_tells_the_article_story_over_another_study(built):
             forbidden[stem] += ["concordant", "discordant"]
     found = {
         stem: sorted(
-            {phrase for phrase in forbidden[stem] if phrase.lower() in _text(page).lower()}
+            {
+                phrase
+                for phrase in forbidden[stem]
+                if phrase.lower() in _text(page, code=False).lower()
+            }
         )
         for stem, page in _chapter_pages(site).items()
     }
     assert {stem: phrases for stem, phrases in found.items() if phrases} == {}, name
+
+
+def test_split_caseloads_say_why_the_sensitivity_analyses_are_missing(built):
+    name, study, site = built
+    mixed = load_study(study).dyads.groupby("therapist_id")["dyad_type"].nunique().max() > 1
+    robustness = _text(site / "chapters" / "06_robustness.html", code=False)
+    assert ("no therapist saw clients of both groups" in robustness) == (not mixed)
+    assert mixed == (name != "split_caseloads")
 
 
 def test_the_study_s_own_names_are_on_the_pages(built):

@@ -23,7 +23,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "_ext"))
 import study_design  # noqa: E402  (a Sphinx extension of the book, not a package)
 
-TAGS = {"reconstructs_article", "two_groups", "both_informants", "client", "therapist", "synthetic"}
+TAGS = {
+    "reconstructs_article",
+    "two_groups",
+    "both_informants",
+    "mixed_caseloads",
+    "client",
+    "therapist",
+    "synthetic",
+}
 CODEBOOK_TAGS = {"codebook_valence", "codebook_difficulty"}
 
 
@@ -75,7 +83,7 @@ def test_every_condition_names_known_tags():
 
 def test_the_compendium_s_data_keep_every_code_cell(monkeypatch):
     tags = Tags(sorted(_tags_of(monkeypatch, None)))
-    assert {"reconstructs_article", "two_groups", "both_informants"} <= set(tags)
+    assert {"reconstructs_article", "two_groups", "both_informants", "mixed_caseloads"} <= set(tags)
     dropped = [
         (chapter, condition)
         for chapter, kind, condition in _conditions()
@@ -87,10 +95,10 @@ def test_the_compendium_s_data_keep_every_code_cell(monkeypatch):
 @pytest.mark.parametrize(
     ("design", "expected"),
     [
-        ({"informants": ("client",)}, {"client", "two_groups", "synthetic"}),
+        ({"informants": ("client",)}, {"client", "two_groups", "synthetic", "mixed_caseloads"}),
         (
             {"rule": "client", "groups": ("a", "b", "c"), "variable": "arm", "invented": False},
-            {"client", "therapist", "both_informants"},
+            {"client", "therapist", "both_informants", "mixed_caseloads"},
         ),
     ],
 )
