@@ -377,3 +377,21 @@ def test_one_dyad_type_is_insufficient_data_in_one_line():
     assert str(caught.value) == (
         "no discordant session in the data, so the dyad types cannot be compared"
     )
+
+
+def test_format_dyad_comparison_takes_any_group_name():
+    """Group names come from the study; one may be a Python keyword of pandas ('self')."""
+    from alliance.study.dyads import format_dyad_comparison
+
+    comparison = pd.DataFrame(
+        {
+            "theme": ["trust"],
+            "prevalence_self": [0.25],
+            "prevalence_clinician": [0.5],
+            "risk_difference": [0.25],
+            "ci_low": [-0.1],
+            "ci_high": [0.55],
+        }
+    )
+    shown = format_dyad_comparison(comparison)
+    assert shown[["self", "clinician"]].iloc[0].tolist() == ["25%", "50%"]

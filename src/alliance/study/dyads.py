@@ -379,13 +379,14 @@ def format_dyad_comparison(comparison: pd.DataFrame) -> pd.DataFrame:
     """
     require_columns(comparison, ["risk_difference", "ci_low", "ci_high"], "comparison")
     groups = comparison_groups(comparison)
-    return comparison.assign(
-        **{group: comparison[f"prevalence_{group}"].map("{:.0%}".format) for group in groups},
-        difference=[
-            f"{row.risk_difference:+.0%} ({row.ci_low:+.0%} to {row.ci_high:+.0%})"
-            for row in comparison.itertuples()
-        ],
-    )
+    shown = comparison.copy()
+    for group in groups:  # a group may be named like an argument of assign ("self")
+        shown[group] = comparison[f"prevalence_{group}"].map("{:.0%}".format)
+    shown["difference"] = [
+        f"{row.risk_difference:+.0%} ({row.ci_low:+.0%} to {row.ci_high:+.0%})"
+        for row in comparison.itertuples()
+    ]
+    return shown
 
 
 def facet_indicators(

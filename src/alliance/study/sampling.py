@@ -297,7 +297,9 @@ def _describe(
     included. People without a ``by`` column form one group, ``all``.
     """
     rows: list[dict[str, object]] = []
-    people = people if by in people.columns else people.assign(**{by: "all"})
+    if by not in people.columns:
+        people = people.copy()
+        people[by] = "all"
     for value, group in people.groupby(by, sort=True):
         base = {"role": role, by: value, "group_n": len(group)}
         for variable, kind in variables.items():
