@@ -17,12 +17,10 @@ This is the slowest test of the suite: one full build of the book.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+from book_build import ROOT, build_book, repository_copy
 from browser_support import serve, visit
 from injection import MARKER, active_content, foreign_files, inject_study
 
@@ -30,8 +28,6 @@ from alliance.article.reconstruction import write_study
 from alliance.book.chapter_outputs import toc_pages
 from alliance.data.dataset import load_study
 
-ROOT = Path(__file__).resolve().parents[1]
-SKIP = shutil.ignore_patterns(".venv", "_build", ".git", "__pycache__", "*.egg-info")
 CHROMIUM = Path("/usr/bin/chromium")
 
 
@@ -45,20 +41,8 @@ def hostile_study(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def site(hostile_study, tmp_path_factory) -> Path:
     """Build the book on the hostile study in a copy of the repository; return its site."""
-    copy = tmp_path_factory.mktemp("book") / "repo"
-    shutil.copytree(ROOT, copy, ignore=SKIP)
-    (copy / ".venv").symlink_to((ROOT / ".venv").resolve())
-    env = {**os.environ, "ALLIANCE_DATA": str(hostile_study), "PYTHONPATH": str(copy / "src")}
-    result = subprocess.run(
-        ["make", "-o", "install", "book"],
-        cwd=copy,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    return copy / "_build" / "html"
+    copy = repository_copy(tmp_path_factory.mktemp("book"))
+    return build_book(copy, hostile_study)
 
 
 def test_no_page_holds_an_active_payload(site):

@@ -31,14 +31,12 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from book_build import ROOT, build_book, repository_copy
 
 from alliance.book.chapter_outputs import toc_pages
 from alliance.book.tables import SYNTHETIC_NOTE
@@ -46,8 +44,6 @@ from alliance.data.dataset import load_study
 from alliance.data.examples import write_example_study
 from alliance.data.schema import refresh_datapackage
 
-ROOT = Path(__file__).resolve().parents[1]
-SKIP = shutil.ignore_patterns(".venv", "_build", ".git", "__pycache__", "*.egg-info")
 STUDY_CHAPTERS = (
     "01_sampling",
     "02_thematic_analysis",
@@ -139,23 +135,11 @@ def built(request, tmp_path_factory) -> tuple[str, Path, Path]:
     study = write_example_study(tmp_path_factory.mktemp(name) / "study", **STUDIES[name])
     if name == "split_caseloads":
         _one_group_per_therapist(study)
-    copy = tmp_path_factory.mktemp(f"book-{name}") / "repo"
-    shutil.copytree(ROOT, copy, ignore=SKIP)
-    (copy / ".venv").symlink_to((ROOT / ".venv").resolve())
+    copy = repository_copy(tmp_path_factory.mktemp(f"book-{name}"))
     for notebook in (copy / "chapters").glob("*.ipynb"):
         if notebook.stem not in STUDY_CHAPTERS:
             _stub(notebook)
-    env = {**os.environ, "ALLIANCE_DATA": str(study), "PYTHONPATH": str(copy / "src")}
-    result = subprocess.run(
-        ["make", "-o", "install", "book"],
-        cwd=copy,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    return name, study, copy / "_build" / "html"
+    return name, study, build_book(copy, study)
 
 
 def _text(page: Path, code: bool = True) -> str:
