@@ -202,3 +202,24 @@ def test_the_synthetic_mark_is_drawn_inside_the_image():
     assert [text.get_text() for text in marked_fig.texts] == [SYNTHETIC_MARK]
     assert _png(marked_fig) != plain  # the mark is in the pixels, not only in metadata
     assert _png(mark_synthetic(plot_caseloads(CASELOADS), None)) == plain
+
+
+@pytest.mark.parametrize(
+    ("groups", "title"),
+    [(("concordant", "discordant"), "Dyad type"), (("self", "clinician"), "Group")],
+)
+def test_forest_legend_names_the_groups_of_the_study(groups, title):
+    """The dyad-type legend says "Group" when the study compares other groups."""
+    from alliance.book.figures import plot_interval_forest
+
+    table = pd.DataFrame(
+        {
+            "theme": ["trust", "trust"],
+            "dyad_type": list(groups),
+            "estimate": [0.4, 0.6],
+            "ci_low": [0.2, 0.4],
+            "ci_high": [0.6, 0.8],
+        }
+    )
+    fig = plot_interval_forest(table, "estimate", hue="dyad_type", order=["trust"])
+    assert fig.legends[0].get_title().get_text() == title

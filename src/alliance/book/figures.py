@@ -603,6 +603,13 @@ def _group_colours(groups: Sequence[str]) -> dict[str, str]:
     return {group: COLOURS.get(group) or next(spare) for group in groups}
 
 
+def _hue_title(hue: str, values: Sequence[object]) -> str:
+    """Name a legend after its column; groups other than the dyad types are "Group"."""
+    if hue == "dyad_type" and not {str(v) for v in values} <= set(DYAD_TYPES):
+        return "Group"
+    return hue.replace("_", " ").capitalize()
+
+
 def plot_interval_forest(
     table: pd.DataFrame,
     estimate: str,
@@ -736,12 +743,7 @@ def plot_interval_forest(
         first.set_ylim(len(row_values) - 0.5, -0.5)
         if hue:
             handles, names = first.get_legend_handles_labels()
-            fig.legend(
-                handles,
-                names,
-                title=hue.replace("_", " ").capitalize(),
-                loc="outside right upper",
-            )
+            fig.legend(handles, names, title=_hue_title(hue, groups), loc="outside right upper")
         if title:
             fig.suptitle(title, fontweight="bold")
     return fig
