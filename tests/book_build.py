@@ -1,4 +1,4 @@
-"""Build the book on a given study folder in a copy of the repository (slow tests).
+"""Build books for tests: the whole book on a study, in a copy of the repository; small books.
 
 The main ``_build`` is never touched: the copy holds the tracked and untracked
 files (not ``.venv``, ``_build``, ``.git``), reuses this repository's ``.venv``
@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,3 +38,16 @@ def build_book(copy: Path, study: Path) -> Path:
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     return copy / "_build" / "html"
+
+
+def jupyter_book_build(book: Path) -> str:
+    """Build a small book folder with jupyter-book (warnings are errors); return its log."""
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    result = subprocess.run(
+        [str(jupyter_book), "build", str(book), "-W", "-n", "--keep-going"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
 import pytest
 import yaml
+from book_build import jupyter_book_build
 
 ROOT = Path(__file__).resolve().parents[1]
 OWNER_REPO = "example-owner/example-repo"
@@ -72,14 +71,7 @@ def _build(tmp_path: Path, url: str) -> Path:
         nbformat.v4.new_code_cell("1 + 1"),
     ]
     nbformat.write(notebook, book / f"{PAGE}.ipynb")
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    result = subprocess.run(
-        [str(jupyter_book), "build", str(book), "-W", "-n", "--keep-going"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    jupyter_book_build(book)
     return book / "_build" / "html"
 
 

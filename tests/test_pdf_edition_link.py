@@ -10,24 +10,12 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
+
+from book_build import jupyter_book_build
 
 ROOT = Path(__file__).resolve().parents[1]
 PDF = "_build/pdf/alliance-compendium.pdf"
-
-
-def _build(book: Path) -> str:
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    result = subprocess.run(
-        [str(jupyter_book), "build", str(book), "-W", "-n", "--keep-going"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result.stdout
 
 
 def test_link_appears_when_the_pdf_exists(tmp_path):
@@ -43,16 +31,18 @@ def test_link_appears_when_the_pdf_exists(tmp_path):
     )
     page = book / "_build" / "html" / "chapters" / "intro.html"
 
-    _build(book)
+    jupyter_book_build(book)
     html = page.read_text(encoding="utf-8")
     assert "the PDF (not part of this build: run make pdf to make it)" in html
     assert ".pdf" not in html.split("bd-article")[-1], "a link to a PDF that does not exist"
-    assert re.search(r"0 added, 0 changed, 0 removed", _build(book)), "re-read with no change"
+    assert re.search(r"0 added, 0 changed, 0 removed", jupyter_book_build(book)), (
+        "re-read with no change"
+    )
 
     pdf = book / PDF
     pdf.parent.mkdir(parents=True)
     pdf.write_bytes(b"%PDF-1.4\n% a stand-in for make pdf's file\n")
-    _build(book)
+    jupyter_book_build(book)
     html = page.read_text(encoding="utf-8")
     links = re.findall(r'href="([^"]*alliance-compendium\.pdf)"', html)
     assert links, "no link to the PDF once it exists"
